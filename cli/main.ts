@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Ferry's command line: `ferry <noun> <verb>`. Each noun lives in cli/commands/<noun>.ts and is
+// loaded only when it is used, so `ferry --help` stays fast.
+import { Command } from 'commander';
+
+const program = new Command('ferry')
+  .description('Ferry turns database changes into reliable API calls.')
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+const nouns: Array<[name: string, summary: string, load: () => Promise<{ register(cmd: Command): void }>]> = [
+  ['stack', 'start, stop and inspect the local stack (Kafka, Connect + Debezium, PostgreSQL, Redis)', () => import('./commands/stack.ts')],
+  ['generate', 'write supply-chain changes (inserts, updates, deletes, bad rows) into PostgreSQL', () => import('./commands/generate.ts')],
+  ['topics', 'watch record counts on the CDC, clean and DLQ topics', () => import('./commands/topics.ts')],
+  ['transform', 'build, check and run the Wasm transforms', () => import('./commands/transform.ts')],
+  ['relay', 'run the relay that delivers clean events to external APIs', () => import('./commands/relay.ts')],
+  ['mock-api', 'run the mock external API used by tests and the demo', () => import('./commands/mock-api.ts')],
+  ['demo', 'run the whole pipeline on the local stack and print the accounting', () => import('./commands/demo.ts')],
+];
+
+const wanted = process.argv[2];
+for (const [name, summary, load] of nouns) {
+  if (name === wanted) {
+    const cmd = program.command(name).description(summary);
+    (await load()).register(cmd);
+  } else {
+    // Listed in `ferry --help` without loading the module.
+    program.command(name).description(summary);
+  }
+}
+
+await program.parseAsync(process.argv);
