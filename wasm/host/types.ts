@@ -1,0 +1,101 @@
+// Public types of Ferry's Wasm host: the broker side of Redpanda's data-transform ABI (ABI.md §2-§11).
+// One host = one transform instance (the broker runs one VM per partition); `process` hands a batch to
+// the guest and resolves when the guest asks for the next one (ABI.md §2.4).
+
+/** A record handed to the guest. `offset` is absolute; `timestamp` is milliseconds since the epoch. */
+export interface HostRecord {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: Array<{ key: string; value: Uint8Array | null }>;
+  offset: bigint;
+  timestamp: number;
+}
+
+/** One input batch (ABI.md §3 `read_batch_header`). Empty batches are skipped, as the broker does (§2.6). */
+export interface InputBatch {
+  baseOffset: bigint;
+  records: HostRecord[];
+  /** Raft term written to `partition_leader_epoch`; default 0. */
+  partitionLeaderEpoch?: number;
+  /** Producer id / epoch / base sequence written to the header; default -1. */
+  producerId?: bigint;
+  producerEpoch?: number;
+  baseSequence?: number;
+}
+
+/** One record the guest emitted (write_record / write_record_with_options, ABI.md §3, §5, §6). */
+export interface OutputRecord {
+  /** Resolved output topic name (index 0 = default output topic). */
+  topic: string;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: Array<{ key: string; value: Uint8Array | null }>;
+}
+
+export interface BatchResult {
+  outputs: OutputRecord[];
+}
+
+export type LogLevel = 'info' | 'warn';
+
+/** Restart backoff after a trap (ABI.md §11: 1 s doubling to 30 s, reset after 10 s healthy). */
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+  resetAfterMs?: number;
+}
+
+export interface TransformHostOptions {
+  /** The .wasm bytes (preferred: the memory limit is enforced by the heap size, §10) or a compiled module. */
+  module: Uint8Array | WebAssembly.Module;
+  /** Transform name: argv[0] (§8) and the prefix of log lines. Default 'transform'. */
+  name?: string;
+  inputTopic: string;
+  /** Output topics, in declared order; index 0 is the default output (§8, §9). 1 to 8 distinct names. */
+  outputTopics: string[];
+  /** User variables (§9 rules: <= 128, key without '=' nor REDPANDA_ prefix, non-empty values <= 2 KiB). */
+  env?: Record<string, string>;
+  /** Linear memory limit (data_transforms_per_function_memory_limit, §10). Default 2 MiB. */
+  memoryLimitBytes?: number;
+  /** Per-record CPU budget and start-up budget (data_transforms_runtime_limit_ms, §2.5, §10). Default 3000. */
+  recordTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** Guest stdout (info) / stderr (warn) lines, truncated to `logLineMaxBytes` (§8). Default: console. */
+  onLog?(level: LogLevel, line: string): void;
+  /** Called once per trap, after process() has been rejected with the same error. */
+  onTrap?(error: Error): void;
+  /** data_transforms_logging_line_max_bytes (§8). Default 1024. */
+  logLineMaxBytes?: number;
+}
+
+export interface HostStats {
+  /** Instances started after a trap. */
+  restarts: number;
+  traps: number;
+  batches: number;
+  recordsIn: number;
+  recordsOut: number;
+}
+
+export interface TransformHost {
+  /**
+   * Hands one batch to the guest. Resolves with the outputs once the guest calls read_batch_header again.
+   * Rejects with a FerryWasmError (code FERRY_WASM_TRAP, retryable) if the guest traps or exceeds the
+   * per-record budget; the instance is then restarted in the background with the broker's backoff and the
+   * next process() call waits for it. Batches must be processed one at a time (no concurrent calls).
+   */
+  process(batch: InputBatch): Promise<BatchResult>;
+  /** Stops the worker (a blocked read_batch_header ends with "vm was shutdown", §3). Idempotent. */
+  close(): Promise<void>;
+  readonly stats: Readonly<HostStats>;
+}
+
+export type FerryWasmErrorCode =
+  /** The guest trapped (unreachable, OOB, host exception, proc_exit, exited _start, CPU budget). Retryable. */
+  | 'FERRY_WASM_TRAP'
+  /** The module was refused at compile/instantiate (bad import, missing export, memory over the limit). */
+  | 'FERRY_WASM_LINK'
+  /** Bad host options (env vars or output topics breaking §9 rules). */
+  | 'FERRY_WASM_CONFIG'
+  /** process() after close(). */
+  | 'FERRY_WASM_CLOSED';
