@@ -1,0 +1,72 @@
+// HttpSender on web fetch, for Deno, Bun and edge runtimes (on Node, http-undici.ts is faster).
+// Keep-alive is the runtime's default. Failures are reported, never thrown.
+import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
+import { parseRetryAfter } from './retry-after.ts';
+
+export interface FetchSenderOptions {
+  readonly fetch?: typeof globalThis.fetch;
+  readonly maxErrorBodyChars?: number;
+  readonly now?: () => number;
+}
+
+export function createFetchSender({
+  fetch: doFetch = globalThis.fetch,
+  maxErrorBodyChars = 1024,
+  now = Date.now,
+}: FetchSenderOptions = {}): HttpSender {
+  const inflight = new Set<AbortController>();
+  let closed = false;
+  return {
+    async send(request: SinkRequest): Promise<SinkResponse> {
+      if (closed) return { kind: 'network-error', message: 'sender closed' };
+      const controller = new AbortController();
+      inflight.add(controller);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, request.timeoutMs);
+      const onOuterAbort = () => controller.abort();
+      request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+      try {
+        const res = await doFetch(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body as BodyInit | null,
+          signal: controller.signal,
+        });
+        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now());
+        const status = res.status;
+        if (status >= 200 && status < 300) {
+          await res.arrayBuffer();
+          return retryAfterMs === undefined
+            ? { kind: 'response', status }
+            : { kind: 'response', status, retryAfterMs };
+        }
+        const text = (await res.text()).slice(0, maxErrorBodyChars);
+        return retryAfterMs === undefined
+          ? { kind: 'response', status, body: text }
+          : { kind: 'response', status, retryAfterMs, body: text };
+      } catch (err) {
+        if (timedOut) return { kind: 'timeout' };
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
+        const code =
+          cause !== undefined && 'code' in cause && typeof cause.code === 'string'
+            ? cause.code
+            : err instanceof Error
+              ? err.name
+              : 'error';
+        return { kind: 'network-error', message: code };
+      } finally {
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onOuterAbort);
+        inflight.delete(controller);
+      }
+    },
+    async close(): Promise<void> {
+      closed = true;
+      for (const c of inflight) c.abort();
+      inflight.clear();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockApi, startMockApi } from '../../test/support/mock-api/index.ts';
+import type { HttpSender } from '../core/contracts.ts';
+import { createFetchSender } from './http-fetch.ts';
+import { createUndiciSender } from './http-undici.ts';
+import { parseRetryAfter } from './retry-after.ts';
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates, ignores garbage', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:05 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});
+
+describe.each([
+  ['undici', () => createUndiciSender({ connections: 4 })],
+  ['fetch', () => createFetchSender()],
+] as const)('%s sender', (_name, make) => {
+  let api: MockApi;
+  let sender: HttpSender;
+  beforeAll(async () => {
+    api = await startMockApi({ endpoints: ['s'] });
+    sender = make();
+  });
+  afterAll(async () => {
+    await sender.close();
+    await api.stop();
+  });
+  const req = (over: Partial<{ timeoutMs: number; url: string }> = {}) => ({
+    url: `${api.url}/s/1?x=y`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' },
+    body: new TextEncoder().encode('{"key":"a","seq":1}'),
+    timeoutMs: 2000,
+    ...over,
+  });
+
+  it('delivers and reports the status', async () => {
+    api.setFaults('s', {});
+    api.reset('s');
+    expect(await sender.send(req())).toEqual({ kind: 'response', status: 200 });
+    const [seen] = api.ledger('s').requests;
+    expect(seen).toMatchObject({
+      method: 'POST',
+      path: '/s/1?x=y',
+      body: '{"key":"a","seq":1}',
+      idempotencyKey: 'k1',
+    });
+  });
+
+  it('parses Retry-After in seconds and as a date, keeps error bodies', async () => {
+    api.setFaults('s', { fixed: { status: 429, count: 1, retryAfter: '2' } });
+    expect(await sender.send(req())).toEqual({
+      kind: 'response',
+      status: 429,
+      retryAfterMs: 2000,
+      body: '{"error":"injected"}',
+    });
+    const date = new Date(Date.now() + 10_000).toUTCString();
+    api.setFaults('s', { fixed: { status: 503, count: 1, retryAfter: date } });
+    const r = await sender.send(req());
+    expect(r.kind === 'response' && r.status === 503 && (r.retryAfterMs ?? 0) > 5000).toBe(true);
+  });
+
+  it('reports a hang as a timeout and a reset as a network error', async () => {
+    api.setFaults('s', { hangRate: 1 });
+    expect(await sender.send(req({ timeoutMs: 150 }))).toEqual({ kind: 'timeout' });
+    api.setFaults('s', { resetRate: 1 });
+    expect((await sender.send(req())).kind).toBe('network-error');
+    api.setFaults('s', { down: true });
+    expect((await sender.send(req())).kind).toBe('network-error');
+    api.setFaults('s', {});
+    expect(await sender.send(req())).toEqual({ kind: 'response', status: 200 });
+  });
+
+  it('reports a refused connection as a network error', async () => {
+    const r = await sender.send(req({ url: 'http://127.0.0.1:1/x' }));
+    expect(r.kind).toBe('network-error');
+  });
+});
