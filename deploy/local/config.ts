@@ -1,0 +1,57 @@
+// Where the local stack lives and which ports it uses. One place, so the CLI, the tests and the
+// benchmarks agree. Every port is on 127.0.0.1 and chosen not to collide with default installs.
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const STATE_DIR = join(ROOT, '.ferry');
+
+export const HOST = '127.0.0.1';
+export const PORTS = {
+  kafka: 19092,
+  kafkaController: 19093,
+  connect: 18083,
+  postgres: 15432,
+  redis: 16379,
+} as const;
+
+export const KAFKA_BOOTSTRAP = `${HOST}:${PORTS.kafka}`;
+export const CONNECT_URL = `http://${HOST}:${PORTS.connect}`;
+export const REDIS_URL = `redis://${HOST}:${PORTS.redis}`;
+
+export const PG = {
+  host: HOST,
+  port: PORTS.postgres,
+  database: 'supply_chain',
+  user: 'ferry',
+  password: 'ferry',
+} as const;
+export const PG_URL = `postgres://${PG.user}:${PG.password}@${PG.host}:${PG.port}/${PG.database}`;
+
+export const PG_BIN = process.env.FERRY_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+export const PATHS = {
+  state: STATE_DIR,
+  jars: join(STATE_DIR, 'jars'),
+  kafkaJars: join(STATE_DIR, 'jars', 'kafka'),
+  pluginPath: join(STATE_DIR, 'jars', 'plugins'),
+  debeziumJars: join(STATE_DIR, 'jars', 'plugins', 'debezium-connector-postgres'),
+  conf: join(STATE_DIR, 'conf'),
+  logs: join(STATE_DIR, 'logs'),
+  pids: join(STATE_DIR, 'pids'),
+  data: join(STATE_DIR, 'data'),
+  pom: join(ROOT, 'deploy', 'local', 'pom.xml'),
+  schemaSql: join(ROOT, 'deploy', 'local', 'sql', 'schema.sql'),
+  connectorConfig: join(ROOT, 'deploy', 'debezium', 'supply-chain.json'),
+} as const;
+
+/** The connector `stack up` registers (name = file name of its config). */
+export const CONNECTOR_NAME = 'ferry-supply-chain';
+
+/** Tables captured by Debezium, topic = cdc.public.<table>. */
+export const CDC_TABLES = ['facilities', 'trailers', 'loads', 'shipments'] as const;
+export type CdcTable = (typeof CDC_TABLES)[number];
+export const cdcTopic = (table: string): string => `cdc.public.${table}`;
+
+export const SERVICE_NAMES = ['postgres', 'redis', 'kafka', 'connect'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
