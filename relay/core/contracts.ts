@@ -68,7 +68,12 @@ export interface SinkRequest {
 
 /** What came back. Network failures and timeouts are reported, not thrown. */
 export type SinkResponse =
-  | { readonly kind: 'response'; readonly status: number; readonly retryAfterMs?: number; readonly body?: string }
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly retryAfterMs?: number;
+      readonly body?: string;
+    }
   | { readonly kind: 'network-error'; readonly message: string }
   | { readonly kind: 'timeout' };
 
@@ -111,7 +116,12 @@ export interface DeadLetterReason {
 export interface Metrics {
   counter(name: string, help: string, labelNames?: readonly string[]): Counter;
   gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
-  histogram(name: string, help: string, buckets: readonly number[], labelNames?: readonly string[]): Histogram;
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames?: readonly string[],
+  ): Histogram;
 }
 export interface Counter {
   inc(labels?: Readonly<Record<string, string>>, by?: number): void;
@@ -126,4 +136,21 @@ export interface Histogram {
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Reads dead-lettered records back (dlq.relay) for replay. Reads from the beginning of the topic up to the
+ * end offsets seen when `read` was called, then the iteration ends. Records come back as written:
+ * original key, value and headers plus the ferry-error-* headers (see dlq-headers.ts).
+ */
+export interface DlqReader {
+  read(options?: { readonly signal?: AbortSignal }): AsyncIterable<SourceRecord>;
+  close(): Promise<void>;
+}
+
+/** Minimal structured logger; the entry points pass one that writes JSON lines. */
+export interface Logger {
+  info(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  error(message: string, fields?: Readonly<Record<string, unknown>>): void;
 }

@@ -1,0 +1,68 @@
+// Errors the relay raises. Each carries a brand (checked by guards, so it works across realms and
+// bundles), a stable code, and whether retrying can help. Sink errors may carry their own retry delay
+// (from Retry-After), which the retry backoff honours.
+
+const BRAND = Symbol.for('ferry.error');
+
+export type FerryErrorCode =
+  | 'FERRY_CONFIG_INVALID'
+  | 'FERRY_RECORD_UNPARSEABLE'
+  | 'FERRY_SINK_REJECTED'
+  | 'FERRY_SINK_RETRYABLE'
+  | 'FERRY_SINK_TIMEOUT'
+  | 'FERRY_SINK_NETWORK'
+  | 'FERRY_BREAKER_OPEN'
+  | 'FERRY_RETRIES_EXHAUSTED'
+  | 'FERRY_URL_TEMPLATE'
+  | 'FERRY_DEDUPE_UNAVAILABLE'
+  | 'FERRY_DLQ_WRITE_FAILED'
+  | 'FERRY_STOPPED';
+
+export class FerryError extends Error {
+  readonly [BRAND] = true;
+  readonly code: FerryErrorCode;
+  readonly retryable: boolean;
+  /** Delay the remote side asked for (Retry-After), in ms. */
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+
+  constructor(
+    code: FerryErrorCode,
+    message: string,
+    {
+      retryable = false,
+      retryAfterMs,
+      status,
+      cause,
+    }: { retryable?: boolean; retryAfterMs?: number; status?: number; cause?: unknown } = {},
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'FerryError';
+    this.code = code;
+    this.retryable = retryable;
+    this.retryAfterMs = retryAfterMs;
+    this.status = status;
+  }
+}
+
+export function isFerryError(e: unknown): e is FerryError {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+export function isRetryableError(e: unknown): e is FerryError {
+  return isFerryError(e) && e.retryable;
+}
+
+export function isSinkRejectedError(e: unknown): e is FerryError {
+  return isFerryError(e) && e.code === 'FERRY_SINK_REJECTED';
+}
+
+export function isUrlTemplateError(e: unknown): e is FerryError {
+  return isFerryError(e) && e.code === 'FERRY_URL_TEMPLATE';
+}
+
+/** A short printable message for logs and DLQ headers; never includes secrets we put in errors. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,63 @@
+// Reading a record: its event id, its key as a string, its JSON value, dotted-path lookups, and the CDC
+// commit timestamp used for freshness. Bad input comes back as data (`ok: false`), never thrown.
+import type { RecordHeader, SourceRecord } from './contracts.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const lenient = new TextDecoder('utf-8');
+
+export const EVENT_ID_HEADER = 'ferry-event-id';
+
+export function headerText(headers: readonly RecordHeader[], key: string): string | undefined {
+  for (const h of headers) {
+    if (h.key === key && h.value !== null) return lenient.decode(h.value);
+  }
+  return undefined;
+}
+
+/** `ferry-event-id` when the transform stamped one, else topic-partition-offset. */
+export function eventIdOf(record: SourceRecord): string {
+  const stamped = headerText(record.headers, EVENT_ID_HEADER);
+  if (stamped !== undefined && stamped.length > 0) return stamped;
+  return `${record.topic}-${record.partition}-${record.offset}`;
+}
+
+/** The ordering key. Records without a key have no order to keep, so each gets its own. */
+export function orderingKeyOf(record: SourceRecord): string {
+  if (record.key === null || record.key.length === 0) return `\u0000${record.partition}:${record.offset}`;
+  return `${record.topic}\u0000${lenient.decode(record.key)}`;
+}
+
+export type ParsedValue =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly message: string };
+
+export function parseValue(record: SourceRecord): ParsedValue {
+  if (record.value === null) return { ok: true, value: null };
+  let text: string;
+  try {
+    text = utf8.decode(record.value);
+  } catch {
+    return { ok: false, message: 'value is not valid UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, message: `value is not JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** `a.b.0.c` lookup; undefined when any step is missing. */
+export function getPath(value: unknown, path: string): unknown {
+  let current: unknown = value;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/** The CDC commit time (Debezium `source.ts_ms`) when the value has one, else the record timestamp. */
+export function commitTimestampOf(value: unknown, record: SourceRecord): number {
+  const ts = getPath(value, 'source.ts_ms') ?? getPath(value, 'payload.source.ts_ms');
+  return typeof ts === 'number' && Number.isFinite(ts) ? ts : record.timestamp;
+}

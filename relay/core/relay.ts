@@ -1,0 +1,464 @@
+// createRelay wires the pipeline: partition intake -> per-sink, per-key lanes -> policy-wrapped
+// delivery -> terminal outcomes -> the offset tracker, which commits each partition's low-water mark
+// of terminal records. Everything runtime-specific (Kafka, HTTP client, Redis, timers) comes in
+// through the arguments; two relays in one process share nothing.
+import { createSystemClock, silentLogger } from './clock.ts';
+import type {
+  Clock,
+  DeadLetterReason,
+  DedupeStore,
+  DlqWriter,
+  HttpSender,
+  Logger,
+  Metrics,
+  Outcome,
+  Source,
+  SourceHandler,
+  SourceRecord,
+  TopicPartition,
+} from './contracts.ts';
+import { errorMessage } from './errors.ts';
+import { matchesFilter } from './filter.ts';
+import { createOffsetTracker, type OffsetTracker } from './offset-tracker.ts';
+import type { RelayOptions, SinkOptions } from './options.ts';
+import { eventIdOf, orderingKeyOf, parseValue } from './record.ts';
+import { createSinkRunner, type SinkRunner, type SinkState } from './sink-runner.ts';
+
+export type DedupeStores = Readonly<Partial<Record<SinkOptions['dedupe']['store'], DedupeStore>>>;
+
+export interface CreateRelayOptions {
+  readonly config: RelayOptions;
+  readonly source: Source;
+  /** One sender per sink (own connection pool), or a factory. */
+  readonly senders: Readonly<Record<string, HttpSender>> | ((sink: SinkOptions) => HttpSender);
+  readonly dedupe?: DedupeStores;
+  readonly dlq: DlqWriter;
+  readonly metrics: Metrics;
+  readonly clock?: Clock;
+  readonly instanceId: string;
+  readonly logger?: Logger;
+  /** Random source for backoff jitter (tests pin it). */
+  readonly random?: () => number;
+}
+
+export interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly pending: number;
+  readonly paused: boolean;
+}
+
+export interface RelayState {
+  readonly instanceId: string;
+  readonly running: boolean;
+  readonly stopping: boolean;
+  readonly sourceConnected: boolean;
+  readonly sinks: readonly SinkState[];
+  readonly partitions: readonly PartitionState[];
+}
+
+export type ReplayOutcome = Outcome | 'abandoned' | 'unparseable';
+
+export interface Relay {
+  readonly instanceId: string;
+  start(): Promise<void>;
+  /** Graceful: stop fetching, let in-flight work finish until the deadline, commit, leave the group. */
+  stop(options?: { readonly deadlineMs?: number }): Promise<void>;
+  state(): RelayState;
+  sinkIds(): string[];
+  pauseSink(id: string): boolean;
+  resumeSink(id: string): boolean;
+  /** Sends one record (e.g. read back from dlq.relay) through one sink's lane; not tied to offsets. */
+  replay(sinkId: string, record: SourceRecord): Promise<ReplayOutcome>;
+  /** Readiness: source connected and every dedupe store in use reachable. */
+  readiness(): Promise<{
+    readonly ready: boolean;
+    readonly source: boolean;
+    readonly dedupe: Readonly<Record<string, boolean>>;
+  }>;
+  /** Commits what is committable now (also runs every commitIntervalMs). */
+  commitNow(): Promise<void>;
+}
+
+const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+const PARSE_SINK = '*';
+
+export function createRelay({
+  config,
+  source,
+  senders,
+  dedupe = {},
+  dlq,
+  metrics,
+  clock = createSystemClock(),
+  instanceId,
+  logger = silentLogger,
+  random,
+}: CreateRelayOptions): Relay {
+  const consumed = metrics.counter(
+    'ferry_records_consumed_total',
+    'Records taken from the source, per sink they are routed to',
+    ['sink'],
+  );
+  const filtered = metrics.counter(
+    'ferry_records_filtered_total',
+    'Records a sink filter (or a tombstone) skipped, per sink',
+    ['sink'],
+  );
+  const unparseable = metrics.counter(
+    'ferry_records_unparseable_total',
+    'Records whose value is not JSON, per topic (sent to the DLQ)',
+    ['topic'],
+  );
+  const deadlettered = metrics.counter(
+    'ferry_records_deadlettered_total',
+    'Records written to dlq.relay, per sink and code',
+    ['sink', 'code'],
+  );
+  const lagGauge = metrics.gauge('ferry_consumer_lag_records', 'Consumer lag per partition', [
+    'topic',
+    'partition',
+  ]);
+  const commitsCounter = metrics.counter(
+    'ferry_offset_commits_total',
+    'Offset commits sent to the source',
+    [],
+  );
+  const pausedGauge = metrics.gauge(
+    'ferry_paused_partitions',
+    'Partitions paused because a sink buffer is full',
+    [],
+  );
+
+  const tracker: OffsetTracker = createOffsetTracker();
+  const stopper = new AbortController();
+  const paused = new Map<string, TopicPartition>();
+  const revoking = new Set<string>();
+  let running = false;
+  let stopping = false;
+  let flowScheduled = false;
+
+  const senderFor = (sink: SinkOptions): HttpSender => {
+    if (typeof senders === 'function') return senders(sink);
+    const s = senders[sink.id] ?? senders.default;
+    if (!s) throw new Error(`no HTTP sender for sink ${sink.id}`);
+    return s;
+  };
+
+  const runners = new Map<string, SinkRunner>();
+  const topicsOfSink = new Map<string, Set<string>>();
+  const sinksByTopic = new Map<string, SinkRunner[]>();
+  for (const route of config.routes) {
+    for (const sink of route.sinks) {
+      const store = sink.dedupe.enabled ? dedupe[sink.dedupe.store] : undefined;
+      if (sink.dedupe.enabled && !store)
+        throw new Error(`sink ${sink.id}: dedupe store ${sink.dedupe.store} was not provided`);
+      const runner = createSinkRunner({
+        sink,
+        sender: senderFor(sink),
+        dedupe: store,
+        dlq,
+        metrics,
+        clock,
+        logger,
+        onFlowChange: () => scheduleFlowControl(),
+        ...(random ? { random } : {}),
+      });
+      runners.set(sink.id, runner);
+      topicsOfSink.set(sink.id, new Set(route.topics));
+      for (const topic of route.topics) {
+        const list = sinksByTopic.get(topic) ?? [];
+        list.push(runner);
+        sinksByTopic.set(topic, list);
+      }
+    }
+  }
+
+  function scheduleFlowControl(): void {
+    if (flowScheduled) return;
+    flowScheduled = true;
+    queueMicrotask(() => {
+      flowScheduled = false;
+      flowControl();
+    });
+  }
+
+  /** Pauses the partitions feeding a full sink buffer; resumes them once no sink they feed is full. */
+  function flowControl(): void {
+    const desired = new Map<string, TopicPartition>();
+    const all = tracker.partitions();
+    if (stopping) for (const tp of all) desired.set(tpKey(tp), tp);
+    for (const runner of runners.values()) {
+      if (!runner.isFull()) continue;
+      const topics = topicsOfSink.get(runner.id) ?? new Set();
+      for (const tp of all) if (topics.has(tp.topic)) desired.set(tpKey(tp), tp);
+    }
+    const toPause = [...desired].filter(([k]) => !paused.has(k)).map(([, tp]) => tp);
+    const toResume = [...paused].filter(([k]) => !desired.has(k)).map(([, tp]) => tp);
+    for (const tp of toPause) paused.set(tpKey(tp), tp);
+    for (const tp of toResume) paused.delete(tpKey(tp));
+    if (toPause.length > 0) {
+      logger.info('pausing partitions', { partitions: toPause.map((p) => `${p.topic}/${p.partition}`) });
+      source.pause(toPause);
+    }
+    if (toResume.length > 0) {
+      logger.info('resuming partitions', { partitions: toResume.map((p) => `${p.topic}/${p.partition}`) });
+      source.resume(toResume);
+    }
+    pausedGauge.set({}, paused.size);
+  }
+
+  const sleep = async (ms: number) => {
+    try {
+      await clock.sleep(ms, stopper.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** Dead-letters a record no sink can use (unparseable value); retries the DLQ write until acked. */
+  async function deadLetterUnparseable(
+    record: SourceRecord,
+    message: string,
+    isCurrent: () => boolean,
+  ): Promise<boolean> {
+    const now = clock.now();
+    const reason: DeadLetterReason = {
+      stage: 'parse',
+      code: 'FERRY_RECORD_UNPARSEABLE',
+      message,
+      sink: PARSE_SINK,
+      attempts: 0,
+      firstFailureAt: now,
+      lastFailureAt: now,
+    };
+    for (let attempt = 0; isCurrent(); attempt++) {
+      try {
+        await dlq.write(record, reason);
+        deadlettered.inc({ sink: PARSE_SINK, code: reason.code });
+        return true;
+      } catch (e) {
+        logger.error('DLQ write failed, retrying', { error: errorMessage(e) });
+        if (!(await sleep(Math.min(5000, 100 * 2 ** attempt)))) return false;
+      }
+    }
+    return false;
+  }
+
+  function intake(record: SourceRecord): void {
+    const sinks = sinksByTopic.get(record.topic) ?? [];
+    if (sinks.length === 0) {
+      tracker.track(record.topic, record.partition, record.offset, 0);
+      return;
+    }
+    for (const runner of sinks) consumed.inc({ sink: runner.id });
+    const parsed = parseValue(record);
+    if (!parsed.ok) {
+      unparseable.inc({ topic: record.topic });
+      const ticket = tracker.track(record.topic, record.partition, record.offset, 1);
+      void deadLetterUnparseable(record, parsed.message, () => tracker.isCurrent(ticket)).then((ok) => {
+        if (ok) tracker.settle(ticket);
+      });
+      return;
+    }
+    const value = parsed.value;
+    const targets: SinkRunner[] = [];
+    for (const runner of sinks) {
+      // A tombstone (null value) carries nothing to deliver: it counts as filtered.
+      if (value === null || !matchesFilter(value, runner.sink.filter)) filtered.inc({ sink: runner.id });
+      else targets.push(runner);
+    }
+    const ticket = tracker.track(record.topic, record.partition, record.offset, targets.length);
+    if (targets.length === 0) return;
+    const eventId = eventIdOf(record);
+    const key = orderingKeyOf(record);
+    const isCurrent = () => tracker.isCurrent(ticket);
+    for (const runner of targets) {
+      runner.enqueue({
+        record,
+        value,
+        eventId,
+        key,
+        isCurrent,
+        done: (outcome) => {
+          if (outcome !== 'abandoned') tracker.settle(ticket);
+        },
+      });
+    }
+  }
+
+  async function commitNow(): Promise<void> {
+    const offsets = tracker.takeCommittable();
+    if (offsets.length === 0) return;
+    try {
+      await source.commit(offsets);
+      commitsCounter.inc({});
+    } catch (e) {
+      tracker.uncommit(offsets);
+      logger.warn('offset commit failed, will retry', { error: errorMessage(e) });
+    }
+  }
+
+  function refreshLag(): void {
+    try {
+      for (const l of source.lag())
+        lagGauge.set({ topic: l.topic, partition: String(l.partition) }, Number(l.lag));
+    } catch {
+      // lag is best effort
+    }
+  }
+
+  async function commitLoop(): Promise<void> {
+    while (await sleep(config.commitIntervalMs)) {
+      await commitNow();
+      refreshLag();
+    }
+  }
+
+  const pendingIn = (tps: readonly TopicPartition[]) => tps.reduce((n, tp) => n + tracker.pending(tp), 0);
+
+  async function waitFor(condition: () => boolean, deadline: number): Promise<void> {
+    while (!condition() && clock.now() < deadline) {
+      try {
+        await clock.sleep(10);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  const handler: SourceHandler = {
+    onRecords(records) {
+      if (stopping) return;
+      for (const record of records) {
+        if (revoking.has(tpKey(record))) continue;
+        intake(record);
+      }
+      scheduleFlowControl();
+    },
+    async onRevoked(partitions) {
+      for (const tp of partitions) revoking.add(tpKey(tp));
+      // Finish what we can before the deadline, commit its low-water mark, then abandon the rest.
+      if (!stopper.signal.aborted) {
+        await waitFor(() => pendingIn(partitions) === 0, clock.now() + config.revokeTimeoutMs);
+      }
+      const wanted = new Set(partitions.map(tpKey));
+      const offsets = tracker.takeCommittable().filter((o) => wanted.has(tpKey(o)));
+      if (offsets.length > 0) {
+        try {
+          await source.commit(offsets);
+        } catch (e) {
+          logger.warn('commit on revoke failed', { error: errorMessage(e) });
+        }
+      }
+      for (const runner of runners.values()) runner.abandon(partitions);
+      tracker.revoke(partitions);
+      for (const tp of partitions) {
+        paused.delete(tpKey(tp));
+        revoking.delete(tpKey(tp));
+      }
+      logger.info('partitions revoked', {
+        partitions: partitions.map((p) => `${p.topic}/${p.partition}`),
+        abandoned: pendingIn(partitions),
+      });
+    },
+    onAssigned(partitions) {
+      tracker.assign(partitions);
+      logger.info('partitions assigned', { partitions: partitions.map((p) => `${p.topic}/${p.partition}`) });
+      scheduleFlowControl();
+    },
+  };
+
+  return {
+    instanceId,
+    async start() {
+      if (running) return;
+      running = true;
+      void commitLoop();
+      await source.start(handler);
+      logger.info('relay started', { instanceId, sinks: [...runners.keys()] });
+    },
+    async stop({ deadlineMs = config.shutdownTimeoutMs } = {}) {
+      if (stopping) return;
+      stopping = true;
+      const deadline = clock.now() + deadlineMs;
+      flowControl();
+      await waitFor(() => pendingIn(tracker.partitions()) === 0, deadline);
+      stopper.abort();
+      for (const runner of runners.values()) runner.stop();
+      await commitNow();
+      try {
+        await source.stop();
+      } catch (e) {
+        logger.warn('source stop failed', { error: errorMessage(e) });
+      }
+      running = false;
+      logger.info('relay stopped', { instanceId, abandoned: pendingIn(tracker.partitions()) });
+    },
+    state() {
+      return {
+        instanceId,
+        running,
+        stopping,
+        sourceConnected: source.isConnected(),
+        sinks: [...runners.values()].map((r) => r.state()),
+        partitions: tracker
+          .partitions()
+          .map((tp) => ({ ...tp, pending: tracker.pending(tp), paused: paused.has(tpKey(tp)) })),
+      };
+    },
+    sinkIds() {
+      return [...runners.keys()];
+    },
+    pauseSink(id) {
+      const runner = runners.get(id);
+      runner?.pause();
+      return runner !== undefined;
+    },
+    resumeSink(id) {
+      const runner = runners.get(id);
+      runner?.resume();
+      return runner !== undefined;
+    },
+    replay(sinkId, record) {
+      const runner = runners.get(sinkId);
+      if (!runner) return Promise.reject(new Error(`unknown sink ${sinkId}`));
+      const parsed = parseValue(record);
+      if (!parsed.ok) return Promise.resolve('unparseable');
+      if (parsed.value === null || !matchesFilter(parsed.value, runner.sink.filter))
+        return Promise.resolve('filtered');
+      return new Promise((resolve) => {
+        runner.enqueue({
+          record,
+          value: parsed.value,
+          eventId: eventIdOf(record),
+          key: orderingKeyOf(record),
+          isCurrent: () => !stopper.signal.aborted,
+          done: resolve,
+        });
+      });
+    },
+    async readiness() {
+      const used = new Set<SinkOptions['dedupe']['store']>();
+      for (const r of runners.values()) if (r.sink.dedupe.enabled) used.add(r.sink.dedupe.store);
+      const results: Record<string, boolean> = {};
+      await Promise.all(
+        [...used].map(async (name) => {
+          try {
+            results[name] = (await dedupe[name]?.ping()) === true;
+          } catch {
+            results[name] = false;
+          }
+        }),
+      );
+      const sourceOk = source.isConnected();
+      return {
+        ready: sourceOk && Object.values(results).every(Boolean) && !stopping,
+        source: sourceOk,
+        dedupe: results,
+      };
+    },
+    commitNow,
+  };
+}

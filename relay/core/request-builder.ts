@@ -1,0 +1,48 @@
+// Builds the HTTP request for one record and one sink: URL from the template, body (the record value
+// as it came, or a projection of fields), configured headers, bearer auth, Standard Webhooks signature,
+// and the idempotency key every delivery carries.
+import type { SinkRequest, SourceRecord } from './contracts.ts';
+import type { SinkOptions } from './options.ts';
+import { getPath } from './record.ts';
+import { compileUrlTemplate } from './url-template.ts';
+import { createWebhookSigner } from './webhook-signing.ts';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+export interface RequestBuilder {
+  build(record: SourceRecord, value: unknown, eventId: string, nowMs: number): Promise<SinkRequest>;
+}
+
+export function createRequestBuilder(sink: SinkOptions): RequestBuilder {
+  const url = compileUrlTemplate(sink.url);
+  const signer = sink.auth.webhookSecret ? createWebhookSigner(sink.auth.webhookSecret) : undefined;
+  const baseHeaders: Record<string, string> = { 'content-type': 'application/json' };
+  for (const [k, v] of Object.entries(sink.headers)) baseHeaders[k.toLowerCase()] = v;
+  if (sink.auth.bearer) baseHeaders.authorization = `Bearer ${sink.auth.bearer}`;
+  const { body } = sink;
+
+  return {
+    build: async function buildRequest(record, value, eventId, nowMs) {
+      let payload: Uint8Array | string | null;
+      if (body.kind === 'value') {
+        payload = record.value;
+      } else {
+        const projected: Record<string, unknown> = {};
+        for (const [name, path] of Object.entries(body.fields))
+          projected[name] = getPath(value, path) ?? null;
+        payload = JSON.stringify(projected);
+      }
+      const headers: Record<string, string> = { ...baseHeaders, [IDEMPOTENCY_HEADER]: eventId };
+      if (signer) {
+        Object.assign(headers, await signer.sign(eventId, Math.floor(nowMs / 1000), payload ?? ''));
+      }
+      return {
+        url: url.render(value),
+        method: sink.method,
+        headers,
+        body: sink.method === 'GET' || sink.method === 'HEAD' ? null : payload,
+        timeoutMs: sink.timeoutMs,
+      };
+    },
+  };
+}
