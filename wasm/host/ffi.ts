@@ -1,0 +1,50 @@
+// Guest memory access for host functions (ABI.md §0): the memory is looked up by its export name on every
+// call, and every pointer/length pair is bounds-checked before the function runs.
+
+export class FfiTrap extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FfiTrap';
+  }
+}
+
+export const OOB = 'Out of bounds memory access in FFI';
+
+export interface GuestMemory {
+  /** The current bytes of the exported `memory` (re-fetched if it grew). */
+  bytes(): Uint8Array;
+  view(): DataView;
+  /** Throws the FFI bounds trap unless [ptr, ptr+len) lies inside memory. */
+  check(ptr: number, len: number): void;
+}
+
+export function createGuestMemory(exports: () => WebAssembly.Exports | null): GuestMemory {
+  let buffer: ArrayBuffer | null = null;
+  let u8 = new Uint8Array(0);
+  let dv = new DataView(u8.buffer);
+  function refresh(): void {
+    const mem = exports()?.memory;
+    if (!(mem instanceof WebAssembly.Memory)) throw new FfiTrap('Missing memory export');
+    if (mem.buffer !== buffer) {
+      buffer = mem.buffer;
+      u8 = new Uint8Array(buffer);
+      dv = new DataView(buffer);
+    }
+  }
+  return {
+    bytes() {
+      refresh();
+      return u8;
+    },
+    view() {
+      refresh();
+      return dv;
+    },
+    check(ptr, len) {
+      refresh();
+      const p = ptr >>> 0;
+      const n = len >>> 0;
+      if (p + n > u8.length) throw new FfiTrap(OOB);
+    },
+  };
+}

@@ -1,0 +1,346 @@
+// createTransformHost: the broker side of the ABI for one transform instance (ABI.md §2, §10, §11).
+// The guest runs in its own worker; batches go in and outputs come out through shared memory, and the
+// main thread only wakes on a finished batch (Atomics.waitAsync) or a rare message (ready, log, trap).
+import { buildEnviron } from './config.ts';
+import { FerryWasmError, type TrapKind } from './errors.ts';
+import { decodePayload, headerKeyBytes, payloadSize, writePayload } from './payload.ts';
+import { prepareModule } from './prepare.ts';
+import {
+  C_BATCH_SEQ,
+  C_BUSY,
+  C_DONE_SEQ,
+  C_OUT_COUNT,
+  C_RECORD_INDEX,
+  C_RECORD_SEQ,
+  C_SHUTDOWN,
+  CONTROL_SLOTS,
+  growableShared,
+  growShared,
+  INITIAL_REGION_BYTES,
+  INPUT_HEADER_BYTES,
+  MAX_REGION_BYTES,
+  OUTPUT_ENTRY_BYTES,
+  RECORD_ENTRY_BYTES,
+  type WorkerInit,
+  type WorkerMessage,
+} from './shared.ts';
+import type {
+  BatchResult,
+  HostStats,
+  InputBatch,
+  OutputRecord,
+  TransformHost,
+  TransformHostOptions,
+} from './types.ts';
+import { type SpawnedWorker, spawnWorker } from './worker-spawn.ts';
+
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
+const TWO_32 = 4294967296;
+
+interface Instance {
+  worker: SpawnedWorker;
+  control: Int32Array;
+  input: SharedArrayBuffer;
+  output: SharedArrayBuffer;
+  startedAt: number;
+  ready: Promise<void>;
+  /** The batch in flight, to map a trap to the record offset, and its settle functions. */
+  batch: InputBatch | null;
+  settle: { resolve(): void; reject(error: FerryWasmError): void } | null;
+  dead: boolean;
+  watchdog: ReturnType<typeof setInterval>;
+}
+
+function sleep(ms: number, timers: Set<ReturnType<typeof setTimeout>>): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      resolve();
+    }, ms);
+    timers.add(t);
+  });
+}
+
+export async function createTransformHost({
+  module,
+  name = 'transform',
+  inputTopic,
+  outputTopics,
+  env = {},
+  memoryLimitBytes = 2 * 1024 * 1024,
+  recordTimeoutMs = 3000,
+  backoff = {},
+  onLog = (level, line) => (level === 'info' ? console.info : console.warn)(`${name} - ${line}`),
+  onTrap = () => {},
+  logLineMaxBytes = 1024,
+}: TransformHostOptions): Promise<TransformHost> {
+  const { initialMs = 1000, maxMs = 30_000, resetAfterMs = 10_000 } = backoff;
+  const environ = buildEnviron(inputTopic, outputTopics, env);
+  const compiled = await prepareModule(module, memoryLimitBytes);
+  const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0 };
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let closed = false;
+  let nextDelay = initialMs;
+  let current: Instance | null = null;
+  let starting: Promise<Instance> | null = null;
+
+  function trapError(inst: Instance, kind: TrapKind, message: string, recordIndex: number): FerryWasmError {
+    const offset = recordIndex >= 0 ? inst.batch?.records[recordIndex]?.offset : undefined;
+    const where = offset === undefined ? '' : ` (record offset ${offset})`;
+    return new FerryWasmError({
+      code: 'FERRY_WASM_TRAP',
+      kind,
+      message: `transform ${name} trapped: ${message}${where}`,
+      retryable: true,
+      ...(offset === undefined ? {} : { offset }),
+    });
+  }
+
+  function fail(inst: Instance, error: FerryWasmError): void {
+    if (inst.dead) return;
+    inst.dead = true;
+    clearInterval(inst.watchdog);
+    void inst.worker.terminate();
+    // Release a pending waitAsync on the done slot; the settle below decides the outcome.
+    Atomics.notify(inst.control, C_DONE_SEQ);
+    if (closed) {
+      inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
+      return;
+    }
+    stats.traps++;
+    inst.settle?.reject(error);
+    inst.settle = null;
+    onTrap(error);
+    if (current === inst) {
+      current = null;
+      // Broker backoff: 1 s doubling to 30 s, reset after 10 s of healthy running (§11).
+      if (Date.now() - inst.startedAt >= resetAfterMs) nextDelay = initialMs;
+      const delay = nextDelay;
+      nextDelay = Math.min(nextDelay * 2, maxMs);
+      starting = sleep(delay, timers).then(() => {
+        stats.restarts++;
+        return launch();
+      });
+      starting.catch(() => {});
+    }
+  }
+
+  async function launch(): Promise<Instance> {
+    if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
+    const worker = await spawnWorker(WORKER_URL);
+    const controlSab = new SharedArrayBuffer(CONTROL_SLOTS * 4);
+    const control = new Int32Array(controlSab);
+    control[C_RECORD_INDEX] = -1;
+    control[C_BUSY] = 0;
+    const inst: Instance = {
+      worker,
+      control,
+      input: growableShared(INITIAL_REGION_BYTES, MAX_REGION_BYTES),
+      output: growableShared(INITIAL_REGION_BYTES, MAX_REGION_BYTES),
+      startedAt: Date.now(),
+      ready: Promise.resolve(),
+      batch: null,
+      settle: null,
+      dead: false,
+      watchdog: undefined as unknown as ReturnType<typeof setInterval>,
+    };
+    // Settled by the worker's 'ready' (first read_batch_header, §2.4) or by a trap during start-up.
+    inst.ready = new Promise<void>((resolve, reject) => {
+      inst.settle = { resolve, reject };
+    });
+    inst.ready.catch(() => {});
+    worker.onMessage((raw) => {
+      const msg = raw as WorkerMessage;
+      if (msg.type === 'log') onLog(msg.level, msg.line);
+      else if (msg.type === 'ready') {
+        const s = inst.settle;
+        inst.settle = null;
+        s?.resolve();
+      } else if (msg.type === 'trap') fail(inst, trapError(inst, msg.kind, msg.message, msg.recordIndex));
+    });
+    worker.onFailure((message) =>
+      fail(inst, trapError(inst, 'worker', message, control[C_RECORD_INDEX] ?? -1)),
+    );
+    // Per-record CPU budget (§2.5, §10): V8 has no fuel, so a watchdog ends a worker whose record (or start-up)
+    // has run longer than the budget. The heartbeat is C_RECORD_SEQ, bumped at every read_next_record.
+    let lastSeq = -1;
+    let lastChange = Date.now();
+    inst.watchdog = setInterval(
+      () => {
+        const seq = Atomics.load(control, C_RECORD_SEQ);
+        const now = Date.now();
+        if (seq !== lastSeq || Atomics.load(control, C_BUSY) === 0) {
+          lastSeq = seq;
+          lastChange = now;
+          return;
+        }
+        if (now - lastChange > recordTimeoutMs) {
+          const index = Atomics.load(control, C_RECORD_INDEX);
+          fail(
+            inst,
+            trapError(inst, 'out_of_fuel', `record exceeded the CPU budget of ${recordTimeoutMs} ms`, index),
+          );
+        }
+      },
+      Math.max(5, Math.min(250, Math.floor(recordTimeoutMs / 10))),
+    );
+    const init: WorkerInit = {
+      module: compiled,
+      control: controlSab,
+      input: inst.input,
+      output: inst.output,
+      args: [name],
+      environ,
+      outputTopics,
+      memoryLimitBytes,
+      logLineMaxBytes,
+    };
+    worker.post(init);
+    current = inst;
+    await inst.ready;
+    return inst;
+  }
+
+  async function instance(): Promise<Instance> {
+    if (current !== null && !current.dead) {
+      await current.ready;
+      return current;
+    }
+    if (starting !== null) return starting;
+    throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
+  }
+
+  function writeBatch(inst: Instance, batch: InputBatch): void {
+    let bytes = new Uint8Array(inst.input);
+    let view = new DataView(inst.input);
+    let pos = INPUT_HEADER_BYTES;
+    let maxPayload = 0;
+    let maxTs = Number.NEGATIVE_INFINITY;
+    for (const record of batch.records) {
+      const keys = headerKeyBytes(record);
+      const size = payloadSize(record, keys);
+      const need = pos + RECORD_ENTRY_BYTES + size;
+      if (need > bytes.length) {
+        if (!growShared(inst.input, need)) throw new RangeError('batch too large for the host input buffer');
+        bytes = new Uint8Array(inst.input);
+        view = new DataView(inst.input);
+      }
+      view.setBigInt64(pos, record.offset, true);
+      const ts = record.timestamp;
+      view.setUint32(pos + 8, (ts % TWO_32) >>> 0, true);
+      view.setInt32(pos + 12, Math.floor(ts / TWO_32), true);
+      view.setInt32(pos + 16, 0, true);
+      view.setInt32(pos + 20, size, true);
+      writePayload(bytes, pos + RECORD_ENTRY_BYTES, record, keys);
+      pos = need;
+      if (size > maxPayload) maxPayload = size;
+      if (ts > maxTs) maxTs = ts;
+    }
+    const first = batch.records[0]!;
+    const last = batch.records[batch.records.length - 1]!;
+    view.setBigInt64(0, batch.baseOffset, true);
+    view.setInt32(8, batch.records.length, true);
+    view.setInt32(12, maxPayload, true);
+    view.setInt32(16, batch.partitionLeaderEpoch ?? 0, true);
+    view.setInt32(20, 0, true); // attributes: create_time, uncompressed (§2.6)
+    view.setInt32(24, Number(last.offset - batch.baseOffset), true);
+    view.setInt32(28, batch.producerEpoch ?? -1, true);
+    view.setBigInt64(32, BigInt(Math.trunc(first.timestamp)), true);
+    view.setBigInt64(40, BigInt(Math.trunc(maxTs)), true);
+    view.setBigInt64(48, batch.producerId ?? -1n, true);
+    view.setInt32(56, batch.baseSequence ?? -1, true);
+  }
+
+  function readOutputs(inst: Instance): OutputRecord[] {
+    const count = Atomics.load(inst.control, C_OUT_COUNT);
+    const bytes = new Uint8Array(inst.output);
+    const view = new DataView(inst.output);
+    const outputs: OutputRecord[] = new Array(count);
+    let pos = 0;
+    for (let i = 0; i < count; i++) {
+      const topic = outputTopics[view.getInt32(pos, true)]!;
+      const len = view.getInt32(pos + 4, true);
+      const start = pos + OUTPUT_ENTRY_BYTES;
+      const rec = decodePayload(bytes, start, start + len, true);
+      outputs[i] = { topic, key: rec.key, value: rec.value, headers: rec.headers };
+      pos = start + len;
+    }
+    return outputs;
+  }
+
+  async function waitDone(inst: Instance, seq: number): Promise<void> {
+    const waitAsync = (
+      Atomics as unknown as {
+        waitAsync?: (
+          a: Int32Array,
+          i: number,
+          v: number,
+        ) => { async: boolean; value: Promise<unknown> | string };
+      }
+    ).waitAsync;
+    while (!inst.dead && Atomics.load(inst.control, C_DONE_SEQ) !== seq) {
+      const observed = Atomics.load(inst.control, C_DONE_SEQ);
+      if (observed === seq) break;
+      if (waitAsync !== undefined) {
+        const r = waitAsync(inst.control, C_DONE_SEQ, observed);
+        if (r.async) await r.value;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    }
+  }
+
+  async function process(batch: InputBatch): Promise<BatchResult> {
+    if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
+    if (batch.records.length === 0) return { outputs: [] }; // the broker skips empty batches (§2.6)
+    const inst = await instance();
+    inst.batch = batch;
+    const seq = Atomics.load(inst.control, C_BATCH_SEQ) + 1;
+    const settled = new Promise<void>((resolve, reject) => {
+      inst.settle = { resolve, reject };
+    });
+    writeBatch(inst, batch);
+    Atomics.store(inst.control, C_BATCH_SEQ, seq);
+    Atomics.notify(inst.control, C_BATCH_SEQ);
+    void waitDone(inst, seq).then(() => {
+      if (!inst.dead && inst.settle !== null) {
+        const s = inst.settle;
+        inst.settle = null;
+        s.resolve();
+      }
+    });
+    await settled;
+    inst.batch = null;
+    const outputs = readOutputs(inst);
+    stats.batches++;
+    stats.recordsIn += batch.records.length;
+    stats.recordsOut += outputs.length;
+    return { outputs };
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    const inst = current;
+    current = null;
+    if (inst !== null && !inst.dead) {
+      inst.dead = true;
+      clearInterval(inst.watchdog);
+      Atomics.store(inst.control, C_SHUTDOWN, 1);
+      Atomics.notify(inst.control, C_BATCH_SEQ);
+      inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
+      Atomics.notify(inst.control, C_DONE_SEQ);
+      await inst.worker.terminate();
+    }
+  }
+
+  try {
+    await launch();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { process, close, stats };
+}

@@ -1,0 +1,241 @@
+// redpanda_transform (ABI.md §2, §3, §5, §6), the worker side: batches arrive through shared memory,
+// read_batch_header blocks on Atomics.wait, outputs are appended to the shared output region.
+import { FfiTrap, type GuestMemory } from './ffi.ts';
+import { parseWriteOptions } from './options.ts';
+import { isValidPayload } from './payload.ts';
+import {
+  C_BATCH_SEQ,
+  C_BUSY,
+  C_DONE_SEQ,
+  C_MEMORY_BYTES,
+  C_OUT_BYTES,
+  C_OUT_COUNT,
+  C_RECORD_INDEX,
+  C_RECORD_SEQ,
+  C_SHUTDOWN,
+  growShared,
+  INPUT_HEADER_BYTES,
+  OUTPUT_ENTRY_BYTES,
+  RECORD_ENTRY_BYTES,
+} from './shared.ts';
+import type { WasiClock } from './wasi.ts';
+
+export const NO_ACTIVE_TRANSFORM = -1;
+export const INVALID_BUFFER = -2;
+export const INVALID_WRITE = -3;
+
+/** The wait was broken because the host is closing the VM (§3 read_batch_header). */
+export class VmShutdown extends Error {
+  constructor() {
+    super('vm was shutdown');
+    this.name = 'VmShutdown';
+  }
+}
+
+export interface TransformAbiOptions {
+  memory: GuestMemory;
+  control: Int32Array;
+  input: SharedArrayBuffer;
+  output: SharedArrayBuffer;
+  outputTopics: string[];
+  clock: WasiClock;
+  memoryLimitBytes: number;
+  /** Called once, at the first read_batch_header: the VM is ready (§2.4). */
+  onReady(): void;
+}
+
+const LOG_APPEND_TIME = 0x08;
+const encoder = new TextEncoder();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function createTransformAbi(opts: TransformAbiOptions) {
+  const { memory, control, input, output, clock, memoryLimitBytes, onReady } = opts;
+  const topicNames = opts.outputTopics.map((t) => encoder.encode(t));
+  let seenSeq = 0;
+  let started = false;
+  let active = false;
+  let recordCount = 0;
+  let cursor = 0;
+  let inPos = 0;
+  let inBytes = new Uint8Array(input);
+  let inView = new DataView(input);
+  let outBytes = new Uint8Array(output);
+  let outView = new DataView(output);
+  let outPos = 0;
+  let outCount = 0;
+
+  function finishBatch(): void {
+    const mem = memory.bytes();
+    Atomics.store(control, C_MEMORY_BYTES, mem.length);
+    Atomics.store(control, C_OUT_COUNT, outCount);
+    Atomics.store(control, C_OUT_BYTES, outPos);
+    Atomics.store(control, C_RECORD_INDEX, -1);
+    Atomics.store(control, C_BUSY, 0);
+    Atomics.store(control, C_DONE_SEQ, seenSeq);
+    Atomics.notify(control, C_DONE_SEQ);
+    active = false;
+  }
+
+  function waitForBatch(): void {
+    for (;;) {
+      if (Atomics.load(control, C_SHUTDOWN) === 1) throw new VmShutdown();
+      const seq = Atomics.load(control, C_BATCH_SEQ);
+      if (seq !== seenSeq) {
+        seenSeq = seq;
+        return;
+      }
+      Atomics.wait(control, C_BATCH_SEQ, seq);
+    }
+  }
+
+  function emit(topicIndex: number, src: Uint8Array, ptr: number, len: number): void {
+    const need = outPos + OUTPUT_ENTRY_BYTES + len;
+    if (need > outBytes.length) {
+      if (!growShared(output, need)) throw new FfiTrap('output of one batch exceeds the host buffer');
+      outBytes = new Uint8Array(output);
+      outView = new DataView(output);
+    }
+    outView.setInt32(outPos, topicIndex, true);
+    outView.setInt32(outPos + 4, len, true);
+    outBytes.set(src.subarray(ptr, ptr + len), outPos + OUTPUT_ENTRY_BYTES);
+    outPos += OUTPUT_ENTRY_BYTES + len;
+    outCount++;
+  }
+
+  return {
+    check_abi_version_1(): void {},
+    check_abi_version_2(): void {},
+
+    read_batch_header(
+      baseOffset: number,
+      recordCountPtr: number,
+      leaderEpoch: number,
+      attributes: number,
+      lastOffsetDelta: number,
+      baseTimestamp: number,
+      maxTimestamp: number,
+      producerId: number,
+      producerEpoch: number,
+      baseSequence: number,
+    ): number {
+      memory.check(baseOffset, 8);
+      memory.check(recordCountPtr, 4);
+      memory.check(leaderEpoch, 4);
+      memory.check(attributes, 2);
+      memory.check(lastOffsetDelta, 4);
+      memory.check(baseTimestamp, 8);
+      memory.check(maxTimestamp, 8);
+      memory.check(producerId, 8);
+      memory.check(producerEpoch, 2);
+      memory.check(baseSequence, 4);
+      // Every call after the first means "previous batch done" (§2.4); unread records are dropped.
+      if (started) {
+        finishBatch();
+      } else {
+        started = true;
+        Atomics.store(control, C_BUSY, 0);
+        onReady();
+      }
+      if (memory.bytes().length > memoryLimitBytes) {
+        throw new FfiTrap(
+          `linear memory ${memory.bytes().length} bytes exceeds the limit of ${memoryLimitBytes}`,
+        );
+      }
+      waitForBatch();
+      Atomics.store(control, C_BUSY, 1);
+      Atomics.add(control, C_RECORD_SEQ, 1);
+      inBytes = new Uint8Array(input);
+      inView = new DataView(input);
+      const mem = memory.bytes();
+      const dv = memory.view();
+      recordCount = inView.getInt32(8, true);
+      const maxPayload = inView.getInt32(12, true);
+      const attrs = inView.getInt32(20, true);
+      mem.set(inBytes.subarray(0, 8), baseOffset >>> 0);
+      dv.setInt32(recordCountPtr, recordCount, true);
+      dv.setInt32(leaderEpoch, inView.getInt32(16, true), true);
+      dv.setInt16(attributes, attrs, true);
+      dv.setInt32(lastOffsetDelta, inView.getInt32(24, true), true);
+      mem.set(inBytes.subarray(32, 40), baseTimestamp >>> 0);
+      mem.set(inBytes.subarray(40, 48), maxTimestamp >>> 0);
+      mem.set(inBytes.subarray(48, 56), producerId >>> 0);
+      dv.setInt16(producerEpoch, inView.getInt32(28, true), true);
+      dv.setInt32(baseSequence, inView.getInt32(56, true), true);
+      // Wall clock = first timestamp, or max timestamp for log_append_time batches (§3).
+      const tsAt = attrs & LOG_APPEND_TIME ? 40 : 32;
+      clock.realtimeNs = inView.getBigInt64(tsAt, true) * 1_000_000n;
+      active = true;
+      cursor = 0;
+      inPos = INPUT_HEADER_BYTES;
+      outPos = 0;
+      outCount = 0;
+      return maxPayload;
+    },
+
+    read_next_record(attrsPtr: number, tsPtr: number, offsetPtr: number, buf: number, len: number): number {
+      memory.check(attrsPtr, 1);
+      memory.check(tsPtr, 8);
+      memory.check(offsetPtr, 8);
+      memory.check(buf, len);
+      if (!active || cursor >= recordCount) return NO_ACTIVE_TRANSFORM;
+      const size = inView.getInt32(inPos + 20, true);
+      // Too small: -2 and the record is NOT consumed, so the guest may retry (§3).
+      if (len >>> 0 < size) return INVALID_BUFFER;
+      const mem = memory.bytes();
+      mem[attrsPtr >>> 0] = inView.getInt32(inPos + 16, true);
+      mem.set(inBytes.subarray(inPos + 8, inPos + 16), tsPtr >>> 0);
+      mem.set(inBytes.subarray(inPos, inPos + 8), offsetPtr >>> 0);
+      const start = inPos + RECORD_ENTRY_BYTES;
+      mem.set(inBytes.subarray(start, start + size), buf >>> 0);
+      const lo = inView.getUint32(inPos + 8, true);
+      const hi = inView.getInt32(inPos + 12, true);
+      clock.realtimeNs = BigInt(hi * 4294967296 + lo) * 1_000_000n;
+      Atomics.store(control, C_RECORD_INDEX, cursor);
+      Atomics.add(control, C_RECORD_SEQ, 1);
+      cursor++;
+      inPos = start + size;
+      return size;
+    },
+
+    write_record(buf: number, len: number): number {
+      memory.check(buf, len);
+      if (!active) return NO_ACTIVE_TRANSFORM;
+      const mem = memory.bytes();
+      const p = buf >>> 0;
+      const n = len >>> 0;
+      if (!isValidPayload(mem, p, p + n)) return INVALID_BUFFER;
+      emit(0, mem, p, n);
+      return n;
+    },
+
+    write_record_with_options(buf: number, len: number, opts: number, optsLen: number): number {
+      memory.check(buf, len);
+      memory.check(opts, optsLen);
+      if (!active) return NO_ACTIVE_TRANSFORM;
+      const mem = memory.bytes();
+      const p = buf >>> 0;
+      const n = len >>> 0;
+      if (!isValidPayload(mem, p, p + n)) return INVALID_BUFFER;
+      let parsed: ReturnType<typeof parseWriteOptions>;
+      try {
+        parsed = parseWriteOptions(mem.subarray(opts >>> 0, (opts >>> 0) + (optsLen >>> 0)));
+      } catch (error) {
+        // The broker's reader throws out_of_range: a host exception, so a trap (§3, §6).
+        throw new FfiTrap(`failure executing host function: ${(error as Error).message}`);
+      }
+      if (!parsed.ok) return INVALID_BUFFER;
+      let index = 0;
+      if (parsed.topic !== null) {
+        index = topicNames.findIndex((t) => sameBytes(t, parsed.topic!));
+        if (index < 0) return INVALID_WRITE;
+      }
+      emit(index, mem, p, n);
+      return n;
+    },
+  };
+}

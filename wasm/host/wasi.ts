@@ -1,0 +1,179 @@
+// wasi_snapshot_preview1 as the broker defines it (ABI.md §8): every preview1 name is defined so any WASI
+// libc links, and only a few do something: args, environ, clocks on record time, fd_write to the logs,
+// deterministic random_get, proc_exit traps, sched_yield, poll_oneoff without sleeping.
+import { FfiTrap, type GuestMemory } from './ffi.ts';
+import { LINKER } from './linker.ts';
+
+export const ERRNO_SUCCESS = 0;
+export const ERRNO_BADF = 8;
+export const ERRNO_INVAL = 16;
+export const ERRNO_NOSYS = 52;
+
+/** proc_exit: the broker throws, which traps the VM (§8, §11). */
+export class ProcExit extends Error {
+  readonly exitCode: number;
+  constructor(code: number) {
+    super(`exited with code: ${code}`);
+    this.name = 'ProcExit';
+    this.exitCode = code;
+  }
+}
+
+export interface WasiClock {
+  /** Wall clock in ns: the current batch/record timestamp (§8). */
+  realtimeNs: bigint;
+}
+
+export interface WasiOptions {
+  memory: GuestMemory;
+  args: string[];
+  environ: string[];
+  clock: WasiClock;
+  onLog(level: 'info' | 'warn', line: string): void;
+  logLineMaxBytes: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const MS_NS = 1_000_000n;
+
+function cStrings(list: string[]): Uint8Array[] {
+  return list.map((s) => encoder.encode(`${s}\0`));
+}
+
+type HostFn = (...args: never[]) => number | undefined;
+
+export function createWasi({ memory, args, environ, clock, onLog, logLineMaxBytes }: WasiOptions) {
+  const argBytes = cStrings(args);
+  const envBytes = cStrings(environ);
+  // MONOTONIC / PROCESS_CPUTIME / THREAD_CPUTIME: one counter from 0, +1 ms per call (§8).
+  let counterNs = 0n;
+
+  function sizesGet(list: Uint8Array[], countPtr: number, sizePtr: number): number {
+    memory.check(countPtr, 4);
+    memory.check(sizePtr, 4);
+    const dv = memory.view();
+    dv.setUint32(countPtr, list.length, true);
+    dv.setUint32(
+      sizePtr,
+      list.reduce((n, b) => n + b.length, 0),
+      true,
+    );
+    return ERRNO_SUCCESS;
+  }
+
+  function listGet(list: Uint8Array[], ptrs: number, buf: number): number {
+    const total = list.reduce((n, b) => n + b.length, 0);
+    const p = ptrs >>> 0;
+    const b = buf >>> 0;
+    const mem = memory.bytes();
+    // A translation failure is INVAL, not a trap (§8).
+    if (p + list.length * 4 > mem.length || b + total > mem.length) return ERRNO_INVAL;
+    const dv = memory.view();
+    let pos = b;
+    for (let i = 0; i < list.length; i++) {
+      dv.setUint32(p + i * 4, pos, true);
+      mem.set(list[i]!, pos);
+      pos += list[i]!.length;
+    }
+    return ERRNO_SUCCESS;
+  }
+
+  // Partial lines are kept until a newline or the end of the fd_write call, like the broker's log_writer.
+  function emitLog(level: 'info' | 'warn', text: string): void {
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      const bytes = encoder.encode(line);
+      onLog(
+        level,
+        bytes.length > logLineMaxBytes ? decoder.decode(bytes.subarray(0, logLineMaxBytes)) : line,
+      );
+    }
+  }
+
+  const nosys = (): number => ERRNO_NOSYS;
+  const fns: Record<string, HostFn> = {};
+  for (const name of Object.keys(LINKER.wasi_snapshot_preview1!)) fns[name] = nosys;
+
+  Object.assign(fns, {
+    args_sizes_get: (countPtr: number, sizePtr: number) => sizesGet(argBytes, countPtr, sizePtr),
+    args_get: (ptrs: number, buf: number) => listGet(argBytes, ptrs, buf),
+    environ_sizes_get: (countPtr: number, sizePtr: number) => sizesGet(envBytes, countPtr, sizePtr),
+    environ_get: (ptrs: number, buf: number) => listGet(envBytes, ptrs, buf),
+    clock_res_get(id: number, out: number) {
+      memory.check(out, 8);
+      if (id < 0 || id > 3) return ERRNO_INVAL;
+      memory.view().setBigUint64(out, MS_NS, true);
+      return ERRNO_SUCCESS;
+    },
+    clock_time_get(id: number, _precision: bigint, out: number) {
+      memory.check(out, 8);
+      if (id === 0) {
+        memory.view().setBigUint64(out, BigInt.asUintN(64, clock.realtimeNs), true);
+        return ERRNO_SUCCESS;
+      }
+      if (id >= 1 && id <= 3) {
+        memory.view().setBigUint64(out, counterNs, true);
+        counterNs += MS_NS;
+        return ERRNO_SUCCESS;
+      }
+      return ERRNO_INVAL;
+    },
+    fd_write(fd: number, iovs: number, iovsLen: number, nwritten: number) {
+      memory.check(iovs, (iovsLen >>> 0) * 8);
+      memory.check(nwritten, 4);
+      if (fd !== 1 && fd !== 2) return ERRNO_NOSYS;
+      const mem = memory.bytes();
+      const dv = memory.view();
+      let text = '';
+      let total = 0;
+      for (let i = 0; i < iovsLen >>> 0; i++) {
+        const ptr = dv.getUint32(iovs + i * 8, true);
+        const len = dv.getUint32(iovs + i * 8 + 4, true);
+        if (ptr + len > mem.length) return ERRNO_INVAL;
+        text += decoder.decode(mem.subarray(ptr, ptr + len), { stream: true });
+        total += len;
+      }
+      text += decoder.decode();
+      emitLog(fd === 1 ? 'info' : 'warn', text);
+      dv.setUint32(nwritten, total, true);
+      return ERRNO_SUCCESS;
+    },
+    random_get(buf: number, len: number) {
+      memory.check(buf, len);
+      memory.bytes().fill(9, buf >>> 0, (buf >>> 0) + (len >>> 0));
+      return ERRNO_SUCCESS;
+    },
+    proc_exit(code: number) {
+      throw new ProcExit(code);
+    },
+    sched_yield: () => ERRNO_SUCCESS,
+    poll_oneoff(inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) {
+      const n = nsubs >>> 0;
+      memory.check(inPtr, n * 48);
+      memory.check(outPtr, n * 32);
+      memory.check(neventsPtr, 4);
+      const dv = memory.view();
+      for (let i = 0; i < n; i++) {
+        const sub = inPtr + i * 48;
+        const tag = dv.getUint8(sub + 8);
+        if (tag > 2) return ERRNO_NOSYS;
+        const ev = outPtr + i * 32;
+        dv.setBigUint64(ev, dv.getBigUint64(sub, true), true); // userdata
+        dv.setUint16(ev + 8, tag === 0 ? ERRNO_SUCCESS : ERRNO_NOSYS, true); // clocks fire at once, fds NOSYS
+        dv.setUint8(ev + 10, tag);
+        dv.setBigUint64(ev + 16, 0n, true);
+        dv.setUint16(ev + 24, 0, true);
+      }
+      dv.setUint32(neventsPtr, n, true);
+      return ERRNO_SUCCESS;
+    },
+    fd_prestat_get(fd: number, out: number) {
+      memory.check(out, 8);
+      return fd >= 0 && fd <= 2 ? ERRNO_NOSYS : ERRNO_BADF;
+    },
+  });
+  return fns;
+}
+
+export { FfiTrap };

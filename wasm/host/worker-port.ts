@@ -1,0 +1,28 @@
+// The only runtime-specific line of the worker: on Node the worker talks through worker_threads'
+// parentPort; in Deno, Bun and browsers it is a web Worker and talks through `self`.
+export interface Port {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+}
+
+interface WebScope {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', handler: (event: { data: unknown }) => void): void;
+}
+
+export async function parentPort(): Promise<Port> {
+  const g = globalThis as unknown as { WorkerGlobalScope?: unknown; self?: WebScope };
+  if (g.WorkerGlobalScope !== undefined && g.self !== undefined) {
+    const scope = g.self;
+    return {
+      postMessage: (m) => scope.postMessage(m),
+      onMessage: (h) => scope.addEventListener('message', (e) => h(e.data)),
+    };
+  }
+  const { parentPort: port } = await import('node:worker_threads');
+  if (port === null) throw new Error('worker.ts must run inside a worker');
+  return {
+    postMessage: (m) => port.postMessage(m),
+    onMessage: (h) => port.on('message', h),
+  };
+}
