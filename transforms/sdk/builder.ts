@@ -1,0 +1,137 @@
+// A growable byte buffer for building output payloads and JSON without per-record allocation:
+// the backing ArrayBuffer is kept between records and only grows (doubling) when a record needs it.
+import { varintSize, writeVarint } from './varint';
+
+const HEX: string = '0123456789abcdef';
+
+export class ByteBuilder {
+  buf: ArrayBuffer;
+  len: i32 = 0;
+
+  constructor(initial: i32 = 1024) {
+    this.buf = new ArrayBuffer(initial);
+  }
+
+  get ptr(): usize {
+    return changetype<usize>(this.buf);
+  }
+
+  reset(): ByteBuilder {
+    this.len = 0;
+    return this;
+  }
+
+  /** Makes room for `n` more bytes and returns the write position. */
+  reserve(n: i32): usize {
+    const need = this.len + n;
+    let cap = this.buf.byteLength;
+    if (need > cap) {
+      while (cap < need) cap <<= 1;
+      const next = new ArrayBuffer(cap);
+      memory.copy(changetype<usize>(next), changetype<usize>(this.buf), <usize>this.len);
+      this.buf = next;
+    }
+    return changetype<usize>(this.buf) + <usize>this.len;
+  }
+
+  byte(b: u8): ByteBuilder {
+    const p = this.reserve(1);
+    store<u8>(p, b);
+    this.len++;
+    return this;
+  }
+
+  bytes(ptr: usize, n: i32): ByteBuilder {
+    if (n <= 0) return this;
+    const p = this.reserve(n);
+    memory.copy(p, ptr, <usize>n);
+    this.len += n;
+    return this;
+  }
+
+  /** Appends a string as UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
+  str(s: string): ByteBuilder {
+    const n = String.UTF8.byteLength(s);
+    const p = this.reserve(n);
+    this.len += <i32>(
+      String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, p, false, String.UTF8.ErrorMode.REPLACE)
+    );
+    return this;
+  }
+
+  varint(v: i64): ByteBuilder {
+    const p = this.reserve(varintSize(v));
+    this.len += writeVarint(p, v);
+    return this;
+  }
+
+  /** Appends a non-negative or negative integer in decimal. */
+  int(v: i64): ByteBuilder {
+    if (v < 0) {
+      this.byte(0x2d);
+      if (v == i64.MIN_VALUE) return this.str('9223372036854775808');
+      v = -v;
+    }
+    const tmp = memory.data(20);
+    let n = 0;
+    let u = <u64>v;
+    do {
+      store<u8>(tmp + n++, <u8>(0x30 + (u % 10)));
+      u /= 10;
+    } while (u != 0);
+    const p = this.reserve(n);
+    for (let i = 0; i < n; i++) store<u8>(p + i, load<u8>(tmp + n - 1 - i));
+    this.len += n;
+    return this;
+  }
+
+  /** Zero-padded unsigned decimal of exactly `width` digits (for timestamps). */
+  padded(v: i64, width: i32): ByteBuilder {
+    const p = this.reserve(width);
+    let u = <u64>(v < 0 ? -v : v);
+    for (let i = width - 1; i >= 0; i--) {
+      store<u8>(p + i, <u8>(0x30 + (u % 10)));
+      u /= 10;
+    }
+    this.len += width;
+    return this;
+  }
+
+  /** A JSON string literal from UTF-8 bytes that are already valid: escapes ", \ and controls. */
+  jsonString(ptr: usize, n: i32): ByteBuilder {
+    const p0 = this.reserve(n * 6 + 2);
+    let p = p0;
+    store<u8>(p++, 0x22);
+    for (let i = 0; i < n; i++) {
+      const c = load<u8>(ptr + i);
+      if (c == 0x22 || c == 0x5c) {
+        store<u8>(p++, 0x5c);
+        store<u8>(p++, c);
+      } else if (c < 0x20) {
+        store<u8>(p++, 0x5c);
+        store<u8>(p++, 0x75);
+        store<u8>(p++, 0x30);
+        store<u8>(p++, 0x30);
+        store<u8>(p++, <u8>HEX.charCodeAt(c >> 4));
+        store<u8>(p++, <u8>HEX.charCodeAt(c & 15));
+      } else {
+        store<u8>(p++, c);
+      }
+    }
+    store<u8>(p++, 0x22);
+    this.len += <i32>(p - p0);
+    return this;
+  }
+
+  /** A JSON string literal from an AS string. */
+  jsonStr(s: string): ByteBuilder {
+    const start = this.len;
+    this.str(s);
+    const n = this.len - start;
+    // Copy out the raw bytes then re-append escaped (strings here are short).
+    const tmp = new ArrayBuffer(n);
+    memory.copy(changetype<usize>(tmp), this.ptr + <usize>start, <usize>n);
+    this.len = start;
+    return this.jsonString(changetype<usize>(tmp), n);
+  }
+}

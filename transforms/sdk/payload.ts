@@ -1,0 +1,63 @@
+// Record payload codec (ABI.md §5): the tail of a Kafka v2 record that read_next_record returns and
+// write_record takes, without length, attributes, timestamp delta and offset delta.
+//
+//   payload  := key_len:varint key:byte[key_len>0]  value_len:varint value:byte[value_len>0]
+//               header_count:varint header*
+//   header   := hkey_len:varint hkey:byte[..]  hval_len:varint hval:byte[..]
+//   len -1   =  null (key, value, header value); 0 = empty
+//
+// decodePayload fills a DecodedPayload with offsets into the input buffer (no copies);
+// encoding goes through ByteBuilder (builder.ts) with the same layout.
+import { Reader } from './varint';
+
+/** Offsets of one header inside a payload. valueLen -1 = null. */
+export class HeaderSpan {
+  keyPtr: usize = 0;
+  keyLen: i32 = 0;
+  valuePtr: usize = 0;
+  valueLen: i32 = -1;
+}
+
+export class DecodedPayload {
+  keyPtr: usize = 0;
+  keyLen: i32 = -1;
+  valuePtr: usize = 0;
+  valueLen: i32 = -1;
+  headerCount: i32 = 0;
+  /** Reused across records; only the first headerCount entries are meaningful. */
+  headers: HeaderSpan[] = [];
+}
+
+const reader = new Reader();
+
+/** Decodes [ptr, ptr+len) into `out`. Returns false on any malformation (nothing traps). */
+export function decodePayload(ptr: usize, len: i32, out: DecodedPayload): bool {
+  const r = reader.reset(ptr, len);
+  out.keyLen = r.sized();
+  if (!r.ok) return false;
+  out.keyPtr = r.pos;
+  if (out.keyLen > 0) r.pos += <usize>out.keyLen;
+  out.valueLen = r.sized();
+  if (!r.ok) return false;
+  out.valuePtr = r.pos;
+  if (out.valueLen > 0) r.pos += <usize>out.valueLen;
+  const count = r.varint();
+  if (!r.ok || count < 0 || count > <i64>(r.end - r.pos)) return false;
+  const n = <i32>count;
+  const spans = out.headers;
+  while (spans.length < n) spans.push(new HeaderSpan());
+  for (let i = 0; i < n; i++) {
+    const h = unchecked(spans[i]);
+    h.keyLen = r.sized();
+    if (!r.ok) return false;
+    if (h.keyLen < 0) h.keyLen = 0; // the broker tolerates a null header key; treat it as empty
+    h.keyPtr = r.pos;
+    r.pos += <usize>h.keyLen;
+    h.valueLen = r.sized();
+    if (!r.ok) return false;
+    h.valuePtr = r.pos;
+    if (h.valueLen > 0) r.pos += <usize>h.valueLen;
+  }
+  out.headerCount = n;
+  return r.pos == r.end;
+}

@@ -1,0 +1,115 @@
+// The record loop (ABI.md §2): read_batch_header blocks until the broker hands over a batch (and
+// tells it the previous one is finished), then every record is read, decoded and handed to the
+// callback. Memory stays flat: the read buffer, the event objects and the writer's buffer are
+// reused, and a full collection runs after each batch.
+import {
+  Abi,
+  BATCH_HEADER_SCRATCH,
+  BATCH_RECORD_COUNT,
+  INVALID_BUFFER,
+  RECORD_ATTRS,
+  RECORD_OFFSET,
+  RECORD_SCRATCH,
+  RECORD_TIMESTAMP,
+} from './abi_types';
+import { DecodedPayload, decodePayload } from './payload';
+import { OnRecordWrittenEvent, RecordData, RecordHeader } from './record';
+import { log } from './wasi';
+import { RecordWriter } from './writer';
+
+export type OnRecordWrittenCallback = (event: OnRecordWrittenEvent, writer: RecordWriter) => void;
+
+const MIN_READ_BUFFER: i32 = 4096;
+
+export class TransformLoop {
+  abi: Abi;
+  callback: OnRecordWrittenCallback;
+  writer: RecordWriter;
+  event: OnRecordWrittenEvent = new OnRecordWrittenEvent();
+  decoded: DecodedPayload = new DecodedPayload();
+  readBuf: ArrayBuffer = new ArrayBuffer(MIN_READ_BUFFER);
+  batchScratch: ArrayBuffer = new ArrayBuffer(BATCH_HEADER_SCRATCH);
+  recordScratch: ArrayBuffer = new ArrayBuffer(RECORD_SCRATCH);
+  keyData: RecordData = new RecordData();
+  valueData: RecordData = new RecordData();
+  /** Reused header objects; event.record.headers is trimmed to the record's count. */
+  headerPool: RecordHeader[] = [];
+  /** Records whose payload could not be decoded (skipped, logged once per batch). */
+  malformed: i64 = 0;
+
+  constructor(abi: Abi, callback: OnRecordWrittenCallback) {
+    this.abi = abi;
+    this.callback = callback;
+    this.writer = new RecordWriter(abi);
+  }
+
+  /** Processes one batch. Returns false when the ABI reports no batch (the stub's end of input). */
+  runBatch(): bool {
+    const hdr = changetype<usize>(this.batchScratch);
+    const maxSize = this.abi.readBatchHeader(hdr);
+    if (maxSize < 0) return false;
+    if (maxSize > this.readBuf.byteLength) this.readBuf = new ArrayBuffer(maxSize);
+    const count = load<i32>(hdr + BATCH_RECORD_COUNT);
+    const malformedBefore = this.malformed;
+    for (let i = 0; i < count; i++) {
+      if (!this.runRecord()) break;
+    }
+    if (this.malformed != malformedBefore) log(2, 'ferry sdk: skipped records with a malformed payload');
+    return true;
+  }
+
+  /** Reads and handles one record; false when the batch has no more records. */
+  runRecord(): bool {
+    const rs = changetype<usize>(this.recordScratch);
+    let n = this.abi.readNextRecord(rs, changetype<usize>(this.readBuf), <u32>this.readBuf.byteLength);
+    while (n == INVALID_BUFFER) {
+      // Buffer too small: the record was not consumed, so grow and retry (ABI.md §3).
+      this.readBuf = new ArrayBuffer(this.readBuf.byteLength << 1);
+      n = this.abi.readNextRecord(rs, changetype<usize>(this.readBuf), <u32>this.readBuf.byteLength);
+    }
+    if (n < 0) return false;
+    const buf = changetype<usize>(this.readBuf);
+    const ev = this.event;
+    const rec = ev.record;
+    rec.attributes = load<u8>(rs + RECORD_ATTRS);
+    rec.timestamp = load<i64>(rs + RECORD_TIMESTAMP);
+    rec.offset = load<i64>(rs + RECORD_OFFSET);
+    ev.payload.set(buf, n);
+    const d = this.decoded;
+    if (!decodePayload(buf, n, d)) {
+      this.malformed++;
+      return true;
+    }
+    rec.key = d.keyLen < 0 ? null : this.keyData.set(d.keyPtr, d.keyLen);
+    rec.value = d.valueLen < 0 ? null : this.valueData.set(d.valuePtr, d.valueLen);
+    const pool = this.headerPool;
+    while (pool.length < d.headerCount) pool.push(new RecordHeader(new RecordData(), new RecordData()));
+    const headers = rec.headers;
+    headers.length = 0;
+    for (let i = 0; i < d.headerCount; i++) {
+      const span = unchecked(d.headers[i]);
+      const h = unchecked(pool[i]);
+      h.key.set(span.keyPtr, span.keyLen);
+      // A null header value gets its own null; the pooled RecordData is kept for the next record.
+      h.value = span.valueLen < 0 ? null : pooledValue(h, span.valuePtr, span.valueLen);
+      headers.push(h);
+    }
+    this.callback(ev, this.writer);
+    return true;
+  }
+
+  /** Runs forever against the broker (read_batch_header blocks), or until the stub runs dry. */
+  run(maxBatches: i32 = -1): void {
+    this.abi.checkAbi();
+    for (let b = 0; maxBatches < 0 || b < maxBatches; b++) {
+      if (!this.runBatch()) return;
+      __collect();
+    }
+  }
+}
+
+function pooledValue(h: RecordHeader, ptr: usize, len: i32): RecordData {
+  let v = h.value;
+  if (v === null) v = new RecordData();
+  return v.set(ptr, len);
+}

@@ -1,0 +1,26 @@
+// The asc flags every Ferry transform is built with, and why (ABI.md §1, §8, §10):
+//
+//   --exportStart _start          the broker calls `_start` (a WASI command); module init and the
+//                                 endless record loop run inside it, not in a Wasm start section
+//   --runtime incremental         a GC that frees inside the endless loop (the SDK also collects
+//                                 after every batch), so linear memory stays flat
+//   --use abort=sdk/abort/wasiAbort
+//                                 no `env.abort` import: aborts go to fd 2 and proc_exit instead
+//   -O3 --shrinkLevel 1           fast code, still far under the 64 KB target
+//   (no --maximumMemory)          a declared maximum makes the broker's allocator refuse the module
+//   (no --importMemory)           the module must export its own memory named "memory"
+//
+// `env.trace` and `env.seed` appear only if a transform calls trace() or Math.random(); the
+// deploy-time check refuses such a module with the reason.
+export const ASC_FLAGS: readonly string[] = [
+  '--exportStart',
+  '_start',
+  '--runtime',
+  'incremental',
+  '--use',
+  'abort=sdk/abort/wasiAbort',
+  '-O3',
+  '--shrinkLevel',
+  '1',
+  '--noColors',
+];
