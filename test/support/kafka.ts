@@ -1,0 +1,116 @@
+// Kafka for tests: read a topic from given offsets (default: the beginning) until a condition
+// holds, snapshot end offsets before an action, count records. Each read uses a throw-away consumer
+// group that is deleted afterwards.
+import { randomUUID } from 'node:crypto';
+import { Consumer, stringDeserializers } from '@platformatic/kafka';
+import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
+import { countRecords, createAdmin, topicOffsets } from '../../deploy/local/topic-counts.ts';
+
+export { countRecords, createAdmin, KAFKA_BOOTSTRAP };
+
+export interface TopicRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  timestamp: bigint;
+  key: string | undefined;
+  value: string | undefined;
+  headers: Map<string, string>;
+}
+
+/** partition → offset */
+export type Offsets = Map<number, bigint>;
+
+/** End offsets (next offset to be written) per partition: pass as `from` to read only what comes after. */
+export async function endOffsets(topic: string): Promise<Offsets> {
+  const admin = createAdmin({ clientId: 'ferry-test-offsets' });
+  try {
+    const parts = (await topicOffsets(admin, [topic])).get(topic) ?? [];
+    return new Map(parts.map((p) => [p.partition, p.high]));
+  } finally {
+    await admin.close();
+  }
+}
+
+export interface ReadOptions {
+  /** Start offsets per partition; partitions not listed start at their beginning. */
+  from?: Offsets;
+  /** Stop once this returns true for the records read so far. Default: the end offsets seen at the start. */
+  until?: (records: TopicRecord[]) => boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * Reads `topic` and returns its records in arrival order (per partition in offset order). Without
+ * `until` it stops at the end offsets the topic had when the call started; throws on timeout with
+ * how many records it had.
+ */
+export async function readTopic(
+  topic: string,
+  { from, until, timeoutMs = 30_000 }: ReadOptions = {},
+): Promise<TopicRecord[]> {
+  const admin = createAdmin({ clientId: 'ferry-test-read' });
+  const groupId = `ferry-test-${randomUUID()}`;
+  const consumer = new Consumer({
+    clientId: 'ferry-test-read',
+    groupId,
+    bootstrapBrokers: [KAFKA_BOOTSTRAP],
+    deserializers: stringDeserializers,
+    maxWaitTime: 200,
+    timeout: 10_000,
+  });
+  const records: TopicRecord[] = [];
+  try {
+    const parts = (await topicOffsets(admin, [topic])).get(topic);
+    if (!parts) throw new Error(`readTopic: topic ${topic} does not exist`);
+    const start = new Map(parts.map((p) => [p.partition, from?.get(p.partition) ?? p.low]));
+    const ends = new Map(parts.map((p) => [p.partition, p.high]));
+    const reachedEnds = () =>
+      [...ends].every(([partition, high]) => {
+        const last = records.findLast((r) => r.partition === partition);
+        return high <= (start.get(partition) ?? 0n) || (last !== undefined && last.offset >= high - 1n);
+      });
+    const done = until ? () => until(records) : reachedEnds;
+    if (done()) return records;
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'manual',
+      offsets: [...start].map(([partition, offset]) => ({ topic, partition, offset })),
+      autocommit: false,
+    });
+    const timer = setTimeout(() => stream.destroy(new Error('timeout')), timeoutMs);
+    try {
+      for await (const m of stream) {
+        records.push({
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          timestamp: m.timestamp,
+          key: m.key ?? undefined,
+          value: m.value ?? undefined,
+          headers: new Map([...m.headers].map(([k, v]) => [String(k), String(v)])),
+        });
+        if (done()) break;
+      }
+    } catch (error) {
+      if ((error as Error).message === 'timeout') {
+        throw new Error(
+          `readTopic(${topic}): timed out after ${timeoutMs} ms with ${records.length} records`,
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      await stream.close().catch(() => {});
+    }
+    return records;
+  } finally {
+    await consumer.close(true).catch(() => {});
+    await admin.deleteGroups({ groups: [groupId] }).catch(() => {});
+    await admin.close().catch(() => {});
+  }
+}
+
+/** Parses a record value as JSON (Debezium envelope etc.); undefined for tombstones. */
+export const json = <T = Record<string, unknown>>(r: TopicRecord): T | undefined =>
+  r.value === undefined || r.value === '' ? undefined : (JSON.parse(r.value) as T);
