@@ -41,6 +41,9 @@ export function breakerStateName(state: CircuitState): BreakerStateName {
   }
 }
 
+/** A Retry-After longer than this is clamped (a sink asking for hours would hold a key forever). */
+const MAX_RETRY_AFTER_MS = 300_000;
+
 /** Exponential backoff with optional full jitter, never shorter than the sink's Retry-After. */
 export function retryBackoff(
   options: RetryOptions,
@@ -55,7 +58,9 @@ export function retryBackoff(
     const failure = 'error' in context.result ? context.result.error : undefined;
     const asked = isFerryError(failure) ? failure.retryAfterMs : undefined;
     const duration =
-      asked === undefined ? jittered : Math.max(jittered, Math.min(asked, options.backoffCapMs * 10));
+      asked === undefined
+        ? jittered
+        : Math.max(jittered, Math.min(asked, Math.max(options.backoffCapMs, MAX_RETRY_AFTER_MS)));
     return { duration, next: (ctx) => make(attempt + 1, ctx) };
   };
   return { next: (ctx) => make(1, ctx) };

@@ -1,0 +1,43 @@
+// `${NAME}` and `${NAME:-default}` in any string of the config are replaced from the environment, so
+// secrets live only there. A missing variable without a default is an error naming the config path.
+
+const PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+export interface InterpolationResult {
+  readonly value: unknown;
+  readonly errors: readonly string[];
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out || '(root)';
+}
+
+export function interpolateEnv(
+  input: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): InterpolationResult {
+  const errors: string[] = [];
+  const walk = (node: unknown, path: (string | number)[]): unknown => {
+    if (typeof node === 'string') {
+      return node.replace(PATTERN, (_m, name: string, fallback: string | undefined) => {
+        const v = env[name];
+        if (v !== undefined && v !== '') return v;
+        if (fallback !== undefined) return fallback;
+        errors.push(`${formatPath(path)}: environment variable ${name} is not set`);
+        return '';
+      });
+    }
+    if (Array.isArray(node)) return node.map((x, i) => walk(x, [...path, i]));
+    if (node !== null && typeof node === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) out[k] = walk(v, [...path, k]);
+      return out;
+    }
+    return node;
+  };
+  return { value: walk(input, []), errors };
+}
+
+export { formatPath };

@@ -1,0 +1,165 @@
+// Loads the relay config: YAML text -> `${ENV}` interpolation -> valibot schema -> cross-field checks
+// -> the resolved options the core takes. Every problem comes back as `path: problem`, all at once.
+import * as v from 'valibot';
+import { parse as parseYaml } from 'yaml';
+import type { RelayOptions, SinkOptions } from '../core/options.ts';
+import { checkUrlTemplate } from '../core/url-template.ts';
+import { formatPath, interpolateEnv } from './interpolate.ts';
+import { type ConfigOutput, ConfigSchema } from './schema.ts';
+
+export interface RelayConfig {
+  readonly instanceId: string | undefined;
+  readonly listen: { readonly port: number; readonly host: string };
+  readonly adminToken: string | undefined;
+  readonly source: 'kafka';
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly groupId: string;
+    readonly clientId: string;
+    readonly dlqTopic: string;
+  };
+  readonly redis: { readonly url: string };
+  readonly upstash: { readonly url: string; readonly token: string } | undefined;
+  readonly http: { readonly client: 'undici' | 'fetch' | undefined };
+  readonly replayPerSecond: number;
+  readonly relay: RelayOptions;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: RelayConfig }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  const path = (issue.path ?? []).map((p) => (typeof p.key === 'number' ? p.key : String(p.key)));
+  return formatPath(path as (string | number)[]);
+}
+
+function toSink(s: ConfigOutput['routes'][number]['sinks'][number]): SinkOptions {
+  const b = s.breaker;
+  return {
+    id: s.id,
+    url: s.url,
+    method: s.method,
+    headers: s.headers,
+    auth: { bearer: s.auth.bearer, webhookSecret: s.auth.webhookSecret },
+    body: s.body === 'value' ? { kind: 'value' } : { kind: 'project', fields: s.body.project },
+    timeoutMs: s.timeout,
+    retry: {
+      attempts: s.retry.attempts,
+      backoffBaseMs: s.retry.backoffBase,
+      backoffCapMs: s.retry.backoffCap,
+      jitter: s.retry.jitter,
+    },
+    breaker:
+      b.mode === 'consecutive'
+        ? { mode: 'consecutive', threshold: Math.round(b.threshold), halfOpenAfterMs: b.halfOpenAfter }
+        : {
+            mode: 'sampling',
+            threshold: b.threshold,
+            durationMs: b.window,
+            minimumRps: b.minimumRps,
+            halfOpenAfterMs: b.halfOpenAfter,
+          },
+    maxInFlight: s.bulkhead.maxInFlight,
+    bufferSize: s.bulkhead.buffer,
+    rateLimitPerSecond: s.rateLimit?.perSecond,
+    onOpen: s.onOpen,
+    onExhausted: s.onExhausted,
+    parkMs: s.parkFor,
+    dedupe:
+      s.dedupe === false
+        ? { enabled: false, store: 'memory', ttlMs: 0, leaseMs: 0, onUnavailable: 'deliver' }
+        : {
+            enabled: true,
+            store: s.dedupe.store,
+            ttlMs: s.dedupe.ttl,
+            leaseMs: s.dedupe.lease,
+            onUnavailable: s.dedupe.onUnavailable,
+          },
+    filter: s.filter,
+  };
+}
+
+function crossChecks(c: ConfigOutput): string[] {
+  const errors: string[] = [];
+  const seen = new Map<string, string>();
+  c.routes.forEach((route, r) => {
+    route.sinks.forEach((s, i) => {
+      const at = `routes[${r}].sinks[${i}]`;
+      const prev = seen.get(s.id);
+      if (prev) errors.push(`${at}.id: duplicate sink id ${s.id} (also at ${prev})`);
+      else seen.set(s.id, at);
+      const urlProblem = checkUrlTemplate(s.url);
+      if (urlProblem) errors.push(`${at}.url: ${urlProblem}`);
+      if (s.breaker.mode === 'sampling' && s.breaker.threshold > 1)
+        errors.push(`${at}.breaker.threshold: must be a ratio in (0, 1] for sampling mode`);
+      if (s.retry.backoffCap < s.retry.backoffBase)
+        errors.push(`${at}.retry.backoffCap: must be >= backoffBase`);
+      if (s.dedupe !== false) {
+        if (s.dedupe.store === 'upstash' && !c.upstash)
+          errors.push(`${at}.dedupe.store: upstash needs a top-level upstash: { url, token }`);
+        if (s.dedupe.lease < s.timeout)
+          errors.push(`${at}.dedupe.lease: must be at least the sink timeout (${s.timeout} ms)`);
+      }
+    });
+  });
+  if (c.upstash && !/^https?:\/\//.test(c.upstash.url)) errors.push('upstash.url: must be an http(s) URL');
+  if (!/^rediss?:\/\//.test(c.redis.url)) errors.push('redis.url: must be a redis:// or rediss:// URL');
+  return errors;
+}
+
+/** Validates an already-parsed document (after YAML). */
+export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
+  const interpolated = interpolateEnv(document, env);
+  const parsed = v.safeParse(ConfigSchema, interpolated.value);
+  if (!parsed.success) {
+    const errors = parsed.issues.map((issue) =>
+      issue.message.startsWith('Invalid key')
+        ? `${issuePath(issue)}: unknown setting (check the spelling)`
+        : `${issuePath(issue)}: ${issue.message}`,
+    );
+    return { ok: false, errors: [...new Set([...interpolated.errors, ...errors])] };
+  }
+  const c = parsed.output;
+  const problems = [...interpolated.errors, ...crossChecks(c)];
+  if (problems.length > 0) return { ok: false, errors: problems };
+  return {
+    ok: true,
+    config: {
+      instanceId: c.instanceId,
+      listen: { port: c.listen.port, host: c.listen.host },
+      adminToken: c.adminToken,
+      source: c.source,
+      kafka: c.kafka,
+      redis: { url: c.redis.url },
+      upstash: c.upstash,
+      http: { client: c.http.client },
+      replayPerSecond: c.replay.perSecond,
+      relay: {
+        routes: c.routes.map((route, i) => ({
+          name: route.name ?? `route-${i}`,
+          topics: typeof route.topics === 'string' ? [route.topics] : route.topics,
+          sinks: route.sinks.map(toSink),
+        })),
+        commitIntervalMs: c.commitInterval,
+        revokeTimeoutMs: c.revokeTimeout,
+        shutdownTimeoutMs: c.shutdownTimeout,
+      },
+    },
+  };
+}
+
+/** Parses YAML text and validates it. */
+export function parseConfig(text: string, env: Env = {}): ConfigResult {
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (e) {
+    return { ok: false, errors: [`(yaml): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`] };
+  }
+  if (document === null || typeof document !== 'object')
+    return { ok: false, errors: ['(root): must be a mapping with routes'] };
+  return resolveConfig(document, env);
+}

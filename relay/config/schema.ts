@@ -1,0 +1,187 @@
+// The relay's config file, as one valibot schema: field names, defaults and constraints in one place.
+// Strict objects, so a misspelt key is an error rather than a silently ignored setting.
+// Durations accept milliseconds or `250ms` / `5s` / `2m` / `24h` / `7d`.
+import * as v from 'valibot';
+import { parseDuration } from './duration.ts';
+
+const duration = (fallback: number | string) =>
+  v.optional(
+    v.pipe(
+      v.union([v.number(), v.string()], 'must be a duration (ms or e.g. 250ms, 5s, 2m)'),
+      v.check((x) => parseDuration(x) !== undefined, 'must be a duration (ms or e.g. 250ms, 5s, 2m)'),
+      v.transform((x) => parseDuration(x) as number),
+    ),
+    fallback,
+  );
+
+const positiveInt = (fallback: number, what = 'a positive integer') =>
+  v.optional(
+    v.pipe(v.number(`must be ${what}`), v.integer(`must be ${what}`), v.minValue(1, `must be ${what}`)),
+    fallback,
+  );
+
+const nonEmpty = (what: string) => v.pipe(v.string(`must be ${what}`), v.minLength(1, `must be ${what}`));
+
+const Predicate = v.union(
+  [
+    v.strictObject({ field: nonEmpty('a field path'), eq: v.unknown() }),
+    v.strictObject({ field: nonEmpty('a field path'), ne: v.unknown() }),
+    v.strictObject({ field: nonEmpty('a field path'), in: v.array(v.unknown()) }),
+    v.strictObject({ field: nonEmpty('a field path'), exists: v.boolean() }),
+    v.strictObject({ field: nonEmpty('a field path'), gt: v.number() }),
+    v.strictObject({ field: nonEmpty('a field path'), gte: v.number() }),
+    v.strictObject({ field: nonEmpty('a field path'), lt: v.number() }),
+    v.strictObject({ field: nonEmpty('a field path'), lte: v.number() }),
+  ],
+  'must be { field, eq | ne | in | exists | gt | gte | lt | lte }',
+);
+
+const Retry = v.optional(
+  v.strictObject({
+    attempts: positiveInt(5),
+    backoffBase: duration('100ms'),
+    backoffCap: duration('10s'),
+    jitter: v.optional(v.picklist(['full', 'none'], 'must be full or none'), 'full'),
+  }),
+  {},
+);
+
+const Breaker = v.optional(
+  v.strictObject({
+    mode: v.optional(
+      v.picklist(['consecutive', 'sampling'], 'must be consecutive or sampling'),
+      'consecutive',
+    ),
+    /** consecutive: failures in a row; sampling: failure ratio (0..1]. */
+    threshold: v.optional(v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0')), 10),
+    window: duration('10s'),
+    minimumRps: v.optional(v.pipe(v.number(), v.minValue(0)), 5),
+    halfOpenAfter: duration('5s'),
+  }),
+  {},
+);
+
+const Dedupe = v.optional(
+  v.union(
+    [
+      v.literal(false),
+      v.strictObject({
+        store: v.optional(
+          v.picklist(['redis', 'upstash', 'memory'], 'must be redis, upstash or memory'),
+          'redis',
+        ),
+        ttl: duration('7d'),
+        lease: duration('30s'),
+        onUnavailable: v.optional(v.picklist(['deliver', 'block'], 'must be deliver or block'), 'block'),
+      }),
+    ],
+    'must be false or { store, ttl, lease, onUnavailable }',
+  ),
+  {},
+);
+
+const Body = v.optional(
+  v.union(
+    [v.literal('value'), v.strictObject({ project: v.record(v.string(), nonEmpty('a field path')) })],
+    'must be "value" or { project: { name: field.path } }',
+  ),
+  'value',
+);
+
+export const SinkSchema = v.strictObject({
+  id: v.pipe(nonEmpty('a sink id'), v.regex(/^[A-Za-z0-9_.-]+$/, 'must use letters, digits, _ . - only')),
+  url: nonEmpty('an http(s) URL'),
+  method: v.optional(
+    v.picklist(['POST', 'PUT', 'PATCH', 'DELETE', 'GET'], 'must be POST, PUT, PATCH, DELETE or GET'),
+    'POST',
+  ),
+  headers: v.optional(v.record(v.string(), v.string('must be a string')), {}),
+  auth: v.optional(
+    v.strictObject({
+      bearer: v.optional(nonEmpty('a token')),
+      webhookSecret: v.optional(nonEmpty('a Standard Webhooks secret (whsec_...)')),
+    }),
+    {},
+  ),
+  body: Body,
+  timeout: duration('10s'),
+  retry: Retry,
+  breaker: Breaker,
+  bulkhead: v.optional(v.strictObject({ maxInFlight: positiveInt(64), buffer: positiveInt(2000) }), {}),
+  rateLimit: v.optional(
+    v.strictObject({ perSecond: v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0')) }),
+  ),
+  onOpen: v.optional(v.picklist(['pause', 'deadletter'], 'must be pause or deadletter'), 'pause'),
+  onExhausted: v.optional(v.picklist(['deadletter', 'block'], 'must be deadletter or block'), 'deadletter'),
+  parkFor: duration('30s'),
+  dedupe: Dedupe,
+  filter: v.optional(v.array(Predicate), []),
+});
+
+export const RouteSchema = v.strictObject({
+  name: v.optional(v.string()),
+  topics: v.union(
+    [
+      nonEmpty('a topic'),
+      v.pipe(v.array(nonEmpty('a topic')), v.minLength(1, 'must list at least one topic')),
+    ],
+    'must be a topic or a list of topics',
+  ),
+  sinks: v.pipe(
+    v.array(SinkSchema, 'must be a list of sinks'),
+    v.minLength(1, 'must list at least one sink'),
+  ),
+});
+
+export const ConfigSchema = v.strictObject({
+  instanceId: v.optional(nonEmpty('an instance id')),
+  listen: v.optional(
+    v.strictObject({
+      port: v.optional(
+        v.pipe(
+          v.number('must be a port number'),
+          v.integer(),
+          v.minValue(0),
+          v.maxValue(65535, 'must be a port number'),
+        ),
+        8787,
+      ),
+      host: v.optional(v.string(), '0.0.0.0'),
+    }),
+    {},
+  ),
+  adminToken: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
+  source: v.optional(v.picklist(['kafka'], 'must be kafka'), 'kafka'),
+  kafka: v.optional(
+    v.strictObject({
+      brokers: v.optional(
+        v.pipe(v.array(nonEmpty('host:port')), v.minLength(1, 'must list at least one broker')),
+        ['127.0.0.1:19092'],
+      ),
+      groupId: v.optional(nonEmpty('a consumer group id'), 'ferry-relay'),
+      clientId: v.optional(nonEmpty('a client id'), 'ferry-relay'),
+      dlqTopic: v.optional(nonEmpty('a topic'), 'dlq.relay'),
+    }),
+    {},
+  ),
+  redis: v.optional(
+    v.strictObject({ url: v.optional(nonEmpty('a redis:// URL'), 'redis://127.0.0.1:16379') }),
+    {},
+  ),
+  upstash: v.optional(v.strictObject({ url: nonEmpty('an http(s) URL'), token: nonEmpty('a token') })),
+  http: v.optional(
+    v.strictObject({ client: v.optional(v.picklist(['undici', 'fetch'], 'must be undici or fetch')) }),
+    {},
+  ),
+  commitInterval: duration('1s'),
+  revokeTimeout: duration('10s'),
+  shutdownTimeout: duration('15s'),
+  replay: v.optional(v.strictObject({ perSecond: v.optional(v.pipe(v.number(), v.gtValue(0)), 100) }), {}),
+  routes: v.pipe(
+    v.array(RouteSchema, 'must be a list of routes'),
+    v.minLength(1, 'must list at least one route'),
+  ),
+});
+
+export type ConfigInput = v.InferInput<typeof ConfigSchema>;
+export type ConfigOutput = v.InferOutput<typeof ConfigSchema>;
