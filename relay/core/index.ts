@@ -10,6 +10,7 @@ export type * from './options.ts';
 export * from './policy.ts';
 export * from './record.ts';
 export * from './relay.ts';
+export * from './replay.ts';
 export * from './request-builder.ts';
 export * from './url-template.ts';
 export * from './webhook-signing.ts';

@@ -1,0 +1,125 @@
+// The relay's HTTP surface on Hono, runtime-free: health, readiness, Prometheus metrics, and the admin
+// API (sinks, pause/resume, DLQ replay) behind a bearer token. Each runtime's entry point serves it.
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { Clock, DlqReader } from '../core/contracts.ts';
+import type { Relay } from '../core/relay.ts';
+import { replayDeadLetters } from '../core/replay.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
+import { adminAuth } from './admin-auth.ts';
+
+export interface AppOptions {
+  readonly relay: Relay;
+  readonly metrics: { render(): string };
+  readonly adminToken: string | undefined;
+  /** Needed for /v1/dlq/replay; without it the endpoint answers 501. */
+  readonly dlqReader?: DlqReader | undefined;
+  readonly clock: Clock;
+  readonly replayPerSecond?: number;
+}
+
+const time = v.union([
+  v.pipe(v.number(), v.minValue(0)),
+  v.pipe(
+    v.string(),
+    v.check((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO time'),
+    v.transform((s) => Date.parse(s)),
+  ),
+]);
+const offset = v.pipe(
+  v.union([v.pipe(v.number(), v.integer(), v.minValue(0)), v.pipe(v.string(), v.regex(/^\d+$/))]),
+  v.transform((x) => BigInt(x)),
+);
+
+const ReplayBody = v.strictObject({
+  sink: v.pipe(v.string(), v.minLength(1)),
+  from: v.optional(time),
+  to: v.optional(time),
+  topic: v.optional(v.string()),
+  partition: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  fromOffset: v.optional(offset),
+  toOffset: v.optional(offset),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000)), 1000),
+  dryRun: v.optional(v.boolean(), false),
+});
+
+export function createApp({
+  relay,
+  metrics,
+  adminToken,
+  dlqReader,
+  clock,
+  replayPerSecond = 100,
+}: AppOptions): Hono {
+  const app = new Hono();
+  let replaying = false;
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', instanceId: relay.instanceId }));
+
+  app.get('/readyz', async (c) => {
+    const r = await relay.readiness();
+    return c.json(r, r.ready ? 200 : 503);
+  });
+
+  app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
+
+  app.use('/v1/*', adminAuth(adminToken));
+
+  app.get('/v1/sinks', (c) => {
+    const state = relay.state();
+    return c.json({ instanceId: state.instanceId, sinks: state.sinks, partitions: state.partitions });
+  });
+
+  app.post('/v1/sinks/:id/pause', (c) => {
+    const id = c.req.param('id');
+    if (!relay.pauseSink(id)) return c.json({ error: `unknown sink ${id}` }, 404);
+    return c.json(relay.state().sinks.find((s) => s.id === id));
+  });
+
+  app.post('/v1/sinks/:id/resume', (c) => {
+    const id = c.req.param('id');
+    if (!relay.resumeSink(id)) return c.json({ error: `unknown sink ${id}` }, 404);
+    return c.json(relay.state().sinks.find((s) => s.id === id));
+  });
+
+  app.post('/v1/dlq/replay', async (c) => {
+    if (!dlqReader) return c.json({ error: 'no DLQ reader configured' }, 501);
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      return c.json({ error: 'body must be JSON' }, 400);
+    }
+    const parsed = v.safeParse(ReplayBody, json);
+    if (!parsed.success) {
+      return c.json(
+        {
+          error: 'invalid replay request',
+          issues: parsed.issues.map((i) => `${v.getDotPath(i) ?? '(body)'}: ${i.message}`),
+        },
+        400,
+      );
+    }
+    if (!relay.sinkIds().includes(parsed.output.sink))
+      return c.json({ error: `unknown sink ${parsed.output.sink}` }, 404);
+    // One replay at a time per relay; each runs at replayPerSecond.
+    if (replaying) return c.json({ error: 'a replay is already running' }, 429);
+    replaying = true;
+    try {
+      const report = await replayDeadLetters({
+        reader: dlqReader,
+        relay,
+        clock,
+        filter: parsed.output,
+        perSecond: replayPerSecond,
+      });
+      return c.json(report);
+    } finally {
+      replaying = false;
+    }
+  });
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  app.onError((err, c) => c.json({ error: 'internal error', message: err.message }, 500));
+  return app;
+}
