@@ -1,0 +1,425 @@
+// Source on @platformatic/kafka: a consumer group with manual commits and its own fetch loop.
+//
+// Why not the client's MessagesStream: it can only pause as a whole, and on every group join it
+// rewinds all partitions to their committed offsets, which would hand the core records it already
+// owns. So the Consumer does what it is good at (join, sync, heartbeat, commit, fetch sessions) and
+// this file owns positions, per-partition pause, and rebalances:
+//
+// - Positions live here. A fetch response is applied to a partition only if the partition is still
+//   owned, not paused, and its position is still the offset that was requested, so a response that
+//   raced a pause, a rebalance or a seek is dropped and re-fetched, never skipped.
+// - On every join the new assignment is diffed with the old one, synchronously in the event: revoked
+//   partitions stop being fetched and committed at once; then `handler.onRevoked` is awaited before
+//   newly added partitions start (from their committed offsets). Retained partitions keep flowing.
+//   If generations were skipped (we were out of the group), everything counts as revoked and re-added.
+// - The client cannot hold a rebalance open while we finish, so stale commits are made impossible
+//   instead: commits are filtered against the current assignment when the request is built, and the
+//   filter is re-applied when the client retries a commit after rejoining (the offsets are a getter);
+//   the broker rejects a commit carrying an old generation.
+import { Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
+import type { Source, SourceHandler, TopicPartition } from '../core/contracts.ts';
+import { decodeBatches } from './kafka-records.ts';
+
+export interface KafkaSourceOptions {
+  readonly brokers: readonly string[];
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly clientId?: string;
+  /** Where a partition without a committed offset starts. */
+  readonly fromBeginning?: boolean;
+  readonly sessionTimeoutMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly maxWaitMs?: number;
+  readonly maxBytes?: number;
+  readonly maxBytesPerPartition?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface KafkaSource extends Source {
+  /** Current assignment and positions (next offset to fetch), for tests and the admin API. */
+  positions(): ReadonlyArray<
+    TopicPartition & { readonly position: bigint | undefined; readonly paused: boolean }
+  >;
+  generation(): number;
+}
+
+type Key = string;
+const keyOf = (topic: string, partition: number): Key => `${topic}\u0000${partition}`;
+const splitKey = (key: Key): TopicPartition => {
+  const i = key.lastIndexOf('\u0000');
+  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
+};
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function createKafkaSource({
+  brokers,
+  groupId,
+  topics,
+  clientId = 'ferry-relay',
+  fromBeginning = true,
+  sessionTimeoutMs = 10_000,
+  rebalanceTimeoutMs = 15_000,
+  heartbeatIntervalMs = 1_000,
+  maxWaitMs = 250,
+  maxBytes = 16 * 1024 * 1024,
+  maxBytesPerPartition = 2 * 1024 * 1024,
+  onError = () => {},
+}: KafkaSourceOptions): KafkaSource {
+  const consumer = new Consumer({
+    clientId,
+    groupId,
+    bootstrapBrokers: [...brokers],
+    autocommit: false,
+    sessionTimeout: sessionTimeoutMs,
+    rebalanceTimeout: rebalanceTimeoutMs,
+    heartbeatInterval: heartbeatIntervalMs,
+    maxWaitTime: maxWaitMs,
+    maxBytes,
+    maxBytesPerPartition,
+    minBytes: 1,
+    retries: 5,
+    retryDelay: 200,
+  });
+
+  let handler: SourceHandler | undefined;
+  let running = false;
+  let connected = false;
+  /** Partitions of the current assignment. Updated synchronously on every join. */
+  let owned = new Set<Key>();
+  let generation = -1;
+  const positions = new Map<Key, bigint>();
+  const paused = new Set<Key>();
+  const highWatermarks = new Map<Key, bigint>();
+  const committed = new Map<Key, bigint>();
+  let rebalanceChain: Promise<void> = Promise.resolve();
+  let commitChain: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
+  let loopDone: Promise<void> = Promise.resolve();
+
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  async function startingOffsets(keys: readonly Key[]): Promise<Map<Key, bigint>> {
+    const out = new Map<Key, bigint>();
+    if (keys.length === 0) return out;
+    const byTopic = new Map<string, number[]>();
+    for (const k of keys) {
+      const { topic, partition } = splitKey(k);
+      const list = byTopic.get(topic) ?? [];
+      list.push(partition);
+      byTopic.set(topic, list);
+    }
+    const commits = await consumer.listCommittedOffsets({
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    });
+    const missing = new Map<string, number[]>();
+    for (const [topic, partitions] of byTopic) {
+      const offsets = commits.get(topic) ?? [];
+      for (const p of partitions) {
+        const c = offsets[p];
+        if (c !== undefined && c >= 0n) {
+          out.set(keyOf(topic, p), c);
+          committed.set(keyOf(topic, p), c);
+        } else {
+          const list = missing.get(topic) ?? [];
+          list.push(p);
+          missing.set(topic, list);
+        }
+      }
+    }
+    if (missing.size > 0) {
+      const ends = await consumer.listOffsets({
+        topics: [...missing.keys()],
+        partitions: Object.fromEntries(missing),
+        timestamp: fromBeginning ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST,
+      });
+      for (const [topic, partitions] of missing) {
+        for (const p of partitions) out.set(keyOf(topic, p), ends.get(topic)?.[p] ?? 0n);
+      }
+    }
+    return out;
+  }
+
+  function onJoin(payload: {
+    generationId?: number;
+    assignments?: ReadonlyArray<{ topic: string; partitions: number[] }>;
+  }) {
+    const next = new Set<Key>();
+    for (const a of payload.assignments ?? []) for (const p of a.partitions) next.add(keyOf(a.topic, p));
+    const gen = payload.generationId ?? consumer.generationId;
+    // A skipped generation means someone else may have owned our partitions in between.
+    const continuous = generation >= 0 && gen === generation + 1;
+    generation = gen;
+    const revoked: Key[] = [];
+    const added: Key[] = [];
+    for (const k of owned) if (!next.has(k) || !continuous) revoked.push(k);
+    for (const k of next) if (!owned.has(k) || !continuous) added.push(k);
+    owned = next;
+    for (const k of revoked) {
+      positions.delete(k);
+      paused.delete(k);
+      highWatermarks.delete(k);
+      committed.delete(k);
+    }
+    rebalanceChain = rebalanceChain.then(async () => {
+      if (revoked.length > 0) await handler?.onRevoked(revoked.map(splitKey));
+      let starts = new Map<Key, bigint>();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          starts = await startingOffsets(added.filter((k) => owned.has(k)));
+          break;
+        } catch (err) {
+          onError(err);
+          if (!running || attempt >= 20) return;
+          await sleep(250);
+        }
+      }
+      const assigned: Key[] = [];
+      for (const [k, offset] of starts) {
+        if (owned.has(k) && !positions.has(k)) {
+          positions.set(k, offset);
+          assigned.push(k);
+        }
+      }
+      if (assigned.length > 0) handler?.onAssigned(assigned.map(splitKey));
+      poke();
+    });
+  }
+
+  function fetchable(): Key[] {
+    const out: Key[] = [];
+    for (const k of owned) if (!paused.has(k) && positions.has(k)) out.push(k);
+    return out;
+  }
+
+  async function clampPositions(keys: readonly Key[]): Promise<void> {
+    const byTopic = new Map<string, number[]>();
+    for (const k of keys) {
+      const { topic, partition } = splitKey(k);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    }
+    const opts = { topics: [...byTopic.keys()], partitions: Object.fromEntries(byTopic) };
+    const [low, high] = await Promise.all([
+      consumer.listOffsets({ ...opts, timestamp: ListOffsetTimestamps.EARLIEST }),
+      consumer.listOffsets({ ...opts, timestamp: ListOffsetTimestamps.LATEST }),
+    ]);
+    for (const k of keys) {
+      const { topic, partition } = splitKey(k);
+      const pos = positions.get(k);
+      const lo = low.get(topic)?.[partition];
+      const hi = high.get(topic)?.[partition];
+      if (pos === undefined || lo === undefined || hi === undefined) continue;
+      if (pos < lo) positions.set(k, fromBeginning ? lo : hi);
+      else if (pos > hi) positions.set(k, hi);
+    }
+  }
+
+  async function fetchOnce(): Promise<void> {
+    const keys = fetchable();
+    if (keys.length === 0) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 1_000);
+      });
+      return;
+    }
+    const metadata = await consumer.metadata({ topics: [...topics] });
+    const requested = new Map<Key, bigint>();
+    const byTopic = new Map<string, Array<{ partition: number; fetchOffset: bigint }>>();
+    for (const k of keys) {
+      const { topic, partition } = splitKey(k);
+      const fetchOffset = positions.get(k)!;
+      requested.set(k, fetchOffset);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ partition, fetchOffset });
+      byTopic.set(topic, list);
+    }
+    // One request per leader.
+    const byNode = new Map<
+      number,
+      Array<{ topicId: string; partitions: Array<{ partition: number; fetchOffset: bigint }> }>
+    >();
+    const topicNames = new Map<string, string>();
+    for (const [topic, parts] of byTopic) {
+      const meta = metadata.topics.get(topic);
+      if (meta === undefined) continue;
+      topicNames.set(meta.id, topic);
+      for (const p of parts) {
+        const node = meta.partitions[p.partition]?.leader ?? -1;
+        if (node < 0) continue;
+        const list = byNode.get(node) ?? [];
+        let entry = list.find((e) => e.topicId === meta.id);
+        if (entry === undefined) {
+          entry = { topicId: meta.id, partitions: [] };
+          list.push(entry);
+        }
+        entry.partitions.push(p);
+        byNode.set(node, list);
+      }
+    }
+    await Promise.all(
+      [...byNode].map(async ([node, reqTopics]) => {
+        let response: Awaited<ReturnType<typeof consumer.fetch>>;
+        try {
+          response = await consumer.fetch({
+            node,
+            maxWaitTime: maxWaitMs,
+            minBytes: 1,
+            maxBytes,
+            topics: reqTopics.map((t) => ({
+              topicId: t.topicId,
+              partitions: t.partitions.map((p) => ({
+                partition: p.partition,
+                fetchOffset: p.fetchOffset,
+                partitionMaxBytes: maxBytesPerPartition,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+              })),
+            })),
+          });
+        } catch (err) {
+          if (String((err as Error)?.message ?? '').includes('OFFSET_OUT_OF_RANGE') || hasOutOfRange(err)) {
+            await clampPositions(
+              reqTopics.flatMap((t) =>
+                t.partitions.map((p) => keyOf(topicNames.get(t.topicId)!, p.partition)),
+              ),
+            );
+            return;
+          }
+          throw err;
+        }
+        connected = true;
+        for (const t of response.responses) {
+          const topic = topicNames.get(t.topicId);
+          if (topic === undefined) continue;
+          for (const p of t.partitions) {
+            const k = keyOf(topic, p.partitionIndex);
+            const from = requested.get(k);
+            if (from === undefined) continue;
+            if (p.highWatermark >= 0n) highWatermarks.set(k, p.highWatermark);
+            // Only apply if nothing moved this partition while the fetch was in flight.
+            if (!owned.has(k) || paused.has(k) || positions.get(k) !== from) continue;
+            if (p.records === null || p.records === undefined || p.records.length === 0) continue;
+            const { records, next } = decodeBatches(topic, p.partitionIndex, p.records, from);
+            if (next !== undefined) positions.set(k, next);
+            if (records.length > 0) handler?.onRecords(records);
+          }
+        }
+      }),
+    );
+  }
+
+  function hasOutOfRange(err: unknown): boolean {
+    const seen = new Set<unknown>();
+    const walk = (e: unknown): boolean => {
+      if (typeof e !== 'object' || e === null || seen.has(e)) return false;
+      seen.add(e);
+      const rec = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
+      if (rec.apiId === 'OFFSET_OUT_OF_RANGE') return true;
+      if (Array.isArray(rec.errors) && rec.errors.some(walk)) return true;
+      return walk(rec.cause);
+    };
+    return walk(err);
+  }
+
+  async function loop(): Promise<void> {
+    let backoff = 100;
+    while (running) {
+      try {
+        await fetchOnce();
+        backoff = 100;
+      } catch (err) {
+        if (!running) break;
+        connected = false;
+        onError(err);
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 2_000);
+      }
+    }
+  }
+
+  function doCommit(offsets: ReadonlyArray<TopicPartition & { readonly offset: bigint }>): Promise<void> {
+    const wanted = offsets.map((o) => ({ ...o, key: keyOf(o.topic, o.partition) }));
+    // Re-evaluated each time the client builds the request, including its retry after a rejoin.
+    const request = {
+      get offsets() {
+        return wanted
+          .filter((o) => owned.has(o.key))
+          .map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 }));
+      },
+    };
+    if (request.offsets.length === 0) return Promise.resolve();
+    return consumer.commit(request).then(() => {
+      for (const o of wanted) {
+        if (owned.has(o.key) && (committed.get(o.key) ?? -1n) < o.offset) committed.set(o.key, o.offset);
+      }
+    });
+  }
+
+  return {
+    async start(h: SourceHandler): Promise<void> {
+      handler = h;
+      running = true;
+      consumer.on('consumer:group:join', onJoin);
+      consumer.topics.trackAll(...topics);
+      await consumer.joinGroup({
+        sessionTimeout: sessionTimeoutMs,
+        rebalanceTimeout: rebalanceTimeoutMs,
+        heartbeatInterval: heartbeatIntervalMs,
+      });
+      await rebalanceChain;
+      connected = true;
+      loopDone = loop();
+    },
+    pause(partitions) {
+      for (const tp of partitions) {
+        const k = keyOf(tp.topic, tp.partition);
+        if (owned.has(k)) paused.add(k);
+      }
+    },
+    resume(partitions) {
+      let any = false;
+      for (const tp of partitions) any = paused.delete(keyOf(tp.topic, tp.partition)) || any;
+      if (any) poke();
+    },
+    commit(offsets) {
+      const run = commitChain.then(() => doCommit(offsets));
+      commitChain = run.catch(() => {});
+      return run;
+    },
+    lag() {
+      const out: Array<TopicPartition & { lag: bigint }> = [];
+      for (const k of owned) {
+        const hw = highWatermarks.get(k);
+        const base = committed.get(k) ?? positions.get(k);
+        if (hw === undefined || base === undefined) continue;
+        out.push({ ...splitKey(k), lag: hw > base ? hw - base : 0n });
+      }
+      return out;
+    },
+    isConnected: () => running && connected && consumer.isActive(),
+    positions: () =>
+      [...owned].map((k) => ({ ...splitKey(k), position: positions.get(k), paused: paused.has(k) })),
+    generation: () => generation,
+    async stop(): Promise<void> {
+      if (!running) return;
+      running = false;
+      poke();
+      await loopDone;
+      await commitChain;
+      await rebalanceChain.catch(() => {});
+      consumer.off('consumer:group:join', onJoin);
+      try {
+        await consumer.leaveGroup();
+      } catch (err) {
+        onError(err);
+      }
+      await consumer.close(true);
+      connected = false;
+    },
+  };
+}
