@@ -1,0 +1,105 @@
+// `ferry topics watch`: a live count of records per topic (cdc.*, clean.*, dlq.* by default), from
+// partition offsets (high-water mark minus log start), with the rate since the previous refresh.
+// On a terminal the table redraws in place; otherwise it prints one line per refresh.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
+import { countTopics, createAdmin, type TopicCount } from '../../deploy/local/topic-counts.ts';
+
+function interval(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('seconds, > 0');
+  return n * 1000;
+}
+
+function render(counts: TopicCount[], previous: Map<string, number>, dtMs: number): string[] {
+  if (counts.length === 0) return ['(no matching topics yet)'];
+  const width = Math.max(5, ...counts.map((c) => c.topic.length));
+  const lines = [`${'TOPIC'.padEnd(width)}  ${'RECORDS'.padStart(10)}  ${'PER SEC'.padStart(8)}  PARTS`];
+  let total = 0;
+  for (const c of counts) {
+    total += c.records;
+    const before = previous.get(c.topic);
+    const rate =
+      before === undefined || dtMs <= 0 ? '' : String(Math.round(((c.records - before) * 1000) / dtMs));
+    lines.push(
+      `${c.topic.padEnd(width)}  ${String(c.records).padStart(10)}  ${rate.padStart(8)}  ${c.partitions.length}`,
+    );
+  }
+  lines.push(`${'total'.padEnd(width)}  ${String(total).padStart(10)}`);
+  return lines;
+}
+
+export function register(cmd: Command): void {
+  cmd
+    .command('watch')
+    .description('live count of records per topic (cdc.*, clean.*, dlq.*)')
+    .option('--once', 'print the counts once and exit')
+    .option('-i, --interval <seconds>', 'refresh interval', interval, 1000)
+    .option('-p, --prefix <prefix...>', 'topic name prefixes to show', ['cdc.', 'clean.', 'dlq.'])
+    .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP)
+    .addHelpText(
+      'after',
+      `
+Counts come from partition offsets (high-water mark minus log start), so watching costs nothing.
+On a terminal the table refreshes in place; piped, it prints a timestamped line per refresh.
+Ctrl-C stops.
+
+Examples:
+  ferry topics watch
+  ferry topics watch --once --prefix cdc.public.`,
+    )
+    .action(async (opts: { once?: boolean; interval: number; prefix: string[]; bootstrap: string }) => {
+      const admin = createAdmin({ bootstrap: opts.bootstrap, clientId: 'ferry-topics-watch' });
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      const tty = process.stdout.isTTY === true && !opts.once;
+      const previous = new Map<string, number>();
+      let drawn = 0;
+      let last = Date.now();
+      try {
+        while (!abort.signal.aborted) {
+          const counts = await countTopics(admin, opts.prefix);
+          const now = Date.now();
+          const lines = render(counts, previous, now - last);
+          if (opts.once) {
+            console.log(lines.join('\n'));
+            break;
+          }
+          if (tty) {
+            if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`);
+            process.stdout.write(lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
+            drawn = lines.length;
+          } else {
+            const parts = counts.map((c) => `${c.topic}=${c.records}`).join(' ');
+            console.log(`${new Date(now).toISOString()} ${parts || '(no matching topics yet)'}`);
+          }
+          previous.clear();
+          for (const c of counts) previous.set(c.topic, c.records);
+          last = now;
+          await sleep(opts.interval, undefined, { signal: abort.signal }).catch(() => {});
+        }
+      } catch (error) {
+        console.error(
+          `ferry topics: ${(error as Error).message} (is Kafka up on ${opts.bootstrap}? bin/ferry stack up)`,
+        );
+        process.exitCode = 1;
+      } finally {
+        await admin.close().catch(() => {});
+      }
+    });
+
+  cmd
+    .command('count')
+    .description('print the number of records in one topic')
+    .argument('<topic>')
+    .action(async (topic: string) => {
+      const admin = createAdmin({ clientId: 'ferry-topics-count' });
+      try {
+        const [c] = await countTopics(admin, [topic]).then((all) => all.filter((t) => t.topic === topic));
+        console.log(c?.records ?? 0);
+      } finally {
+        await admin.close();
+      }
+    });
+}
