@@ -9,6 +9,7 @@ import {
   C_BATCH_SEQ,
   C_BUSY,
   C_DONE_SEQ,
+  C_LOGS,
   C_OUT_COUNT,
   C_RECORD_INDEX,
   C_RECORD_SEQ,
@@ -48,6 +49,9 @@ interface Instance {
   batch: InputBatch | null;
   settle: { resolve(): void; reject(error: FerryWasmError): void } | null;
   dead: boolean;
+  /** Log lines received from the worker, and a waiter for the ones still in flight. */
+  logsReceived: number;
+  logsWaiter: { target: number; resolve(): void } | null;
   watchdog: ReturnType<typeof setInterval>;
 }
 
@@ -142,6 +146,8 @@ export async function createTransformHost({
       batch: null,
       settle: null,
       dead: false,
+      logsReceived: 0,
+      logsWaiter: null,
       watchdog: undefined as unknown as ReturnType<typeof setInterval>,
     };
     // Settled by the worker's 'ready' (first read_batch_header, §2.4) or by a trap during start-up.
@@ -151,8 +157,14 @@ export async function createTransformHost({
     inst.ready.catch(() => {});
     worker.onMessage((raw) => {
       const msg = raw as WorkerMessage;
-      if (msg.type === 'log') onLog(msg.level, msg.line);
-      else if (msg.type === 'ready') {
+      if (msg.type === 'log') {
+        inst.logsReceived++;
+        onLog(msg.level, msg.line);
+        if (inst.logsWaiter !== null && inst.logsReceived >= inst.logsWaiter.target) {
+          inst.logsWaiter.resolve();
+          inst.logsWaiter = null;
+        }
+      } else if (msg.type === 'ready') {
         const s = inst.settle;
         inst.settle = null;
         s?.resolve();
@@ -311,6 +323,13 @@ export async function createTransformHost({
     });
     await settled;
     inst.batch = null;
+    // Deliver the batch's guest logs before its outputs, so callers see them in order.
+    const posted = Atomics.load(inst.control, C_LOGS);
+    if (inst.logsReceived < posted) {
+      await new Promise<void>((resolve) => {
+        inst.logsWaiter = { target: posted, resolve };
+      });
+    }
     const outputs = readOutputs(inst);
     stats.batches++;
     stats.recordsIn += batch.records.length;
