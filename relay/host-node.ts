@@ -1,0 +1,26 @@
+// The Node runtime host for relay/main.ts: undici senders (one pool per sink, sized to its in-flight
+// limit), @hono/node-server, process signals. Used by relay/entry/node.ts and `ferry relay run`.
+import { readFile } from 'node:fs/promises';
+import { serve } from '@hono/node-server';
+import { createUndiciSender } from './adapters/http-undici.ts';
+import type { RuntimeHost } from './main.ts';
+
+export function createNodeHost(args: readonly string[]): RuntimeHost {
+  return {
+    name: 'node',
+    args,
+    env: process.env,
+    readTextFile: (path) => readFile(path, 'utf8'),
+    serve: (fetch, { port, hostname }) =>
+      new Promise((resolve) => {
+        const server = serve({ fetch, port, hostname }, (info) => {
+          resolve({ port: info.port, close: () => new Promise<void>((done) => server.close(() => done())) });
+        });
+      }),
+    onSignal: (signal, handler) => {
+      process.on(signal, handler);
+    },
+    exit: (code) => process.exit(code),
+    createSender: (sink) => createUndiciSender({ connections: sink.maxInFlight }),
+  };
+}

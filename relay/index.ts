@@ -1,0 +1,137 @@
+// Wires a relay from its config: the Kafka source, one HTTP sender per sink, the dedupe stores the
+// sinks use, the Kafka DLQ writer and reader, a metrics registry, and the Hono app. Runtime-specific
+// pieces (which HTTP client, how to serve, signals) come from the entry point.
+
+import { createMemoryDedupeStore } from './adapters/dedupe-memory.ts';
+import { createRedisDedupeStore } from './adapters/dedupe-redis.ts';
+import { createKafkaDlqWriter } from './adapters/dlq-kafka.ts';
+import { createKafkaDlqReader } from './adapters/dlq-reader.ts';
+import { createKafkaSource } from './adapters/kafka-source.ts';
+import { createApp } from './app/app.ts';
+import type { RelayConfig } from './config/load.ts';
+import { createSystemClock } from './core/clock.ts';
+import type { DedupeStore, HttpSender, Logger } from './core/contracts.ts';
+import { errorMessage } from './core/errors.ts';
+import type { SinkOptions } from './core/options.ts';
+import { createRelay, type DedupeStores, type Relay } from './core/relay.ts';
+import { createRegistry, type Registry } from './metrics/registry.ts';
+
+export { parseConfig, type RelayConfig } from './config/load.ts';
+
+export interface RelayRuntime {
+  readonly relay: Relay;
+  readonly app: ReturnType<typeof createApp>;
+  readonly metrics: Registry;
+  readonly instanceId: string;
+  /** Stops the relay (graceful, within the deadline) and closes every adapter. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export interface BuildRelayOptions {
+  readonly config: RelayConfig;
+  /** One sender per sink; Node passes undici, Deno and edge pass fetch. */
+  readonly createSender: (sink: SinkOptions) => HttpSender;
+  readonly logger: Logger;
+  readonly instanceId?: string;
+}
+
+export async function buildRelay({
+  config,
+  createSender,
+  logger,
+  instanceId: givenId,
+}: BuildRelayOptions): Promise<RelayRuntime> {
+  const instanceId = givenId ?? config.instanceId ?? `relay-${crypto.randomUUID().slice(0, 8)}`;
+  const clock = createSystemClock();
+  const metrics = createRegistry();
+  const sinks = config.relay.routes.flatMap((r) => r.sinks);
+  const topics = [...new Set(config.relay.routes.flatMap((r) => r.topics))];
+
+  const source = createKafkaSource({
+    brokers: config.kafka.brokers,
+    groupId: config.kafka.groupId,
+    clientId: `${config.kafka.clientId}-${instanceId}`,
+    topics,
+    onError: (e) => logger.error('kafka source error', { error: errorMessage(e) }),
+  });
+
+  const used = new Set(sinks.filter((s) => s.dedupe.enabled).map((s) => s.dedupe.store));
+  const stores: { redis?: DedupeStore; upstash?: DedupeStore; memory?: DedupeStore } = {};
+  if (used.has('redis')) {
+    const redis = createRedisDedupeStore({ instanceId, url: config.redis.url });
+    stores.redis = redis;
+    await redis
+      .ready()
+      .catch((e: unknown) => logger.warn('redis not reachable at startup', { error: errorMessage(e) }));
+  }
+  if (used.has('upstash') && config.upstash) {
+    // Loaded only when a sink uses it, so @upstash/redis stays off the load path otherwise.
+    const modulePath = './adapters/dedupe-upstash.ts';
+    const { createUpstashDedupeStore } = (await import(modulePath)) as {
+      createUpstashDedupeStore(options: { instanceId: string; url: string; token: string }): DedupeStore;
+    };
+    stores.upstash = createUpstashDedupeStore({
+      instanceId,
+      url: config.upstash.url,
+      token: config.upstash.token,
+    });
+  }
+  if (used.has('memory')) stores.memory = createMemoryDedupeStore({ instanceId });
+
+  const dlq = createKafkaDlqWriter({
+    brokers: config.kafka.brokers,
+    topic: config.kafka.dlqTopic,
+    clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
+  });
+  const dlqReader = createKafkaDlqReader({
+    brokers: config.kafka.brokers,
+    topic: config.kafka.dlqTopic,
+    clientId: `${config.kafka.clientId}-replay-${instanceId}`,
+  });
+
+  const senders = new Map<string, HttpSender>();
+  for (const sink of sinks) senders.set(sink.id, createSender(sink));
+
+  const relay = createRelay({
+    config: config.relay,
+    source,
+    senders: Object.fromEntries(senders),
+    dedupe: stores as DedupeStores,
+    dlq,
+    metrics,
+    clock,
+    instanceId,
+    logger,
+  });
+  const app = createApp({
+    relay,
+    metrics,
+    adminToken: config.adminToken,
+    dlqReader,
+    clock,
+    replayPerSecond: config.replayPerSecond,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    relay,
+    app,
+    metrics,
+    instanceId,
+    close(deadlineMs = config.relay.shutdownTimeoutMs) {
+      closing ??= (async () => {
+        await relay.stop({ deadlineMs });
+        const closes: Array<Promise<unknown>> = [
+          dlq.close(),
+          dlqReader.close(),
+          ...[...senders.values()].map((s) => s.close()),
+        ];
+        for (const store of Object.values(stores)) closes.push(store.close());
+        const results = await Promise.allSettled(closes);
+        for (const r of results)
+          if (r.status === 'rejected') logger.warn('close failed', { error: errorMessage(r.reason) });
+      })();
+      return closing;
+    },
+  };
+}

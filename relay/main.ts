@@ -1,0 +1,109 @@
+// The relay's process lifecycle, shared by every runtime's entry point: find the config
+// (`--config <file>` or FERRY_CONFIG), validate it (exit 2 with the error list), build the relay,
+// serve the Hono app, start consuming, and on SIGTERM/SIGINT shut down gracefully within the deadline.
+import type { HttpSender } from './core/contracts.ts';
+import type { SinkOptions } from './core/options.ts';
+import { buildRelay, parseConfig, type RelayConfig } from './index.ts';
+import { createJsonLogger } from './logging.ts';
+
+export interface RuntimeHost {
+  readonly name: 'node' | 'deno' | 'bun';
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readTextFile(path: string): Promise<string>;
+  serve(
+    fetch: (request: Request) => Response | Promise<Response>,
+    options: { port: number; hostname: string },
+  ): Promise<{ port: number; close(): Promise<void> }>;
+  onSignal(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
+  exit(code: number): never;
+  createSender(sink: SinkOptions): HttpSender;
+}
+
+export const EXIT_INVALID_CONFIG = 2;
+
+export function configPathFrom(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const i = args.indexOf('--config');
+  if (i >= 0) return args[i + 1];
+  const eq = args.find((a) => a.startsWith('--config='));
+  if (eq) return eq.slice('--config='.length);
+  return env.FERRY_CONFIG;
+}
+
+/** Reads and validates the config; on failure prints every error and exits 2. */
+export async function loadConfigOrExit(host: RuntimeHost, path: string | undefined): Promise<RelayConfig> {
+  if (!path) {
+    console.error('ferry relay: no config file (pass --config <file> or set FERRY_CONFIG)');
+    return host.exit(EXIT_INVALID_CONFIG);
+  }
+  let text: string;
+  try {
+    text = await host.readTextFile(path);
+  } catch (e) {
+    console.error(`ferry relay: cannot read config ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    return host.exit(EXIT_INVALID_CONFIG);
+  }
+  const result = parseConfig(text, host.env);
+  if (!result.ok) {
+    console.error(`ferry relay: invalid config ${path}:`);
+    for (const error of result.errors) console.error(`  ${error}`);
+    return host.exit(EXIT_INVALID_CONFIG);
+  }
+  return result.config;
+}
+
+export async function runRelay(host: RuntimeHost): Promise<void> {
+  const config = await loadConfigOrExit(host, configPathFrom(host.args, host.env));
+  const logger = createJsonLogger({ quiet: host.env.FERRY_LOG === 'quiet' });
+  const runtime = await buildRelay({
+    config,
+    createSender: (sink) => host.createSender(sink),
+    logger,
+    instanceId: host.env.FERRY_INSTANCE_ID,
+  });
+  const server = await host.serve(runtime.app.fetch, {
+    port: config.listen.port,
+    hostname: config.listen.host,
+  });
+  logger.info('listening', { runtime: host.name, port: server.port, instanceId: runtime.instanceId });
+  // A machine-readable line on stdout for scripts and tests.
+  console.log(JSON.stringify({ event: 'listening', port: server.port, instanceId: runtime.instanceId }));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const deadline = config.relay.shutdownTimeoutMs;
+    logger.info('shutting down', { signal, deadlineMs: deadline });
+    const hard = setTimeout(() => {
+      logger.error('shutdown deadline passed, exiting');
+      host.exit(1);
+    }, deadline + 5_000);
+    void (async () => {
+      try {
+        await runtime.close(deadline);
+        await server.close();
+      } catch (e) {
+        logger.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+      clearTimeout(hard);
+      console.log(JSON.stringify({ event: 'stopped', instanceId: runtime.instanceId }));
+      host.exit(0);
+    })();
+  };
+  host.onSignal('SIGTERM', () => shutdown('SIGTERM'));
+  host.onSignal('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await runtime.relay.start();
+    console.log(JSON.stringify({ event: 'started', instanceId: runtime.instanceId }));
+  } catch (e) {
+    logger.error('relay failed to start', { error: e instanceof Error ? e.message : String(e) });
+    await runtime.close(1000).catch(() => {});
+    await server.close();
+    host.exit(1);
+  }
+}
