@@ -55,13 +55,16 @@ interface Instance {
   watchdog: ReturnType<typeof setInterval>;
 }
 
-function sleep(ms: number, timers: Set<ReturnType<typeof setTimeout>>): Promise<void> {
+type Timers = Map<ReturnType<typeof setTimeout>, () => void>;
+
+/** A backoff wait that close() ends early (the launch after it then fails with FERRY_WASM_CLOSED). */
+function sleep(ms: number, timers: Timers): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(() => {
       timers.delete(t);
       resolve();
     }, ms);
-    timers.add(t);
+    timers.set(t, resolve);
   });
 }
 
@@ -82,7 +85,7 @@ export async function createTransformHost({
   const environ = buildEnviron(inputTopic, outputTopics, env);
   const compiled = await prepareModule(module, memoryLimitBytes);
   const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0 };
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const timers: Timers = new Map();
   let closed = false;
   let nextDelay = initialMs;
   let current: Instance | null = null;
@@ -340,7 +343,10 @@ export async function createTransformHost({
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
-    for (const t of timers) clearTimeout(t);
+    for (const [t, resolve] of timers) {
+      clearTimeout(t);
+      resolve();
+    }
     timers.clear();
     const inst = current;
     current = null;

@@ -1,0 +1,224 @@
+// `ferry transform build | check | run`: compile the AssemblyScript transforms and apply the broker's
+// deploy-time checks; check one .wasm file; run a module beside Apache Kafka with the portable runner.
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { basename } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
+import {
+  buildTransforms,
+  checkModule,
+  createTransformRunner,
+  linkProblems,
+  type RunnerMetricsSnapshot,
+  readModuleInfo,
+} from '../../wasm/index.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive integer');
+  return n;
+}
+
+function envPair(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i <= 0) throw new InvalidArgumentError('K=V');
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** The broker's deploy-time checks (wasm/build) plus its link-time import set (wasm/host). */
+function refusals(bytes: Uint8Array): string[] {
+  const deploy = checkModule(bytes);
+  const reasons = deploy.ok ? [] : [...deploy.reasons];
+  try {
+    for (const p of linkProblems(readModuleInfo(bytes))) if (!reasons.includes(p)) reasons.push(p);
+  } catch (error) {
+    if (reasons.length === 0) reasons.push(`invalid module: ${(error as Error).message}`);
+  }
+  return reasons;
+}
+
+function metricsLine(m: RunnerMetricsSnapshot): string {
+  const lag = Object.values(m.lag).reduce((a, b) => a + b, 0);
+  return `in=${m.recordsIn} out=${m.recordsOut} dead_lettered=${m.deadLettered} traps=${m.traps} lag=${lag} partitions=[${m.partitions.join(',')}]`;
+}
+
+export function register(cmd: Command): void {
+  cmd
+    .command('build')
+    .description('compile the transforms and apply the broker’s deploy-time checks')
+    .argument('[names...]', 'transform folders under transforms/ (default: all)')
+    .option('--force', 'rebuild even when the sources did not change')
+    .option('--out-dir <dir>', 'where <name>.wasm goes (default build/wasm)')
+    .addHelpText(
+      'after',
+      `
+Each module is checked as Redpanda checks a deploy (ABI.md §1, §10): _start and memory exports, a
+check_abi_version_1/2 import, only the redpanda_transform / redpanda_schema_registry /
+wasi_snapshot_preview1 imports, no declared memory maximum, initial memory within 2 MiB.
+Exits 1 with the reasons when any module would be refused.
+
+Examples:
+  ferry transform build
+  ferry transform build shipments --force`,
+    )
+    .action(async (names: string[], opts: { force?: boolean; outDir?: string }) => {
+      const results = await buildTransforms({
+        ...(names.length > 0 ? { names } : {}),
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.outDir ? { outDir: opts.outDir } : {}),
+      });
+      let failed = 0;
+      for (const r of results) {
+        if (r.ok) {
+          const bytes = await readFile(r.wasmPath);
+          const extra = refusals(bytes);
+          if (extra.length > 0) {
+            failed++;
+            console.log(`${r.name.padEnd(14)} REFUSED  ${kib(r.info.sizeBytes)}`);
+            for (const reason of extra) console.log(`  - ${reason}`);
+            continue;
+          }
+          console.log(
+            `${r.name.padEnd(14)} ok       ${kib(r.info.sizeBytes).padStart(10)}  abi v${r.info.abiVersion}  ` +
+              `memory ${r.info.memory.minPages} page(s)${r.cached ? '  (cached)' : ''}  ${r.wasmPath}`,
+          );
+        } else {
+          failed++;
+          console.log(`${r.name.padEnd(14)} FAILED`);
+          for (const reason of r.reasons) console.log(`  - ${reason}`);
+        }
+      }
+      if (failed > 0) process.exitCode = 1;
+    });
+
+  cmd
+    .command('check')
+    .description('check one .wasm file as the broker would at deploy and link time')
+    .argument('<file>', 'the .wasm module')
+    .addHelpText(
+      'after',
+      `
+Prints the module's size, ABI version, imports and memory, or the reasons the broker would refuse it
+(exit 1). Works on modules from any SDK (Go, Rust, C++, JS, AssemblyScript).
+
+Example:
+  ferry transform check build/wasm/shipments.wasm`,
+    )
+    .action(async (file: string) => {
+      const bytes = new Uint8Array(await readFile(file));
+      const reasons = refusals(bytes);
+      if (reasons.length > 0) {
+        console.log(`${file}: REFUSED`);
+        for (const r of reasons) console.log(`  - ${r}`);
+        process.exitCode = 1;
+        return;
+      }
+      const result = checkModule(bytes);
+      if (!result.ok) return;
+      const { info } = result;
+      console.log(`${file}: ok`);
+      console.log(`  size      ${kib(info.sizeBytes)}`);
+      console.log(`  abi       v${info.abiVersion}${info.usesSchemaRegistry ? ' + schema registry v0' : ''}`);
+      console.log(`  memory    ${info.memory.minPages} initial page(s), no maximum`);
+      console.log(`  imports   ${info.imports.join(', ')}`);
+    });
+
+  cmd
+    .command('run')
+    .description('run a transform module on a Kafka topic (consumer group, one instance per partition)')
+    .requiredOption('--module <file>', 'the .wasm module')
+    .requiredOption('--input <topic>', 'input topic')
+    .requiredOption('--output <topic...>', 'output topics, the first is the default (created if missing)')
+    .option('--name <name>', 'transform name (default: the module file name)')
+    .option('--group <id>', 'consumer group (default ferry-transform-<name>)')
+    .option('--env <K=V>', 'environment variable for the transform (repeatable)', envPair, {})
+    .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP)
+    .option('--batch <n>', 'most records per batch handed to the transform', positiveInt, 1000)
+    .option('--memory-limit <bytes>', 'linear memory limit per instance', positiveInt, 2 * 1024 * 1024)
+    .option(
+      '--record-timeout <ms>',
+      'CPU budget per record before the instance is restarted',
+      positiveInt,
+      3000,
+    )
+    .option('--metrics-interval <ms>', 'how often metrics are printed (stderr)', positiveInt, 5000)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', positiveInt)
+    .addHelpText(
+      'after',
+      `
+Delivery: outputs are produced with acks=all by an idempotent producer and acknowledged before the
+input offsets are committed, so a crash re-produces at most the batch in flight and never loses one.
+A record that traps restarts the instance with Redpanda's backoff (1 s doubling to 30 s) and is retried,
+as in the broker. SIGINT/SIGTERM finish the batch in flight, commit, and leave the group.
+
+Example:
+  ferry transform run --module build/wasm/shipments.wasm --input cdc.public.shipments \\
+    --output clean.shipments dlq.transform --env FERRY_SOURCE=local`,
+    )
+    .action(
+      async (opts: {
+        module: string;
+        input: string;
+        output: string[];
+        name?: string;
+        group?: string;
+        env: Record<string, string>;
+        bootstrap: string;
+        batch: number;
+        memoryLimit: number;
+        recordTimeout: number;
+        metricsInterval: number;
+        metricsPort?: number;
+      }) => {
+        const name = opts.name ?? basename(opts.module).replace(/\.wasm$/, '');
+        const log = (line: string) => console.error(`[${new Date().toISOString()}] ${name}: ${line}`);
+        const runner = createTransformRunner({
+          module: new Uint8Array(await readFile(opts.module)),
+          name,
+          inputTopic: opts.input,
+          outputTopics: opts.output,
+          env: opts.env,
+          brokers: [opts.bootstrap],
+          ...(opts.group ? { groupId: opts.group } : {}),
+          maxBatchRecords: opts.batch,
+          memoryLimitBytes: opts.memoryLimit,
+          recordTimeoutMs: opts.recordTimeout,
+          metricsIntervalMs: opts.metricsInterval,
+          onMetrics: (m) => log(metricsLine(m)),
+          onEvent: log,
+          onLog: (level, line) => log(`[${level}] ${line}`),
+        });
+        const server =
+          opts.metricsPort === undefined
+            ? null
+            : createServer((req, res) => {
+                if (req.url !== '/metrics') {
+                  res.writeHead(404).end();
+                  return;
+                }
+                res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(runner.prometheus());
+              }).listen(opts.metricsPort, '127.0.0.1');
+        const shutdown = (signal: string) => {
+          log(`${signal}: finishing the batch in flight`);
+          void runner.stop();
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        await runner.start();
+        log(`running: ${opts.input} -> ${opts.output.join(', ')}`);
+        try {
+          await runner.done;
+        } catch (error) {
+          log(`stopped: ${(error as Error).message}`);
+          process.exitCode = 1;
+        } finally {
+          server?.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,239 @@
+// The portable runner: `ferry transform run`. A consumer group on the input topic, one host instance per
+// assigned partition (like the broker's VM per partition), outputs produced with acks=all by an idempotent
+// producer and acknowledged before the input offsets are committed.
+//
+// Rebalances: the client re-delivers retained partitions from their committed offsets after every join;
+// each lane drops what it already queued. Revoked partitions stop at once: their queued records are
+// dropped (the next owner fetches them from the committed offset) and the batch in flight finishes.
+import { Consumer, Producer } from '@platformatic/kafka';
+import { createTransformHost } from '../host/host.ts';
+import type { OutputRecord } from '../host/types.ts';
+import { createRunnerMetrics } from './metrics.ts';
+import { createPartitionLane, type InputMessage, type PartitionLane } from './partition.ts';
+import { ensureTopics } from './topics.ts';
+import type { TransformRunner, TransformRunnerOptions } from './types.ts';
+
+export function createTransformRunner({
+  module,
+  name,
+  inputTopic,
+  outputTopics,
+  env = {},
+  brokers = ['127.0.0.1:19092'],
+  groupId = `ferry-transform-${name}`,
+  clientId = `ferry-transform-${name}`,
+  maxBatchRecords = 1000,
+  maxBufferedRecords = 10_000,
+  memoryLimitBytes,
+  recordTimeoutMs,
+  backoff,
+  sessionTimeoutMs = 10_000,
+  heartbeatIntervalMs = 1_000,
+  metricsIntervalMs = 5_000,
+  onMetrics = () => {},
+  onLog,
+  onEvent = () => {},
+}: TransformRunnerOptions): TransformRunner {
+  const metrics = createRunnerMetrics();
+  const lanes = new Map<number, PartitionLane>();
+  const laneStops = new Set<Promise<void>>();
+  let consumer: Consumer | null = null;
+  let producer: Producer | null = null;
+  let stream: Awaited<ReturnType<Consumer['consume']>> | null = null;
+  let paused = false;
+  let stopping: Promise<void> | null = null;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let resolveDone!: () => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  done.catch(() => {});
+
+  function buffered(): number {
+    let n = 0;
+    for (const lane of lanes.values()) n += lane.queued();
+    return n;
+  }
+
+  // Input back-pressure: pause the stream while too much is queued, resume when half drained.
+  function flowControl(): void {
+    if (stream === null || stopping !== null) return;
+    const n = buffered();
+    if (!paused && n >= maxBufferedRecords) {
+      paused = true;
+      stream.pause();
+    } else if (paused && n < maxBufferedRecords / 2) {
+      paused = false;
+      stream.resume();
+    }
+  }
+
+  async function produce(outputs: OutputRecord[]): Promise<void> {
+    if (outputs.length === 0) return;
+    await producer!.send({
+      messages: outputs.map((o) => ({
+        topic: o.topic,
+        key: o.key === null ? undefined : Buffer.from(o.key.buffer, o.key.byteOffset, o.key.byteLength),
+        value:
+          o.value === null ? undefined : Buffer.from(o.value.buffer, o.value.byteOffset, o.value.byteLength),
+        headers: new Map(
+          o.headers.map((h) => [
+            Buffer.from(h.key),
+            h.value === null
+              ? (null as unknown as Buffer)
+              : Buffer.from(h.value.buffer, h.value.byteOffset, h.value.byteLength),
+          ]),
+        ),
+      })),
+    });
+  }
+
+  function lane(partition: number): PartitionLane {
+    let l = lanes.get(partition);
+    if (l !== undefined) return l;
+    l = createPartitionLane({
+      topic: inputTopic,
+      partition,
+      maxBatchRecords,
+      createHost: async () => {
+        const host = await createTransformHost({
+          module,
+          name,
+          inputTopic,
+          outputTopics,
+          env,
+          ...(memoryLimitBytes === undefined ? {} : { memoryLimitBytes }),
+          ...(recordTimeoutMs === undefined ? {} : { recordTimeoutMs }),
+          ...(backoff === undefined ? {} : { backoff }),
+          ...(onLog === undefined ? {} : { onLog }),
+        });
+        onEvent(`partition ${inputTopic}/${partition}: transform instance started`);
+        return host;
+      },
+      produce,
+      commit: async (offset) => {
+        if (!lanes.has(partition) || consumer === null) return;
+        await consumer.commit({ offsets: [{ topic: inputTopic, partition, offset, leaderEpoch: -1 }] });
+        metrics.countCommit();
+      },
+      onBatch: (records, outputs) => {
+        metrics.countBatch(records, outputs);
+        flowControl();
+      },
+      onTrap: (error) => {
+        metrics.countTrap();
+        metrics.countRestart();
+        onEvent(`partition ${inputTopic}/${partition}: ${error.message}; restarting with backoff`);
+      },
+      onEvent,
+      onFatal: (error) => {
+        onEvent(`partition ${inputTopic}/${partition}: fatal: ${(error as Error).message}`);
+        void stop().then(() => rejectDone(error));
+      },
+    });
+    lanes.set(partition, l);
+    return l;
+  }
+
+  function onJoin(payload: { assignments?: ReadonlyArray<{ topic: string; partitions: number[] }> }): void {
+    const now = new Set(
+      payload.assignments?.filter((a) => a.topic === inputTopic).flatMap((a) => a.partitions) ?? [],
+    );
+    for (const [partition, l] of lanes) {
+      if (!now.has(partition)) {
+        lanes.delete(partition);
+        const s = l.stop();
+        laneStops.add(s);
+        void s.finally(() => laneStops.delete(s));
+      }
+    }
+    metrics.setPartitions([...now]);
+    onEvent(`assigned ${inputTopic} partitions [${[...now].sort((a, b) => a - b).join(', ')}]`);
+  }
+
+  async function measureLag(): Promise<void> {
+    if (consumer === null) return;
+    try {
+      const lag = await consumer.getLag({ topics: [inputTopic] });
+      (lag.get(inputTopic) ?? []).forEach((n, p) => {
+        if (n >= 0n && lanes.has(p)) metrics.setLag(p, Number(n));
+      });
+    } catch {
+      // lag is best effort
+    }
+  }
+
+  async function start(): Promise<void> {
+    const created = await ensureTopics(brokers, inputTopic, outputTopics);
+    if (created.length > 0) onEvent(`created output topics ${created.join(', ')}`);
+    producer = new Producer({
+      clientId: `${clientId}-producer`,
+      bootstrapBrokers: brokers,
+      acks: -1,
+      idempotent: true,
+    });
+    consumer = new Consumer({
+      clientId,
+      groupId,
+      bootstrapBrokers: brokers,
+      autocommit: false,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
+      maxWaitTime: 250,
+    });
+    consumer.on('consumer:group:join', onJoin);
+    stream = await consumer.consume({
+      topics: [inputTopic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
+    });
+    stream.on('data', (m) => {
+      if (stopping !== null) return;
+      lane(m.partition).push(m as unknown as InputMessage);
+      flowControl();
+    });
+    stream.on('error', (error: Error) => onEvent(`consumer error: ${error.message}`));
+    if (metricsIntervalMs > 0) {
+      timer = setInterval(() => {
+        void measureLag().then(() => onMetrics(metrics.snapshot()));
+      }, metricsIntervalMs);
+    }
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      if (timer !== null) clearInterval(timer);
+      stream?.pause();
+      const all = [...lanes.values()].map((l) => l.stop());
+      lanes.clear();
+      await Promise.allSettled([...all, ...laneStops]);
+      await measureLag();
+      await stream?.close().catch(() => {});
+      await consumer?.close().catch(() => {});
+      await producer?.close().catch(() => {});
+      onMetrics(metrics.snapshot());
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  return {
+    start: async () => {
+      try {
+        await start();
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+    },
+    stop,
+    metrics: () => metrics.snapshot(),
+    prometheus: () => metrics.prometheus({ transform: name, input: inputTopic }),
+    done,
+  };
+}

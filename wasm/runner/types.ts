@@ -1,0 +1,47 @@
+// Options of the portable runner: input topic -> Wasm transform -> output topics, beside Apache Kafka.
+import type { BackoffOptions, LogLevel } from '../host/types.ts';
+import type { RunnerMetricsSnapshot } from './metrics.ts';
+
+export interface TransformRunnerOptions {
+  /** The .wasm bytes. */
+  module: Uint8Array;
+  /** Transform name (argv[0], log prefix, default consumer group suffix). */
+  name: string;
+  inputTopic: string;
+  /** Index 0 is the default output topic. Created if missing. */
+  outputTopics: string[];
+  env?: Record<string, string>;
+  brokers?: string[];
+  /** Consumer group; default `ferry-transform-<name>`. */
+  groupId?: string;
+  clientId?: string;
+  /** Most records handed to the guest in one batch. Default 1000. */
+  maxBatchRecords?: number;
+  /** Records buffered across partitions before the input is paused. Default 10,000. */
+  maxBufferedRecords?: number;
+  memoryLimitBytes?: number;
+  recordTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** How often lag is measured and onMetrics called. Default 5000 ms; 0 = never. */
+  metricsIntervalMs?: number;
+  onMetrics?(snapshot: RunnerMetricsSnapshot): void;
+  onLog?(level: LogLevel, line: string): void;
+  /** Runner events (assignments, traps, commit failures), one line each. */
+  onEvent?(line: string): void;
+}
+
+export interface TransformRunner {
+  /** Joins the group and starts processing. Resolves once the consumer is running. */
+  start(): Promise<void>;
+  /**
+   * Graceful stop: stops fetching, lets every partition finish the batch in flight (outputs acknowledged,
+   * offsets committed), closes the instances, leaves the group. Idempotent.
+   */
+  stop(): Promise<void>;
+  metrics(): RunnerMetricsSnapshot;
+  prometheus(): string;
+  /** Resolves when the runner stops, rejects on a fatal error (a module the host refuses). */
+  readonly done: Promise<void>;
+}
