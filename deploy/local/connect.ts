@@ -127,7 +127,9 @@ export async function registerConnector({
         signal: AbortSignal.timeout(15_000),
       });
       if (res.ok) {
-        say(`connect: connector ${name} ${res.status === 201 ? 'created' : 'config up to date'}`);
+        say(
+          `connect: connector ${name} ${res.status === 201 ? 'created' : 'config applied (same config = no-op)'}`,
+        );
         break;
       }
       lastError = `HTTP ${res.status} ${await res.text()}`;
