@@ -86,17 +86,34 @@ export function validUtf8(p: usize, end: usize): bool {
   return true;
 }
 
-/** Validates a string starting at its opening quote. Returns the position after the closing quote, or 0. */
+let sawEscape: bool = false;
+
+/**
+ * Validates a string starting at its opening quote. Returns the position after the closing quote,
+ * or 0. Eight bytes at a time while none is a quote, a backslash or a control character (SWAR).
+ */
 function scanString(p: usize, end: usize): usize {
   p++;
+  sawEscape = false;
   while (p < end) {
+    while (p + 8 <= end) {
+      const v = load<u64>(p);
+      const q = v ^ 0x2222222222222222;
+      const b = v ^ 0x5c5c5c5c5c5c5c5c;
+      const t =
+        ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b) | ((v - 0x2020202020202020) & ~v);
+      if ((t & 0x8080808080808080) != 0) break;
+      p += 8;
+    }
+    if (p >= end) break;
     const c = <u32>load<u8>(p);
     if (c == 0x22) return p + 1;
     if (c == 0x5c) {
-      if (p + 1 >= end) break;
+      sawEscape = true;
+      if (p + 1 >= end) return 0;
       const e = <u32>load<u8>(p + 1);
       if (e == 0x75) {
-        if (p + 5 >= end) break;
+        if (p + 5 >= end) return 0;
         if (
           !isHex(load<u8>(p + 2)) ||
           !isHex(load<u8>(p + 3)) ||
@@ -172,20 +189,129 @@ let nest: ArrayBuffer = new ArrayBuffer(64);
 
 function setBit(depth: i32, isObj: bool): void {
   const at = changetype<usize>(nest) + <usize>(depth >> 3);
-  const bit = <u8>(1 << (depth & 7));
+  const bit = <u8>((<u32>1) << (<u32>depth & 7));
   store<u8>(at, isObj ? load<u8>(at) | bit : load<u8>(at) & ~bit);
 }
 
 function getBit(depth: i32): bool {
-  return (load<u8>(changetype<usize>(nest) + <usize>(depth >> 3)) & <u8>(1 << (depth & 7))) != 0;
+  return (load<u8>(changetype<usize>(nest) + <usize>(depth >> 3)) & <u8>((<u32>1) << (<u32>depth & 7))) != 0;
+}
+
+/**
+ * Members of the root object (depth 1) and of objects that are root members' values (depth 2),
+ * recorded by validateJson in the same pass, so a transform finds `source.lsn` or `after.status`
+ * without scanning the document again. Entry i: key span (raw, between the quotes), whether the key
+ * has escapes, value span, depth, and for depth 2 the index of the depth-1 member that holds it.
+ */
+export class JsonTape {
+  static readonly STRIDE: i32 = 7;
+  capacity: i32;
+  count: i32 = 0;
+  /** More members than capacity: the tape is incomplete and callers must walk with ObjectIter. */
+  overflow: bool = false;
+  data: StaticArray<u32>;
+
+  constructor(capacity: i32 = 256) {
+    this.capacity = capacity;
+    this.data = new StaticArray<u32>(capacity * JsonTape.STRIDE);
+  }
+
+  keyPtr(i: i32): usize {
+    return <usize>unchecked(this.data[i * 7]);
+  }
+  keyLen(i: i32): i32 {
+    return <i32>unchecked(this.data[i * 7 + 1]);
+  }
+  keyEscaped(i: i32): bool {
+    return unchecked(this.data[i * 7 + 2]) != 0;
+  }
+  valuePtr(i: i32): usize {
+    return <usize>unchecked(this.data[i * 7 + 3]);
+  }
+  valueEnd(i: i32): usize {
+    return <usize>unchecked(this.data[i * 7 + 4]);
+  }
+  depth(i: i32): i32 {
+    return <i32>unchecked(this.data[i * 7 + 5]);
+  }
+  parent(i: i32): i32 {
+    return <i32>unchecked(this.data[i * 7 + 6]);
+  }
+
+  /** True when entry i's key equals the ASCII name (escapes decoded when present). */
+  keyIs(i: i32, name: string, end: usize): bool {
+    const kp = this.keyPtr(i);
+    const kl = this.keyLen(i);
+    if (!this.keyEscaped(i)) {
+      if (kl != name.length) return false;
+      for (let j = 0; j < kl; j++) {
+        if (<u32>load<u8>(kp + <usize>j) != <u32>name.charCodeAt(j)) return false;
+      }
+      return true;
+    }
+    const s = decodeString(kp - 1, end);
+    if (decodedLen != name.length) return false;
+    for (let j = 0; j < decodedLen; j++) {
+      if (<u32>load<u8>(s + <usize>j) != <u32>name.charCodeAt(j)) return false;
+    }
+    return true;
+  }
+}
+
+// Tape state during one validateJson call.
+let tape: JsonTape | null = null;
+let open1: i32 = -1; // tape index of the depth-1 member whose value is being read
+let open2: i32 = -1;
+
+function tapeMember(depth: i32, keyStart: usize, keyEnd: usize, valuePtr: usize): void {
+  const t = tape;
+  if (t === null || depth > 2) return;
+  if (t.count >= t.capacity) {
+    t.overflow = true;
+    return;
+  }
+  const i = t.count++;
+  const b = i * 7;
+  const d = t.data;
+  unchecked((d[b] = <u32>(keyStart + 1)));
+  unchecked((d[b + 1] = <u32>(keyEnd - keyStart - 2)));
+  unchecked((d[b + 2] = <u32>sawEscape));
+  unchecked((d[b + 3] = <u32>valuePtr));
+  unchecked((d[b + 4] = <u32>valuePtr));
+  unchecked((d[b + 5] = <u32>depth));
+  unchecked((d[b + 6] = <u32>open1));
+  if (depth == 1) {
+    open1 = i;
+    open2 = -1;
+  } else open2 = i;
+}
+
+function tapeValueEnd(depth: i32, end: usize): void {
+  const t = tape;
+  if (t === null) return;
+  const i = depth == 1 ? open1 : depth == 2 ? open2 : -1;
+  if (i >= 0 && i < t.count) unchecked((t.data[i * 7 + 4] = <u32>end));
 }
 
 /**
  * Validates [ptr, ptr+len) as one JSON document. Returns JSON_OK or an error code, checked in the
  * order the TypeScript side meets them: UTF-8 first (TextDecoder), then syntax (JSON.parse), then
- * depth. Iterative, so nesting depth costs memory (1 bit per level) and never stack.
+ * depth. Iterative, so nesting depth costs memory (1 bit per level) and never stack. With a tape,
+ * it also records where the root's members and their objects' members are (see JsonTape).
  */
-export function validateJson(ptr: usize, len: i32, maxDepth: i32 = JSON_MAX_DEPTH): i32 {
+export function validateJson(
+  ptr: usize,
+  len: i32,
+  maxDepth: i32 = JSON_MAX_DEPTH,
+  into: JsonTape | null = null,
+): i32 {
+  if (into !== null) {
+    into.count = 0;
+    into.overflow = false;
+  }
+  tape = into;
+  open1 = -1;
+  open2 = -1;
   if (len <= 0) return JSON_SYNTAX;
   const end = ptr + <usize>len;
   if (!validUtf8(ptr, end)) return JSON_UTF8;
@@ -211,16 +337,20 @@ export function validateJson(ptr: usize, len: i32, maxDepth: i32 = JSON_MAX_DEPT
         if (d == (isObj ? <u32>0x7d : <u32>0x5d)) {
           depth--;
           p++;
+          if (depth <= 2 && depth > 0 && getBit(depth - 1)) tapeValueEnd(depth, p);
           mode = 1;
           continue;
         }
         if (isObj) {
           if (d != 0x22) return JSON_SYNTAX;
+          const k = p;
           p = scanString(p, end);
           if (p == 0) return JSON_SYNTAX;
+          const ke = p;
           p = skipWs(p, end);
           if (p >= end || load<u8>(p) != 0x3a) return JSON_SYNTAX;
           p = skipWs(p + 1, end);
+          if (depth <= 2) tapeMember(depth, k, ke, p);
         }
         continue;
       }
@@ -239,6 +369,7 @@ export function validateJson(ptr: usize, len: i32, maxDepth: i32 = JSON_MAX_DEPT
       }
       if (q == 0) return JSON_SYNTAX;
       p = q;
+      if (depth <= 2 && depth > 0 && getBit(depth - 1)) tapeValueEnd(depth, p);
       mode = 1;
       continue;
     }
@@ -255,11 +386,14 @@ export function validateJson(ptr: usize, len: i32, maxDepth: i32 = JSON_MAX_DEPT
       p = skipWs(p + 1, end);
       if (inObj) {
         if (p >= end || load<u8>(p) != 0x22) return JSON_SYNTAX;
+        const k = p;
         p = scanString(p, end);
         if (p == 0) return JSON_SYNTAX;
+        const ke = p;
         p = skipWs(p, end);
         if (p >= end || load<u8>(p) != 0x3a) return JSON_SYNTAX;
         p = skipWs(p + 1, end);
+        if (depth <= 2) tapeMember(depth, k, ke, p);
       }
       mode = 0;
       continue;
@@ -267,6 +401,7 @@ export function validateJson(ptr: usize, len: i32, maxDepth: i32 = JSON_MAX_DEPT
     if (c == (inObj ? <u32>0x7d : <u32>0x5d)) {
       depth--;
       p++;
+      if (depth <= 2 && depth > 0 && getBit(depth - 1)) tapeValueEnd(depth, p);
       continue;
     }
     return JSON_SYNTAX;

@@ -86,10 +86,12 @@ async function sourceHash(transformsDir: string, name: string): Promise<string> 
     version: string;
   };
   h.update(`asc ${ascPkg.version}\n${ASC_FLAGS.join(' ')}\n`);
-  const files = [
-    ...(await sourceFiles(join(transformsDir, SDK_DIR))),
-    ...(await sourceFiles(join(transformsDir, name))),
-  ];
+  // Every source but other transforms' own folders: the SDK and shared libraries (folders without
+  // an index.ts, such as supply-chain/) may be imported by any transform.
+  const others = new Set((await listTransforms(transformsDir)).filter((t) => t !== name));
+  const files = (await sourceFiles(transformsDir)).filter(
+    (f) => !others.has(relative(transformsDir, f).split(/[\\/]/)[0] ?? ''),
+  );
   for (const f of files) {
     h.update(relative(transformsDir, f));
     h.update('\0');

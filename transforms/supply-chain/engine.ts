@@ -1,0 +1,521 @@
+// Debezium envelope in, clean event out, straight from the UTF-8 bytes (sdk/json.ts): no AS strings
+// and no JSON tree on the hot path. The rules, in the order they are checked (first failure wins,
+// one code per failure; relay/contracts/verdict.ts checks the same ones in the same order):
+//
+//   1. value bytes valid UTF-8                       invalid_utf8        field ""
+//   2. one JSON value                                invalid_json        field ""
+//   3. nesting at most 32 deep                       too_deep            field ""
+//   4. the value is an object                        not_an_object       field ""
+//   5. op: string, one of c u d r                    missing_field | wrong_type | invalid_enum
+//   6. source: object                                missing_field | wrong_type
+//   7. source.lsn, source.ts_ms: integers 0..2^53-1  missing_field | wrong_type | out_of_range
+//      source.table: the entity's table              missing_field | wrong_type | wrong_table
+//   8. c, r, u: after is an object; d: before is     missing_field | wrong_type
+//   9. the image's columns in table order (spec.ts); a delete checks only the primary key
+//  10. u: before.status -> after.status is a legal   illegal_transition  field "after.status"
+//      transition (checked when before.status is a known status)
+//
+// Null counts as missing. Duplicate keys: the last wins (as JSON.parse).
+import { ByteBuilder } from '../sdk/builder';
+import {
+  decodedLen,
+  decodedUnits,
+  decodeString,
+  JSON_DEPTH,
+  JSON_MAX_DEPTH,
+  JSON_OK,
+  JSON_UTF8,
+  JsonTape,
+  K_NULL,
+  K_NUMBER,
+  K_OBJECT,
+  K_STRING,
+  kindAt,
+  ObjectIter,
+  parseNumber,
+  rawStringIfPlain,
+  skipString,
+  skipWs,
+  validateJson,
+} from '../sdk/json';
+import { FACILITY_CODES, FACILITY_REGIONS, FACILITY_TIME_ZONES } from './facilities';
+import {
+  EntitySpec,
+  Field,
+  KIND_ENUM,
+  KIND_FACILITY,
+  KIND_ID,
+  KIND_INT,
+  KIND_STRING,
+  KIND_TIMESTAMP,
+  KIND_WEIGHT,
+  LB_TO_KG,
+  MAX_SAFE_INTEGER,
+  WEIGHT_MAX,
+} from './spec';
+import { formatTimestamp, parseTimestamp, timestampOk } from './time';
+
+const OP_NAMES: string[] = ['created', 'updated', 'deleted', 'snapshot'];
+
+/** A prepared byte snippet per facility: {"code":..,"region":..,"timeZone":..}. */
+function facilitySnippets(): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (let i = 0; i < FACILITY_CODES.length; i++) {
+    out.push(
+      String.UTF8.encode(
+        '{"code":"' +
+          FACILITY_CODES[i] +
+          '","region":"' +
+          FACILITY_REGIONS[i] +
+          '","timeZone":"' +
+          FACILITY_TIME_ZONES[i] +
+          '"}',
+      ),
+    );
+  }
+  return out;
+}
+
+function bytesEqual(p: usize, n: i32, b: ArrayBuffer): bool {
+  if (n != b.byteLength) return false;
+  return memory.compare(p, changetype<usize>(b), <usize>n) == 0;
+}
+
+function utf16Units(p: usize, n: i32): i32 {
+  let units = 0;
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if ((c & 0xc0) != 0x80) units += c >= 0xf0 ? 2 : 1;
+  }
+  return units;
+}
+
+function isInteger(v: f64): bool {
+  return isFinite(v) && Math.trunc(v) == v;
+}
+
+export class ChangeProcessor {
+  spec: EntitySpec;
+  /** The clean event (valid when run() returned true). */
+  out: ByteBuilder = new ByteBuilder(2048);
+  /** ferry-event-id value. */
+  eventId: ByteBuilder = new ByteBuilder(64);
+  /** The clean record's key: the primary key in decimal. */
+  key: ByteBuilder = new ByteBuilder(24);
+  /** Set when run() returned false. */
+  errorCode: string = '';
+  errorField: string = '';
+  errorMessage: string = '';
+
+  // Per-record slots, one per field: value start (0 = absent) and end; parsed forms.
+  vp: StaticArray<usize>;
+  ve: StaticArray<usize>;
+  num: StaticArray<f64>;
+  idx: StaticArray<i32>;
+  ts: StaticArray<i64>;
+  facilities: ArrayBuffer[] = facilitySnippets();
+  facilityBytes: ArrayBuffer[] = [];
+  opBytes: ArrayBuffer[] = [];
+  iter: ObjectIter = new ObjectIter();
+  tape: JsonTape = new JsonTape(256);
+  tableBytes: ArrayBuffer = new ArrayBuffer(0);
+  eventIdPrefix: ArrayBuffer = new ArrayBuffer(0);
+  head: ArrayBuffer = new ArrayBuffer(0);
+  entityPart: ArrayBuffer = new ArrayBuffer(0);
+
+  constructor(spec: EntitySpec) {
+    this.spec = spec.prepare();
+    const n = spec.fields.length;
+    this.vp = new StaticArray<usize>(n);
+    this.ve = new StaticArray<usize>(n);
+    this.num = new StaticArray<f64>(n);
+    this.idx = new StaticArray<i32>(n);
+    this.ts = new StaticArray<i64>(n);
+    for (let i = 0; i < FACILITY_CODES.length; i++)
+      this.facilityBytes.push(String.UTF8.encode(FACILITY_CODES[i]));
+    for (let i = 0; i < OP_NAMES.length; i++) this.opBytes.push(String.UTF8.encode('"' + OP_NAMES[i] + '"'));
+    this.tableBytes = String.UTF8.encode(spec.table);
+    this.eventIdPrefix = String.UTF8.encode('pg:' + spec.table + ':');
+    this.head = String.UTF8.encode('{"eventId":');
+    this.entityPart = String.UTF8.encode(
+      ',"schema":"' + spec.schema + '","entity":"' + spec.entity + '","op":',
+    );
+  }
+
+  fail(code: string, field: string, message: string): bool {
+    this.errorCode = code;
+    this.errorField = field;
+    this.errorMessage = message;
+    return false;
+  }
+
+  /** Checks presence and JSON kind; returns false (after fail()) when the value cannot be used. */
+  present(p: usize, end: usize, kind: i32, field: string, typeName: string): bool {
+    if (p == 0 || kindAt(p, end) == K_NULL) return this.fail('missing_field', field, field + ' is required');
+    if (kindAt(p, end) != kind) return this.fail('wrong_type', field, field + ' must be ' + typeName);
+    return true;
+  }
+
+  /** An integer in [min, max] at p (already known present); sets lastNumber. */
+  integer(p: usize, end: usize, min: f64, max: f64, field: string): bool {
+    const v = parseNumber(p, end);
+    this.lastNumber = v;
+    if (!isInteger(v) || v < min || v > max) {
+      return this.fail(
+        'out_of_range',
+        field,
+        field + ' must be an integer in ' + min.toString() + '..' + max.toString(),
+      );
+    }
+    return true;
+  }
+  lastNumber: f64 = 0;
+
+  /** Validates and converts one Debezium change. true = clean event in out/key/eventId. */
+  run(ptr: usize, len: i32): bool {
+    const err = validateJson(ptr, len, JSON_MAX_DEPTH, this.tape);
+    if (err != JSON_OK) {
+      if (err == JSON_UTF8) return this.fail('invalid_utf8', '', 'the value is not valid UTF-8');
+      if (err == JSON_DEPTH) return this.fail('too_deep', '', 'the value nests deeper than 32 levels');
+      return this.fail('invalid_json', '', 'the value is not valid JSON');
+    }
+    const end = ptr + <usize>len;
+    const root = skipWs(ptr, end);
+    if (kindAt(root, end) != K_OBJECT)
+      return this.fail('not_an_object', '', 'the value must be a JSON object');
+
+    // Envelope members (last duplicate wins), from the tape validateJson filled; ObjectIter when
+    // a hostile document had more members than the tape holds.
+    const tape = this.tape;
+    const fast = !tape.overflow;
+    let opP: usize = 0,
+      sourceP: usize = 0,
+      beforeP: usize = 0,
+      afterP: usize = 0;
+    let sourceI = -1,
+      beforeI = -1,
+      afterI = -1;
+    const it = this.iter;
+    if (fast) {
+      for (let i = 0; i < tape.count; i++) {
+        if (tape.depth(i) != 1) continue;
+        if (tape.keyIs(i, 'op', end)) opP = tape.valuePtr(i);
+        else if (tape.keyIs(i, 'source', end)) {
+          sourceP = tape.valuePtr(i);
+          sourceI = i;
+        } else if (tape.keyIs(i, 'before', end)) {
+          beforeP = tape.valuePtr(i);
+          beforeI = i;
+        } else if (tape.keyIs(i, 'after', end)) {
+          afterP = tape.valuePtr(i);
+          afterI = i;
+        }
+      }
+    } else {
+      it.start(root, end);
+      while (it.next()) {
+        if (it.keyIs('op')) opP = it.valuePtr;
+        else if (it.keyIs('source')) sourceP = it.valuePtr;
+        else if (it.keyIs('before')) beforeP = it.valuePtr;
+        else if (it.keyIs('after')) afterP = it.valuePtr;
+      }
+    }
+
+    // 5. op
+    if (!this.present(opP, end, K_STRING, 'op', 'a string')) return false;
+    let op = -1;
+    let s = rawStringIfPlain(opP, end);
+    if (s == 0) s = decodeString(opP, end);
+    if (decodedLen == 1) {
+      const c = load<u8>(s);
+      op = c == 0x63 ? 0 : c == 0x75 ? 1 : c == 0x64 ? 2 : c == 0x72 ? 3 : -1;
+    }
+    if (op < 0) return this.fail('invalid_enum', 'op', 'op must be one of c, u, d, r');
+
+    // 6-7. source
+    if (!this.present(sourceP, end, K_OBJECT, 'source', 'an object')) return false;
+    let lsnP: usize = 0,
+      tableP: usize = 0,
+      tsP: usize = 0;
+    if (fast) {
+      for (let i = sourceI + 1; i < tape.count && tape.depth(i) == 2; i++) {
+        if (tape.keyIs(i, 'lsn', end)) lsnP = tape.valuePtr(i);
+        else if (tape.keyIs(i, 'table', end)) tableP = tape.valuePtr(i);
+        else if (tape.keyIs(i, 'ts_ms', end)) tsP = tape.valuePtr(i);
+      }
+    } else {
+      it.start(sourceP, end);
+      while (it.next()) {
+        if (it.keyIs('lsn')) lsnP = it.valuePtr;
+        else if (it.keyIs('table')) tableP = it.valuePtr;
+        else if (it.keyIs('ts_ms')) tsP = it.valuePtr;
+      }
+    }
+    if (!this.present(lsnP, end, K_NUMBER, 'source.lsn', 'a number')) return false;
+    if (!this.integer(lsnP, end, 0, MAX_SAFE_INTEGER, 'source.lsn')) return false;
+    const lsn = <i64>this.lastNumber;
+    if (!this.present(tableP, end, K_STRING, 'source.table', 'a string')) return false;
+    s = rawStringIfPlain(tableP, end);
+    if (s == 0) s = decodeString(tableP, end);
+    if (!bytesEqual(s, decodedLen, this.tableBytes)) {
+      return this.fail('wrong_table', 'source.table', 'source.table must be ' + this.spec.table);
+    }
+    if (!this.present(tsP, end, K_NUMBER, 'source.ts_ms', 'a number')) return false;
+    if (!this.integer(tsP, end, 0, MAX_SAFE_INTEGER, 'source.ts_ms')) return false;
+    const tsMs = <i64>this.lastNumber;
+
+    // 8. image
+    const isDelete = op == 2;
+    const imageP = isDelete ? beforeP : afterP;
+    if (!this.present(imageP, end, K_OBJECT, isDelete ? 'before' : 'after', 'an object')) return false;
+
+    // 9. columns
+    const fields = this.spec.fields;
+    const n = fields.length;
+    for (let i = 0; i < n; i++) unchecked((this.vp[i] = 0));
+    if (fast) {
+      const imageI = isDelete ? beforeI : afterI;
+      for (let j = imageI + 1; j < tape.count && tape.depth(j) == 2; j++) {
+        const i = this.fieldIndex(tape.keyPtr(j), tape.keyLen(j), tape.keyEscaped(j), end);
+        if (i >= 0) {
+          unchecked((this.vp[i] = tape.valuePtr(j)));
+          unchecked((this.ve[i] = tape.valueEnd(j)));
+        }
+      }
+    } else {
+      it.start(imageP, end);
+      while (it.next()) {
+        const i = this.fieldIndex(it.keyPtr, it.keyLen, it.keyEscaped, end);
+        if (i >= 0) {
+          unchecked((this.vp[i] = it.valuePtr));
+          unchecked((this.ve[i] = it.valueEnd));
+        }
+      }
+    }
+    const checkCount = isDelete ? 1 : n;
+    for (let i = 0; i < checkCount; i++) {
+      if (!this.checkField(i, end, isDelete)) return false;
+    }
+
+    // 10. status transition
+    let previous = -1;
+    const sf = this.spec.statusField;
+    if (op == 1 && sf >= 0 && beforeP != 0 && kindAt(beforeP, end) == K_OBJECT) {
+      let bs: usize = 0;
+      const statusName = fields[sf].name;
+      if (fast) {
+        for (let j = beforeI + 1; j < tape.count && tape.depth(j) == 2; j++) {
+          if (tape.keyIs(j, statusName, end)) bs = tape.valuePtr(j);
+        }
+      } else {
+        it.start(beforeP, end);
+        while (it.next()) if (it.keyIs(statusName)) bs = it.valuePtr;
+      }
+      if (bs != 0 && kindAt(bs, end) == K_STRING) {
+        previous = this.enumIndex(fields[sf], bs, end);
+        const to = unchecked(this.idx[sf]);
+        const count = fields[sf].values.length;
+        if (previous >= 0 && to >= 0 && !this.spec.allowed[previous * count + to]) {
+          return this.fail(
+            'illegal_transition',
+            'after.status',
+            'status cannot change from ' + fields[sf].values[previous] + ' to ' + fields[sf].values[to],
+          );
+        }
+      }
+    }
+
+    this.emit(op, lsn, tsMs, isDelete, previous);
+    return true;
+  }
+
+  /** Which field a raw key names (escapes decoded when present), or -1. */
+  fieldIndex(kp: usize, kl: i32, escaped: bool, end: usize): i32 {
+    if (escaped) {
+      kp = decodeString(kp - 1, end);
+      kl = decodedLen;
+    }
+    if (kl == 0) return -1;
+    const first = load<u8>(kp);
+    const fields = this.spec.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const nb = unchecked(fields[i]).nameBytes;
+      if (
+        nb.byteLength == kl &&
+        load<u8>(changetype<usize>(nb)) == first &&
+        memory.compare(kp, changetype<usize>(nb), <usize>kl) == 0
+      )
+        return i;
+    }
+    return -1;
+  }
+
+  enumIndex(f: Field, p: usize, end: usize): i32 {
+    let s = rawStringIfPlain(p, end);
+    if (s == 0) s = decodeString(p, end);
+    const len = decodedLen;
+    for (let j = 0; j < f.valueBytes.length; j++) {
+      if (bytesEqual(s, len, unchecked(f.valueBytes[j]))) return j;
+    }
+    return -1;
+  }
+
+  checkField(i: i32, end: usize, isDelete: bool): bool {
+    const f = unchecked(this.spec.fields[i]);
+    const p = unchecked(this.vp[i]);
+    const path = isDelete ? f.beforePath : f.afterPath;
+    const kind = f.kind;
+    if (p == 0 || kindAt(p, end) == K_NULL) {
+      if (f.required) return this.fail('missing_field', path, path + ' is required');
+      unchecked((this.vp[i] = 0));
+      return true;
+    }
+    const jk = kindAt(p, end);
+    if (kind == KIND_ID || kind == KIND_INT || kind == KIND_WEIGHT) {
+      if (jk != K_NUMBER) return this.fail('wrong_type', path, path + ' must be a number');
+      const v = parseNumber(p, end);
+      unchecked((this.num[i] = v));
+      if (kind == KIND_WEIGHT) {
+        if (!(v > 0 && v <= WEIGHT_MAX))
+          return this.fail('out_of_range', path, path + ' must be > 0 and <= 100000');
+        return true;
+      }
+      const min = kind == KIND_ID ? 1 : f.min;
+      const max = kind == KIND_ID ? MAX_SAFE_INTEGER : f.max;
+      if (!isInteger(v) || v < min || v > max) {
+        return this.fail(
+          'out_of_range',
+          path,
+          path + ' must be an integer in ' + min.toString() + '..' + max.toString(),
+        );
+      }
+      return true;
+    }
+    if (jk != K_STRING) return this.fail('wrong_type', path, path + ' must be a string');
+    if (kind == KIND_STRING) {
+      let units = 0;
+      const raw = rawStringIfPlain(p, end);
+      if (raw != 0) units = utf16Units(raw, decodedLen);
+      else {
+        decodeString(p, end);
+        units = decodedUnits;
+      }
+      if (units == 0) return this.fail('empty', path, path + ' must not be empty');
+      if (units > f.maxLen)
+        return this.fail('too_long', path, path + ' must be at most ' + f.maxLen.toString() + ' characters');
+      return true;
+    }
+    if (kind == KIND_ENUM) {
+      const j = this.enumIndex(f, p, end);
+      if (j < 0) return this.fail('invalid_enum', path, path + ' must be one of ' + f.values.join(', '));
+      unchecked((this.idx[i] = j));
+      return true;
+    }
+    if (kind == KIND_FACILITY) {
+      let s = rawStringIfPlain(p, end);
+      if (s == 0) s = decodeString(p, end);
+      const len = decodedLen;
+      let found = -1;
+      for (let j = 0; j < this.facilityBytes.length; j++) {
+        if (bytesEqual(s, len, unchecked(this.facilityBytes[j]))) {
+          found = j;
+          break;
+        }
+      }
+      if (found < 0) return this.fail('unknown_facility', path, path + ' is not a known facility code');
+      unchecked((this.idx[i] = found));
+      return true;
+    }
+    // KIND_TIMESTAMP
+    let s = rawStringIfPlain(p, end);
+    if (s == 0) s = decodeString(p, end);
+    const t = parseTimestamp(s, decodedLen);
+    if (!timestampOk)
+      return this.fail('invalid_timestamp', path, path + ' must be an ISO-8601 timestamp with an offset');
+    unchecked((this.ts[i] = t));
+    return true;
+  }
+
+  emit(op: i32, lsn: i64, tsMs: i64, isDelete: bool, previous: i32): void {
+    const fields = this.spec.fields;
+    const id = <i64>unchecked(this.num[0]);
+    const e = this.eventId.reset();
+    e.bytes(changetype<usize>(this.eventIdPrefix), this.eventIdPrefix.byteLength).int(lsn).byte(0x3a).int(id);
+    this.key.reset().int(id);
+
+    const b = this.out.reset();
+    b.bytes(changetype<usize>(this.head), this.head.byteLength);
+    b.byte(0x22).bytes(e.ptr, e.len).byte(0x22);
+    b.bytes(changetype<usize>(this.entityPart), this.entityPart.byteLength);
+    const opb = unchecked(this.opBytes[op]);
+    b.bytes(changetype<usize>(opb), opb.byteLength);
+    b.str(',"id":').int(id).str(',"lsn":').int(lsn).str(',"occurredAt":"');
+    formatTimestamp(b.reserve(24), tsMs);
+    b.len += 24;
+    b.str('","data":');
+    if (isDelete) {
+      b.str('null');
+    } else {
+      b.byte(0x7b);
+      let first = true;
+      for (let i = 0; i < fields.length; i++) {
+        const f = unchecked(fields[i]);
+        if (f.out.length == 0) continue;
+        if (!first) b.byte(0x2c);
+        first = false;
+        b.bytes(changetype<usize>(f.outKey), f.outKey.byteLength);
+        this.emitValue(b, f, i);
+      }
+      b.byte(0x7d);
+    }
+    b.str(',"previousStatus":');
+    if (previous >= 0) {
+      const v = fields[this.spec.statusField].valueBytes[previous];
+      b.byte(0x22).bytes(changetype<usize>(v), v.byteLength).byte(0x22);
+    } else {
+      b.str('null');
+    }
+    b.byte(0x7d);
+  }
+
+  emitValue(b: ByteBuilder, f: Field, i: i32): void {
+    const p = unchecked(this.vp[i]);
+    if (p == 0) {
+      b.str('null');
+      return;
+    }
+    const kind = f.kind;
+    if (kind == KIND_ID || kind == KIND_INT) {
+      b.int(<i64>unchecked(this.num[i]));
+    } else if (kind == KIND_WEIGHT) {
+      let v = unchecked(this.num[i]);
+      const u = f.unitField;
+      if (u >= 0 && unchecked(this.vp[u]) != 0 && this.spec.fields[u].values[unchecked(this.idx[u])] == 'lb')
+        v *= LB_TO_KG;
+      const millis = <i64>Math.round(v * 1000);
+      b.int(millis / 1000);
+      let frac = millis % 1000;
+      if (frac != 0) {
+        b.byte(0x2e);
+        let width = 3;
+        while (frac % 10 == 0) {
+          frac /= 10;
+          width--;
+        }
+        b.padded(frac, width);
+      }
+    } else if (kind == KIND_FACILITY) {
+      const snip = unchecked(this.facilities[unchecked(this.idx[i])]);
+      b.bytes(changetype<usize>(snip), snip.byteLength);
+    } else if (kind == KIND_TIMESTAMP) {
+      b.byte(0x22);
+      formatTimestamp(b.reserve(24), unchecked(this.ts[i]));
+      b.len += 24;
+      b.byte(0x22);
+    } else {
+      // strings and enums: the validated literal as it came (escapes kept; same value once parsed)
+      const q = skipString(p, unchecked(this.ve[i]));
+      b.bytes(p, <i32>(q - p));
+    }
+  }
+}

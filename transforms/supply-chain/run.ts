@@ -1,0 +1,89 @@
+// The record handler shared by the supply-chain transforms: a clean event to the default output
+// (clean.<entity>), or the original record to the DLQ (output topic 1, dlq.transform) with
+// ferry-error-* headers. Tombstones (null values) carry no change to validate and are dropped on
+// purpose (Debezium here runs with tombstones.on.delete=false: a delete is its own "d" event).
+// Nothing here can trap on bad input: every failure is a routed record.
+import { ByteBuilder } from '../sdk/builder';
+import { getEnv, inputTopic, outputTopic } from '../sdk/env';
+import { onRecordWritten } from '../sdk/index';
+import { WriteOptions } from '../sdk/options';
+import { OnRecordWrittenEvent, Record, RecordData, RecordHeader } from '../sdk/record';
+import { log } from '../sdk/wasi';
+import { RecordWriter } from '../sdk/writer';
+import { ChangeProcessor } from './engine';
+import { EntitySpec } from './spec';
+
+let processor: ChangeProcessor | null = null;
+let dlq: WriteOptions | null = null;
+const clean = new Record();
+const dead = new Record();
+const eventIdHeader = new RecordHeader(RecordData.fromString('ferry-event-id'), new RecordData());
+let schemaHeader: RecordHeader | null = null;
+const codeHeader = new RecordHeader(RecordData.fromString('ferry-error-code'), new RecordData());
+const fieldHeader = new RecordHeader(RecordData.fromString('ferry-error-field'), new RecordData());
+const messageHeader = new RecordHeader(RecordData.fromString('ferry-error-message'), new RecordData());
+const stageHeader = RecordHeader.of('ferry-error-stage', 'transform');
+let sourceHeader: RecordHeader | null = null;
+const offsetHeader = new RecordHeader(RecordData.fromString('ferry-error-source-offset'), new RecordData());
+const offsetText = new ByteBuilder(24);
+let writeFailures: i64 = 0;
+
+function setText(d: RecordData | null, s: string): void {
+  if (d === null) return;
+  const buf = String.UTF8.encode(s);
+  d.owner = buf;
+  d.set(changetype<usize>(buf), buf.byteLength);
+}
+
+function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
+  const p = processor!;
+  const rec = event.record;
+  const value = rec.value;
+  if (value === null) return; // tombstone: dropped on purpose (see above)
+  if (p.run(value.ptr, value.len)) {
+    clean.key = new RecordData().set(p.key.ptr, p.key.len);
+    clean.value = new RecordData().set(p.out.ptr, p.out.len);
+    eventIdHeader.value!.set(p.eventId.ptr, p.eventId.len);
+    checkWrite(writer.write(clean));
+    return;
+  }
+  // Dead letter: the original key, value and headers, plus why.
+  dead.key = rec.key;
+  dead.value = value;
+  const headers = dead.headers;
+  headers.length = 0;
+  for (let i = 0; i < rec.headers.length; i++) headers.push(unchecked(rec.headers[i]));
+  setText(codeHeader.value, p.errorCode);
+  setText(fieldHeader.value, p.errorField);
+  setText(messageHeader.value, p.errorMessage);
+  offsetText.reset().int(rec.offset);
+  offsetHeader.value!.set(offsetText.ptr, offsetText.len);
+  headers.push(stageHeader);
+  headers.push(codeHeader);
+  headers.push(fieldHeader);
+  headers.push(messageHeader);
+  headers.push(sourceHeader!);
+  headers.push(offsetHeader);
+  checkWrite(writer.write(dead, dlq));
+}
+
+function checkWrite(result: i32): void {
+  if (result == 0) return;
+  // A refused write cannot be retried from inside the transform; trapping would restart it on the
+  // same record forever (ABI.md §11). Log the first failures and go on.
+  writeFailures++;
+  if (writeFailures <= 10) log(2, 'ferry transform: write refused with ABI error ' + result.toString());
+}
+
+/** Runs the transform for one entity forever. */
+export function runEntityTransform(spec: EntitySpec): void {
+  processor = new ChangeProcessor(spec);
+  const dlqTopic = outputTopic(1);
+  dlq = new WriteOptions(dlqTopic !== null ? dlqTopic : getEnv('FERRY_DLQ_TOPIC', 'dlq.transform'));
+  const schema = RecordHeader.of('ferry-schema', spec.schema);
+  schemaHeader = schema;
+  const input = inputTopic();
+  sourceHeader = RecordHeader.of('ferry-error-source-topic', input !== null ? input : '');
+  clean.headers = [eventIdHeader, schema];
+  onRecordWritten(handle);
+}
