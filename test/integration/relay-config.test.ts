@@ -53,7 +53,7 @@ describe('relay config errors', () => {
     const file = writeConfig(
       BAD.replace('retry: { attempts: 0 }', '')
         .replace('onOpen: sometimes', '')
-        .replace('auth: { bearer: "${FERRY_TEST_MISSING_TOKEN}" }', ''),
+        .replace(/auth: .*\n/, ''),
     );
     const bad = spawnSync(NODE, ['cli/main.ts', 'relay', 'check-config', file], {
       cwd: ROOT,
