@@ -138,10 +138,22 @@ export async function registerConnector({
     }
     await sleep(1000);
   }
+  let restarted = false;
   for (;;) {
     const status = await connectorStatus(name).catch(() => undefined);
     if (isRunning(status)) return;
     const failed = [status?.connector, ...(status?.tasks ?? [])].find((s) => s?.state === 'FAILED');
+    if (failed && !restarted) {
+      // e.g. PostgreSQL was away longer than Debezium retried: one restart of what failed.
+      say(`connect: connector ${name} FAILED, restarting it: ${failed.trace?.split('\n')[0] ?? ''}`);
+      await fetch(`${CONNECT_URL}/connectors/${name}/restart?includeTasks=true&onlyFailed=true`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(15_000),
+      }).catch(() => {});
+      restarted = true;
+      await sleep(2000);
+      continue;
+    }
     if (failed) throw new Error(`connector ${name} FAILED: ${failed.trace?.split('\n')[0] ?? ''}`);
     if (Date.now() > deadline) throw new Error(`connector ${name} not RUNNING: ${JSON.stringify(status)}`);
     await sleep(500);

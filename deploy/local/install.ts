@@ -1,8 +1,9 @@
 // What a cold machine is missing: Debian packages (postgresql 15, redis-server) and the Maven jars
 // for Kafka, Connect and Debezium. Each step says what it does and streams the tool's progress.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { PATHS, PG_BIN } from './config.ts';
 
 export type Say = (line: string) => void;
@@ -60,10 +61,41 @@ export function jarsPresent(): boolean {
   );
 }
 
-export function installJars(say: Say): void {
+/** Runs Maven, printing a progress line every 25 downloads instead of Maven's own flood. */
+function runMaven(args: string[], say: Say): Promise<void> {
+  say(`$ mvn ${args.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    let downloads = 0;
+    const onLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (line.includes('Downloaded from')) {
+        downloads++;
+        if (downloads % 25 === 0)
+          say(`maven: ${downloads} files downloaded (${line.split('/').pop()?.split(' ')[0]})`);
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', onLine);
+    }
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) {
+        if (downloads > 0) say(`maven: ${downloads} files downloaded`);
+        resolve();
+      } else {
+        reject(new Error(`mvn failed (exit ${code}):\n${tail.join('\n')}`));
+      }
+    });
+  });
+}
+
+export async function installJars(say: Say): Promise<void> {
   if (jarsPresent()) return;
-  say('fetching Kafka, Kafka Connect and Debezium jars from Maven Central (deploy/local/pom.xml)');
-  run('mvn', ['-B', '-q', '-f', PATHS.pom, 'dependency:copy-dependencies'], say);
+  say('fetching Kafka, Kafka Connect and Debezium jars from Maven Central (deploy/local/pom.xml, ~75 MB)');
+  await runMaven(['-B', '-f', PATHS.pom, 'dependency:copy-dependencies'], say);
   if (!jarsPresent()) throw new Error(`Maven finished but the jars are not in ${PATHS.jars}`);
   say(`jars: ${jarCount(PATHS.kafkaJars)} for Kafka/Connect, ${jarCount(PATHS.debeziumJars)} for Debezium`);
 }

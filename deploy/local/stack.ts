@@ -122,7 +122,7 @@ async function provision(service: Service, say: Say): Promise<void> {
 export async function stackUp({ say = console.log as Say } = {}): Promise<void> {
   const t0 = Date.now();
   installAptPackages(say);
-  installJars(say);
+  await installJars(say);
   for (const dir of [PATHS.conf, PATHS.logs, PATHS.pids, PATHS.data]) mkdirSync(dir, { recursive: true });
   const s = services();
   const pgReady = ensureRunning(s.postgres, say).then(() => provision(s.postgres, say));
