@@ -1,6 +1,31 @@
 // Creates the output topics that do not exist yet, with the input topic's partition count.
 import { Admin } from '@platformatic/kafka';
 
+function alreadyExists(error: unknown, seen = new Set<unknown>()): boolean {
+  if (typeof error !== 'object' || error === null || seen.has(error)) return false;
+  seen.add(error);
+  const e = error as {
+    apiId?: unknown;
+    message?: unknown;
+    errors?: unknown;
+    cause?: unknown;
+    response?: unknown;
+  };
+  if (e.apiId === 'TOPIC_ALREADY_EXISTS' || String(e.message ?? '').includes('TOPIC_ALREADY_EXISTS'))
+    return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => alreadyExists(x, seen))) return true;
+  // CreateTopics error code 36 = TOPIC_ALREADY_EXISTS
+  const topics = (e.response as { topics?: Array<{ errorCode?: number }> } | undefined)?.topics;
+  if (
+    Array.isArray(topics) &&
+    topics.length > 0 &&
+    topics.every((t) => t.errorCode === 36 || t.errorCode === 0)
+  ) {
+    return true;
+  }
+  return alreadyExists(e.cause, seen);
+}
+
 export async function ensureTopics(
   brokers: string[],
   inputTopic: string,
@@ -16,14 +41,17 @@ export async function ensureTopics(
       const meta = await admin.metadata({ topics: [inputTopic] });
       partitions = meta.topics.get(inputTopic)?.partitionsCount ?? 1;
     }
-    try {
-      await admin.createTopics({ topics: missing, partitions, replicas: 1 });
-    } catch (error) {
-      // Another runner may have created them in the meantime.
-      const now = new Set(await admin.listTopics());
-      if (!missing.every((t) => now.has(t))) throw error;
+    const made: string[] = [];
+    for (const topic of missing) {
+      try {
+        await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+        made.push(topic);
+      } catch (error) {
+        // Another runner (of another transform sharing dlq.transform) may have created it meanwhile.
+        if (!alreadyExists(error)) throw error;
+      }
     }
-    return missing;
+    return made;
   } finally {
     await admin.close();
   }

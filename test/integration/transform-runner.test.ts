@@ -1,0 +1,203 @@
+// The portable runner on the local stack: generator -> PostgreSQL -> Debezium -> cdc.public.* -> runner
+// with the supply-chain transforms -> clean.<entity> and dlq.transform. Every source change is accounted
+// for (clean + dead-lettered = source changes, duplicates counted), including across a runner killed with
+// SIGKILL mid-stream and restarted.
+//
+// Output topics carry a per-run suffix (clean.<entity>.<run>, dlq.transform.<run>) so the accounting sees
+// only this run's outputs on a stack other tests share; each runner's group starts at the offsets the
+// cdc topics had just before the run.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cdcTopic, ROOT } from '../../deploy/local/config.ts';
+import { generate } from '../../deploy/local/generator/index.ts';
+import { buildTransforms } from '../../wasm/build/index.ts';
+import { createTransformRunner } from '../../wasm/runner/index.ts';
+import { cdcOffsets, waitForChanges } from '../support/cdc.ts';
+import { readTopic } from '../support/kafka.ts';
+import {
+  account,
+  commitGroupAt,
+  deleteTopics,
+  groupCaughtUp,
+  readAll,
+  recordsSince,
+  type TransformAccounting,
+} from '../support/transform-accounting.ts';
+import { waitUntil } from '../support/wait.ts';
+
+const TABLES = ['shipments', 'trailers', 'loads'] as const;
+const run = `it${Date.now().toString(36)}`;
+const created: string[] = [];
+const modules = new Map<string, string>();
+
+beforeAll(async () => {
+  const results = await buildTransforms({ names: [...TABLES] });
+  for (const r of results) {
+    if (!r.ok) throw new Error(`transform ${r.name} does not build: ${r.reasons.join('; ')}`);
+    modules.set(r.name, r.wasmPath);
+  }
+});
+
+afterAll(async () => {
+  await deleteTopics(created).catch(() => {});
+});
+
+function report(label: string, accounting: TransformAccounting): void {
+  console.log(label, { ...accounting, missing: accounting.missing.length });
+}
+
+describe('ferry transform run on the local stack', () => {
+  it('generator -> Debezium -> runner (three transforms) -> clean.* + dlq.transform: every change accounted for', async () => {
+    const dlq = `dlq.transform.${run}`;
+    const from = await cdcOffsets(TABLES);
+    const runners = await Promise.all(
+      TABLES.map(async (table) => {
+        const groupId = `ferry-it-${run}-${table}`;
+        await commitGroupAt(groupId, cdcTopic(table), from.get(table)!);
+        const clean = `clean.${table}.${run}`;
+        created.push(clean);
+        return createTransformRunner({
+          module: new Uint8Array(await readFile(modules.get(table)!)),
+          name: table,
+          inputTopic: cdcTopic(table),
+          outputTopics: [clean, dlq],
+          groupId,
+          metricsIntervalMs: 0,
+          onLog: () => {},
+        });
+      }),
+    );
+    created.push(dlq);
+    try {
+      await Promise.all(runners.map((r) => r.start()));
+      const result = await generate({ count: 900, rate: 0, badShare: 0.2, seed: 23, batchSize: 50 });
+      const cdc = await waitForChanges(result.changes, from, { timeoutMs: 60_000 });
+      expect(cdc.missing).toEqual([]);
+      // Every record on the cdc topics since `from` (tombstones too) has gone through its runner.
+      for (const [i, table] of TABLES.entries()) {
+        const total = await recordsSince(cdcTopic(table), from.get(table)!);
+        await waitUntil(() => runners[i]!.metrics().recordsIn >= total, {
+          timeoutMs: 60_000,
+          message: `${table}: runner consumed ${total} records`,
+        });
+      }
+    } finally {
+      await Promise.all(runners.map((r) => r.stop()));
+    }
+    const dead = await readAll(dlq);
+    let deadTotal = 0;
+    for (const [i, table] of TABLES.entries()) {
+      const source = await readAll(cdcTopic(table), from.get(table)!);
+      const clean = await readAll(`clean.${table}.${run}`);
+      const accounting = account(table, source, clean, dead);
+      report(`transform runner accounting: ${table}`, accounting);
+      expect(accounting.missing).toEqual([]);
+      expect(accounting.unmatched).toBe(0);
+      expect(accounting.clean + accounting.deadLettered - accounting.duplicates).toBe(accounting.source);
+      expect(accounting.clean).toBeGreaterThan(0);
+      const m = runners[i]!.metrics();
+      expect(m.recordsOut).toBe(accounting.clean + accounting.deadLettered);
+      expect(m.deadLettered).toBe(accounting.deadLettered);
+      deadTotal += accounting.deadLettered;
+    }
+    // badShare 0.2: bad rows are dead-lettered with their reason in headers
+    expect(deadTotal).toBeGreaterThan(0);
+    expect(dead.length).toBe(deadTotal);
+    for (const r of dead) {
+      expect(r.headers.get('ferry-error-code')).toBeTruthy();
+      expect(r.headers.has('ferry-error-field')).toBe(true);
+      expect(r.headers.get('ferry-error-message')).toBeTruthy();
+    }
+  });
+
+  it('a runner killed with SIGKILL mid-stream and restarted loses nothing (duplicates counted)', async () => {
+    const table = 'shipments';
+    const topic = cdcTopic(table);
+    const clean = `clean.${table}.${run}k`;
+    const dlq = `dlq.transform.${run}k`;
+    created.push(clean, dlq);
+    const groupId = `ferry-it-${run}-kill`;
+    const from = await cdcOffsets([table]);
+    await commitGroupAt(groupId, topic, from.get(table)!);
+    const logs: string[] = [];
+    const startRunner = (): ChildProcess => {
+      const child = spawn(
+        process.execPath,
+        [
+          'cli/main.ts',
+          'transform',
+          'run',
+          '--module',
+          modules.get(table)!,
+          '--input',
+          topic,
+          '--output',
+          clean,
+          dlq,
+          '--group',
+          groupId,
+          '--batch',
+          '100',
+          '--metrics-interval',
+          '500',
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child.stderr!.on('data', (b: Buffer) => logs.push(b.toString()));
+      child.stdout!.on('data', (b: Buffer) => logs.push(b.toString()));
+      return child;
+    };
+    const exited = (child: ChildProcess) =>
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+        else child.once('exit', (code) => resolve(code));
+      });
+
+    let child = startRunner();
+    try {
+      const generation = generate({
+        count: 1500,
+        rate: 500,
+        badShare: 0.2,
+        seed: 41,
+        batchSize: 20,
+        tables: { shipments: 1, trailers: 0, loads: 0 },
+      });
+      // Kill it once it has produced part of the stream.
+      await waitUntil(async () => (await recordsSince(clean, new Map())) >= 100, {
+        timeoutMs: 60_000,
+        message: 'first clean events from the runner',
+      });
+      child.kill('SIGKILL');
+      await exited(child);
+      child = startRunner();
+      const result = await generation;
+      const cdc = await waitForChanges(result.changes, from, { timeoutMs: 60_000 });
+      expect(cdc.missing).toEqual([]);
+      await waitUntil(() => groupCaughtUp(groupId, topic), {
+        timeoutMs: 90_000,
+        message: 'runner caught up after restart',
+      });
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+    } catch (error) {
+      console.log(logs.join('').slice(-4000));
+      throw error;
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    const source = await readAll(topic, from.get(table)!);
+    const accounting = account(
+      table,
+      source,
+      await readAll(clean),
+      await readTopic(dlq, { timeoutMs: 60_000 }),
+    );
+    report('transform runner kill accounting', accounting);
+    expect(accounting.source).toBeGreaterThan(0);
+    expect(accounting.missing).toEqual([]);
+    expect(accounting.unmatched).toBe(0);
+    expect(accounting.clean + accounting.deadLettered - accounting.duplicates).toBe(accounting.source);
+  });
+});
