@@ -1,0 +1,139 @@
+// Runs the relay as a child process (relay/entry/node.ts or deno.ts) with a generated config file,
+// so tests can kill -9 it by pid and restart it. Reads the entry's JSON lines on stdout
+// ({"event":"listening"|"started"|"stopped"}).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RelayProcess {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly stderr: () => string;
+  /** SIGKILL by pid; resolves when the process is gone. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the graceful exit. */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+export function writeRelayConfig(config: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-relay-'));
+  const path = join(dir, 'relay.yaml');
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+export async function spawnRelay({
+  configPath,
+  runtime = 'node',
+  env = {},
+  startTimeoutMs = 60_000,
+}: {
+  configPath: string;
+  runtime?: 'node' | 'deno';
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}): Promise<RelayProcess> {
+  const [cmd, args] =
+    runtime === 'node'
+      ? [process.execPath, [join(ROOT, 'relay/entry/node.ts'), '--config', configPath]]
+      : [
+          join(ROOT, 'node_modules/.bin/deno'),
+          ['run', '-A', '--quiet', join(ROOT, 'relay/entry/deno.ts'), '--config', configPath],
+        ];
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, FERRY_LOG: 'quiet', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (err.length > 200_000) err = err.slice(-100_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout! });
+  let port = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`relay did not start in ${startTimeoutMs} ms: ${err.slice(-2000)}`)),
+      startTimeoutMs,
+    );
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited with ${code} before starting: ${err.slice(-2000)}`));
+    });
+    lines.on('line', (line) => {
+      let msg: { event?: string; port?: number };
+      try {
+        msg = JSON.parse(line) as typeof msg;
+      } catch {
+        return;
+      }
+      if (msg.event === 'listening') port = msg.port ?? 0;
+      if (msg.event === 'started') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return {
+    pid: child.pid!,
+    child,
+    port,
+    stderr: () => err,
+    async kill9() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      process.kill(child.pid!, 'SIGKILL');
+      await exited;
+    },
+    async stop(timeoutMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      process.kill(child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => {
+        if (child.exitCode === null) process.kill(child.pid!, 'SIGKILL');
+      }, timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export interface RelayTestConfig {
+  readonly instanceId: string;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly sinks: ReadonlyArray<Record<string, unknown>>;
+  readonly redisUrl?: string;
+  readonly commitInterval?: string;
+}
+
+export function relayConfig({
+  instanceId,
+  groupId,
+  topic,
+  dlqTopic,
+  sinks,
+  redisUrl = 'redis://127.0.0.1:16379',
+  commitInterval = '200ms',
+}: RelayTestConfig): Record<string, unknown> {
+  return {
+    instanceId,
+    listen: { port: 0, host: '127.0.0.1' },
+    adminToken: 'test-admin-token-0123456789',
+    kafka: { brokers: ['127.0.0.1:19092'], groupId, clientId: 'ferry-test-relay', dlqTopic },
+    redis: { url: redisUrl },
+    commitInterval,
+    revokeTimeout: '10s',
+    shutdownTimeout: '10s',
+    routes: [{ name: 'test', topics: [topic], sinks }],
+  };
+}
