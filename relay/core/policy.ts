@@ -117,7 +117,11 @@ export function createSinkPolicy(sink: SinkOptions, metrics: Metrics, random?: (
     backoff: retryBackoff(sink.retry, random),
   });
   const limiter = bulkhead(sink.maxInFlight, 0);
-  const timeoutPolicy = timeout(sink.timeoutMs, TimeoutStrategy.Aggressive);
+  // abortOnReturn: false — aborting a finished call's signal costs a DOMException per delivery (12% of CPU in profiles).
+  const timeoutPolicy = timeout(sink.timeoutMs, {
+    strategy: TimeoutStrategy.Aggressive,
+    abortOnReturn: false,
+  });
 
   const listeners: Array<(state: BreakerStateName) => void> = [];
   const disposables = [
@@ -142,6 +146,7 @@ export function createSinkPolicy(sink: SinkOptions, metrics: Metrics, random?: (
     }),
   ];
   breakerGauge.set(labels, 0);
+  retries.inc(labels, 0);
 
   return {
     policy: wrap(limiter, retryPolicy, breaker, timeoutPolicy) as PolicyExecutor,

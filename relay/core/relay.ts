@@ -165,6 +165,8 @@ export function createRelay({
         ...(random ? { random } : {}),
       });
       runners.set(sink.id, runner);
+      consumed.inc({ sink: sink.id }, 0);
+      filtered.inc({ sink: sink.id }, 0);
       topicsOfSink.set(sink.id, new Set(route.topics));
       for (const topic of route.topics) {
         const list = sinksByTopic.get(topic) ?? [];

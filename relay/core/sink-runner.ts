@@ -171,6 +171,12 @@ export function createSinkRunner({
     ]),
   };
 
+  // Every per-sink series exists from the start (at 0), so dashboards and rate() see it before the first event.
+  m.delivered.inc(labels, 0);
+  m.deduplicated.inc(labels, 0);
+  m.inFlight.set(labels, 0);
+  m.buffered.set(labels, 0);
+
   const { policy, onBreakerChange, dispose } = createSinkPolicy(sink, metrics, random);
   const requests = createRequestBuilder(sink);
   const limiter = createRateLimiter(sink.rateLimitPerSecond);
