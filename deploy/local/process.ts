@@ -151,3 +151,40 @@ export async function stopByPid({
   rmSync(pidFile(name), { force: true });
   return 'killed';
 }
+
+/**
+ * Runs `fn` holding .ferry/pids/<name>.lock, so two `stack up`/`down` at once (two terminals, a test
+ * and a person) do not both start the same service. A lock whose owner pid is gone is taken over.
+ */
+export async function withLock<T>(
+  name: string,
+  fn: () => Promise<T>,
+  { waitMs = 600_000, onWait = (_owner: number) => {} } = {},
+): Promise<T> {
+  let told = false;
+  mkdirSync(PATHS.pids, { recursive: true });
+  const file = join(PATHS.pids, `${name}.lock`);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch {
+      const owner = Number.parseInt(readFileSync(file, 'utf8').trim() || '0', 10);
+      const alive = owner > 0 && existsSync(`/proc/${owner}`) && !isZombie(owner);
+      if (!alive || owner === process.pid) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${file} is held by pid ${owner}`);
+      if (!told) onWait(owner);
+      told = true;
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}

@@ -10,7 +10,7 @@ import { type Health, healthChecks } from './health.ts';
 import { installAptPackages, installJars, type Say } from './install.ts';
 import { kafkaService } from './kafka.ts';
 import { postgresService } from './postgres.ts';
-import { logFile, runningPid, stopByPid } from './process.ts';
+import { logFile, runningPid, stopByPid, withLock } from './process.ts';
 import { redisService } from './redis.ts';
 import type { Service } from './service.ts';
 
@@ -119,7 +119,13 @@ async function provision(service: Service, say: Say): Promise<void> {
 }
 
 /** Installs what is missing, starts what is not running, provisions schema and connector. */
-export async function stackUp({ say = console.log as Say } = {}): Promise<void> {
+export function stackUp({ say = console.log as Say } = {}): Promise<void> {
+  return withLock('stack', () => up(say), {
+    onWait: (pid) => say(`waiting for another stack up/down (pid ${pid})`),
+  });
+}
+
+async function up(say: Say): Promise<void> {
   const t0 = Date.now();
   installAptPackages(say);
   await installJars(say);
@@ -136,7 +142,13 @@ export async function stackUp({ say = console.log as Say } = {}): Promise<void> 
 }
 
 /** Stops everything Ferry started, by pid, in reverse dependency order. */
-export async function stackDown({ say = console.log as Say, wipe = false } = {}): Promise<void> {
+export function stackDown({ say = console.log as Say, wipe = false } = {}): Promise<void> {
+  return withLock('stack', () => down(say, wipe), {
+    onWait: (pid) => say(`waiting for another stack up/down (pid ${pid})`),
+  });
+}
+
+async function down(say: Say, wipe: boolean): Promise<void> {
   const s = services();
   const stop = async (svc: Service) => {
     const result = await stopByPid({ name: svc.name, signal: svc.stopSignal });
