@@ -137,3 +137,15 @@ export function relayConfig({
     routes: [{ name: 'test', topics: [topic], sinks }],
   };
 }
+
+/** Sum of a Prometheus counter (all label sets) from the relay's /metrics. */
+export async function metricTotal(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' ')) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
