@@ -90,6 +90,11 @@ describe('§1 link-time: only three host modules, each with a fixed set of funct
       /unable to allocate memory/,
     );
   });
+  it('refuses a module that declares a memory maximum (§10 [inferred] heap allocator bounds)', async () => {
+    expect(await refusal(minimalModule({ memory: { min: 1, max: 16 } }))).toMatch(
+      /declares a memory maximum/,
+    );
+  });
   it('refuses bytes that are not a Wasm module', async () => {
     expect(await refusal(new TextEncoder().encode('not wasm'))).toMatch(/invalid module/);
   });

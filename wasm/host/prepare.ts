@@ -51,6 +51,13 @@ export async function prepareModule(
   const problems = linkProblems(info);
   const limitPages = Math.floor(memoryLimitBytes / PAGE);
   for (const m of info.memories) {
+    // The broker hands the declared maximum (pages) to a heap allocator that compares it with bytes, so a
+    // module declaring any maximum fails to instantiate (ABI.md §10, [inferred]).
+    if (m.max !== null) {
+      problems.push(
+        'unable to allocate memory within requested bounds: the module declares a memory maximum',
+      );
+    }
     if (m.min > limitPages) {
       problems.push(
         `unable to allocate memory within requested bounds: ${m.min} initial pages > limit ${limitPages} pages`,
