@@ -4,15 +4,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const STATE_DIR = join(ROOT, '.ferry');
+/** FERRY_STATE_DIR and FERRY_PORT_OFFSET run a second, separate stack (e.g. to time a cold start). */
+export const STATE_DIR = process.env.FERRY_STATE_DIR
+  ? resolve(process.env.FERRY_STATE_DIR)
+  : join(ROOT, '.ferry');
+const OFFSET = Number(process.env.FERRY_PORT_OFFSET ?? 0);
 
 export const HOST = '127.0.0.1';
 export const PORTS = {
-  kafka: 19092,
-  kafkaController: 19093,
-  connect: 18083,
-  postgres: 15432,
-  redis: 16379,
+  kafka: 19092 + OFFSET,
+  kafkaController: 19093 + OFFSET,
+  connect: 18083 + OFFSET,
+  postgres: 15432 + OFFSET,
+  redis: 16379 + OFFSET,
 } as const;
 
 export const KAFKA_BOOTSTRAP = `${HOST}:${PORTS.kafka}`;

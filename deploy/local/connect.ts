@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONNECT_URL, CONNECTOR_NAME, HOST, KAFKA_BOOTSTRAP, PATHS, PORTS } from './config.ts';
+import { CONNECT_URL, CONNECTOR_NAME, HOST, KAFKA_BOOTSTRAP, PATHS, PG, PORTS } from './config.ts';
 import { connectHealth } from './health.ts';
 import { classpath, JAVA, jvmArgs, properties } from './java.ts';
 import { startDetached } from './process.ts';
@@ -81,8 +81,10 @@ export function connectService(): Service {
   };
 }
 
+/** deploy/debezium/supply-chain.json, pointed at this stack's PostgreSQL. */
 export function connectorConfig(): Record<string, string> {
-  return JSON.parse(readFileSync(PATHS.connectorConfig, 'utf8')) as Record<string, string>;
+  const config = JSON.parse(readFileSync(PATHS.connectorConfig, 'utf8')) as Record<string, string>;
+  return { ...config, 'database.hostname': PG.host, 'database.port': String(PG.port) };
 }
 
 interface ConnectorStatus {

@@ -95,7 +95,7 @@ function runMaven(args: string[], say: Say): Promise<void> {
 export async function installJars(say: Say): Promise<void> {
   if (jarsPresent()) return;
   say('fetching Kafka, Kafka Connect and Debezium jars from Maven Central (deploy/local/pom.xml, ~75 MB)');
-  await runMaven(['-B', '-f', PATHS.pom, 'dependency:copy-dependencies'], say);
+  await runMaven(['-B', '-f', PATHS.pom, `-Dferry.jars=${PATHS.jars}`, 'dependency:copy-dependencies'], say);
   if (!jarsPresent()) throw new Error(`Maven finished but the jars are not in ${PATHS.jars}`);
   say(`jars: ${jarCount(PATHS.kafkaJars)} for Kafka/Connect, ${jarCount(PATHS.debeziumJars)} for Debezium`);
 }
