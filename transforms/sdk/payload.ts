@@ -24,6 +24,8 @@ export class DecodedPayload {
   valuePtr: usize = 0;
   valueLen: i32 = -1;
   headerCount: i32 = 0;
+  /** Where the header_count varint starts (RecordWriter.forward rewrites it in place). */
+  headerCountPtr: usize = 0;
   /** Reused across records; only the first headerCount entries are meaningful. */
   headers: HeaderSpan[] = [];
 }
@@ -41,6 +43,7 @@ export function decodePayload(ptr: usize, len: i32, out: DecodedPayload): bool {
   if (!r.ok) return false;
   out.valuePtr = r.pos;
   if (out.valueLen > 0) r.pos += <usize>out.valueLen;
+  out.headerCountPtr = r.pos;
   const count = r.varint();
   if (!r.ok || count < 0 || count > <i64>(r.end - r.pos)) return false;
   const n = <i32>count;

@@ -106,4 +106,7 @@ export class OnRecordWrittenEvent {
   record: WrittenRecord = new WrittenRecord();
   /** The raw payload bytes as read_next_record returned them (ABI.md §5). */
   payload: RecordData = new RecordData();
+  /** Where the payload's header_count varint starts, and how many bytes the read buffer holds. */
+  headerCountPtr: usize = 0;
+  bufferCapacity: i32 = 0;
 }

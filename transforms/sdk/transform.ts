@@ -20,6 +20,8 @@ import { RecordWriter } from './writer';
 export type OnRecordWrittenCallback = (event: OnRecordWrittenEvent, writer: RecordWriter) => void;
 
 const MIN_READ_BUFFER: i32 = 4096;
+/** Room kept after the largest payload so RecordWriter.forward can append headers in place. */
+export const FORWARD_SLACK: i32 = 4096;
 
 export class TransformLoop {
   abi: Abi;
@@ -48,7 +50,8 @@ export class TransformLoop {
     const hdr = changetype<usize>(this.batchScratch);
     const maxSize = this.abi.readBatchHeader(hdr);
     if (maxSize < 0) return false;
-    if (maxSize > this.readBuf.byteLength) this.readBuf = new ArrayBuffer(maxSize);
+    if (maxSize + FORWARD_SLACK > this.readBuf.byteLength)
+      this.readBuf = new ArrayBuffer(maxSize + FORWARD_SLACK);
     const count = load<i32>(hdr + BATCH_RECORD_COUNT);
     const malformedBefore = this.malformed;
     for (let i = 0; i < count; i++) {
@@ -80,6 +83,8 @@ export class TransformLoop {
       this.malformed++;
       return true;
     }
+    ev.headerCountPtr = d.headerCountPtr;
+    ev.bufferCapacity = this.readBuf.byteLength;
     rec.key = d.keyLen < 0 ? null : this.keyData.set(d.keyPtr, d.keyLen);
     rec.value = d.valueLen < 0 ? null : this.valueData.set(d.valuePtr, d.valueLen);
     const pool = this.headerPool;

@@ -4,11 +4,13 @@
 import { Abi } from './abi_types';
 import { ByteBuilder } from './builder';
 import { WriteOptions } from './options';
-import { Record, RecordData } from './record';
+import { OnRecordWrittenEvent, Record, RecordData, RecordHeader } from './record';
+import { varintSize, writeVarint } from './varint';
 
 export class RecordWriter {
   abi: Abi;
   out: ByteBuilder = new ByteBuilder(4096);
+  tail: ByteBuilder = new ByteBuilder(512);
   written: i64 = 0;
 
   constructor(abi: Abi) {
@@ -29,6 +31,47 @@ export class RecordWriter {
       putData(b, h.value);
     }
     return this.emit(b, options);
+  }
+
+  /**
+   * Writes the input record unchanged plus `extra` headers (a dead letter, say), without copying
+   * the key and value: the payload is extended in the read buffer when its header count keeps its
+   * varint size and the extra headers fit in the slack kept after it; otherwise it is re-encoded.
+   * The event's views must not be used afterwards.
+   */
+  forward(event: OnRecordWrittenEvent, extra: RecordHeader[], options: WriteOptions | null = null): i32 {
+    const rec = event.record;
+    const oldCount = rec.headers.length;
+    const newCount = oldCount + extra.length;
+    let extraBytes = 0;
+    for (let i = 0; i < extra.length; i++) {
+      const h = unchecked(extra[i]);
+      extraBytes += varintSize(h.key.len) + h.key.len;
+      const v = h.value;
+      extraBytes += v === null ? 1 : varintSize(v.len) + v.len;
+    }
+    const start = event.payload.ptr;
+    const len = event.payload.len;
+    const fits = len + extraBytes <= event.bufferCapacity; // the payload starts at the buffer's start
+    if (fits && varintSize(oldCount) == varintSize(newCount)) {
+      writeVarint(event.headerCountPtr, newCount);
+      const b = this.tail.reset();
+      for (let i = 0; i < extra.length; i++) {
+        const h = unchecked(extra[i]);
+        putData(b, h.key);
+        putData(b, h.value);
+      }
+      memory.copy(start + <usize>len, b.ptr, <usize>b.len);
+      return this.writePayload(start, len + b.len, options);
+    }
+    const all: RecordHeader[] = [];
+    for (let i = 0; i < oldCount; i++) all.push(unchecked(rec.headers[i]));
+    for (let i = 0; i < extra.length; i++) all.push(unchecked(extra[i]));
+    const copy = new Record();
+    copy.key = rec.key;
+    copy.value = rec.value;
+    copy.headers = all;
+    return this.write(copy, options);
   }
 
   /** Emits an already encoded payload (for example event.payload, to pass a record through unchanged). */

@@ -8,7 +8,8 @@
 //   4. the value is an object                        not_an_object       field ""
 //   5. op: string, one of c u d r                    missing_field | wrong_type | invalid_enum
 //   6. source: object                                missing_field | wrong_type
-//   7. source.lsn, source.ts_ms: integers 0..2^53-1  missing_field | wrong_type | out_of_range
+//   7. source.lsn: integer 0..2^53-1;                missing_field | wrong_type | out_of_range
+//      source.ts_ms: integer 0..253402300799999 (year 9999)
 //      source.table: the entity's table              missing_field | wrong_type | wrong_table
 //   8. c, r, u: after is an object; d: before is     missing_field | wrong_type
 //   9. the image's columns in table order (spec.ts); a delete checks only the primary key
@@ -53,7 +54,7 @@ import {
   MAX_SAFE_INTEGER,
   WEIGHT_MAX,
 } from './spec';
-import { formatTimestamp, parseTimestamp, timestampOk } from './time';
+import { formatTimestamp, MAX_MS, parseTimestamp, timestampOk } from './time';
 
 const OP_NAMES: string[] = ['created', 'updated', 'deleted', 'snapshot'];
 
@@ -261,7 +262,7 @@ export class ChangeProcessor {
       return this.fail('wrong_table', 'source.table', 'source.table must be ' + this.spec.table);
     }
     if (!this.present(tsP, end, K_NUMBER, 'source.ts_ms', 'a number')) return false;
-    if (!this.integer(tsP, end, 0, MAX_SAFE_INTEGER, 'source.ts_ms')) return false;
+    if (!this.integer(tsP, end, 0, <f64>MAX_MS, 'source.ts_ms')) return false;
     const tsMs = <i64>this.lastNumber;
 
     // 8. image

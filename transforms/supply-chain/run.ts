@@ -16,7 +16,6 @@ import { EntitySpec } from './spec';
 let processor: ChangeProcessor | null = null;
 let dlq: WriteOptions | null = null;
 const clean = new Record();
-const dead = new Record();
 const eventIdHeader = new RecordHeader(RecordData.fromString('ferry-event-id'), new RecordData());
 let schemaHeader: RecordHeader | null = null;
 const codeHeader = new RecordHeader(RecordData.fromString('ferry-error-code'), new RecordData());
@@ -27,6 +26,7 @@ let sourceHeader: RecordHeader | null = null;
 const offsetHeader = new RecordHeader(RecordData.fromString('ferry-error-source-offset'), new RecordData());
 const offsetText = new ByteBuilder(24);
 let writeFailures: i64 = 0;
+let errorHeaders: RecordHeader[] = [];
 
 function setText(d: RecordData | null, s: string): void {
   if (d === null) return;
@@ -47,24 +47,13 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
     checkWrite(writer.write(clean));
     return;
   }
-  // Dead letter: the original key, value and headers, plus why.
-  dead.key = rec.key;
-  dead.value = value;
-  const headers = dead.headers;
-  headers.length = 0;
-  for (let i = 0; i < rec.headers.length; i++) headers.push(unchecked(rec.headers[i]));
+  // Dead letter: the original key, value and headers (forwarded without a copy), plus why.
   setText(codeHeader.value, p.errorCode);
   setText(fieldHeader.value, p.errorField);
   setText(messageHeader.value, p.errorMessage);
   offsetText.reset().int(rec.offset);
   offsetHeader.value!.set(offsetText.ptr, offsetText.len);
-  headers.push(stageHeader);
-  headers.push(codeHeader);
-  headers.push(fieldHeader);
-  headers.push(messageHeader);
-  headers.push(sourceHeader!);
-  headers.push(offsetHeader);
-  checkWrite(writer.write(dead, dlq));
+  checkWrite(writer.forward(event, errorHeaders, dlq));
 }
 
 function checkWrite(result: i32): void {
@@ -85,5 +74,6 @@ export function runEntityTransform(spec: EntitySpec): void {
   const input = inputTopic();
   sourceHeader = RecordHeader.of('ferry-error-source-topic', input !== null ? input : '');
   clean.headers = [eventIdHeader, schema];
+  errorHeaders = [stageHeader, codeHeader, fieldHeader, messageHeader, sourceHeader!, offsetHeader];
   onRecordWritten(handle);
 }

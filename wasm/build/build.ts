@@ -153,7 +153,7 @@ export async function buildTransforms(options: BuildOptions = {}): Promise<Build
     const cached =
       !force && (await exists(wasmPath)) && (await readFile(hashPath, 'utf8').catch(() => '')) === hash;
     if (!cached) {
-      const tmp = `${wasmPath}.${process.pid}.tmp`;
+      const tmp = `${wasmPath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
       const err = await compile(transformsDir, name, tmp);
       if (err !== null) {
         results.push({ name, ok: false, reasons: [err], wasmPath: null });
