@@ -13,6 +13,7 @@ import { createSystemClock } from './core/clock.ts';
 import type { DedupeStore, HttpSender, Logger } from './core/contracts.ts';
 import { errorMessage } from './core/errors.ts';
 import type { SinkOptions } from './core/options.ts';
+import { createPushSource } from './core/push-source.ts';
 import { createRelay, type DedupeStores, type Relay } from './core/relay.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 
@@ -47,13 +48,16 @@ export async function buildRelay({
   const sinks = config.relay.routes.flatMap((r) => r.sinks);
   const topics = [...new Set(config.relay.routes.flatMap((r) => r.topics))];
 
-  const source = createKafkaSource({
-    brokers: config.kafka.brokers,
-    groupId: config.kafka.groupId,
-    clientId: `${config.kafka.clientId}-${instanceId}`,
-    topics,
-    onError: (e) => logger.error('kafka source error', { error: errorMessage(e) }),
-  });
+  const pushSource = config.source === 'push' ? createPushSource() : undefined;
+  const source =
+    pushSource ??
+    createKafkaSource({
+      brokers: config.kafka.brokers,
+      groupId: config.kafka.groupId,
+      clientId: `${config.kafka.clientId}-${instanceId}`,
+      topics,
+      onError: (e) => logger.error('kafka source error', { error: errorMessage(e) }),
+    });
 
   const used = new Set(sinks.filter((s) => s.dedupe.enabled).map((s) => s.dedupe.store));
   const stores: { redis?: DedupeStore; upstash?: DedupeStore; memory?: DedupeStore } = {};
@@ -110,6 +114,9 @@ export async function buildRelay({
     dlqReader,
     clock,
     replayPerSecond: config.replayPerSecond,
+    push: pushSource
+      ? { source: pushSource, token: config.push?.token, timeoutMs: config.push?.timeoutMs ?? 30_000 }
+      : undefined,
   });
 
   let closing: Promise<void> | undefined;

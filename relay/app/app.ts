@@ -3,10 +3,12 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Clock, DlqReader } from '../core/contracts.ts';
+import type { PushSource } from '../core/push-source.ts';
 import type { Relay } from '../core/relay.ts';
 import { replayDeadLetters } from '../core/replay.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
 import { adminAuth } from './admin-auth.ts';
+import { mountPushRoute } from './push-route.ts';
 
 export interface AppOptions {
   readonly relay: Relay;
@@ -16,6 +18,10 @@ export interface AppOptions {
   readonly dlqReader?: DlqReader | undefined;
   readonly clock: Clock;
   readonly replayPerSecond?: number;
+  /** When the relay is fed by the HTTP push source: POST /push/batches, behind its own token. */
+  readonly push?:
+    | { readonly source: PushSource; readonly token: string | undefined; readonly timeoutMs?: number }
+    | undefined;
 }
 
 const time = v.union([
@@ -50,8 +56,10 @@ export function createApp({
   dlqReader,
   clock,
   replayPerSecond = 100,
+  push,
 }: AppOptions): Hono {
   const app = new Hono();
+  if (push) mountPushRoute(app, push);
   let replaying = false;
 
   app.get('/healthz', (c) => c.json({ status: 'ok', instanceId: relay.instanceId }));

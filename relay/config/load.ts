@@ -11,7 +11,8 @@ export interface RelayConfig {
   readonly instanceId: string | undefined;
   readonly listen: { readonly port: number; readonly host: string };
   readonly adminToken: string | undefined;
-  readonly source: 'kafka';
+  readonly source: 'kafka' | 'push';
+  readonly push: { readonly token: string; readonly timeoutMs: number } | undefined;
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly groupId: string;
@@ -105,6 +106,7 @@ function crossChecks(c: ConfigOutput): string[] {
       }
     });
   });
+  if (c.source === 'push' && !c.push) errors.push('push: source push needs push: { token }');
   if (c.upstash && !/^https?:\/\//.test(c.upstash.url)) errors.push('upstash.url: must be an http(s) URL');
   if (!/^rediss?:\/\//.test(c.redis.url)) errors.push('redis.url: must be a redis:// or rediss:// URL');
   return errors;
@@ -132,6 +134,7 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
       listen: { port: c.listen.port, host: c.listen.host },
       adminToken: c.adminToken,
       source: c.source,
+      push: c.push ? { token: c.push.token, timeoutMs: c.push.timeout } : undefined,
       kafka: c.kafka,
       redis: { url: c.redis.url },
       upstash: c.upstash,

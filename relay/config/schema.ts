@@ -151,7 +151,14 @@ export const ConfigSchema = v.strictObject({
     {},
   ),
   adminToken: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
-  source: v.optional(v.picklist(['kafka'], 'must be kafka'), 'kafka'),
+  /** kafka: a consumer group; push: records arrive on POST /push/batches (edge, tests). */
+  source: v.optional(v.picklist(['kafka', 'push'], 'must be kafka or push'), 'kafka'),
+  push: v.optional(
+    v.strictObject({
+      token: v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters')),
+      timeout: duration('30s'),
+    }),
+  ),
   kafka: v.optional(
     v.strictObject({
       brokers: v.optional(

@@ -8,6 +8,7 @@ export * from './filter.ts';
 export * from './offset-tracker.ts';
 export type * from './options.ts';
 export * from './policy.ts';
+export * from './push-source.ts';
 export * from './record.ts';
 export * from './relay.ts';
 export * from './replay.ts';

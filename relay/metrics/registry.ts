@@ -18,6 +18,8 @@ export interface Registry extends Metrics {
   render(): string;
   /** Current value of a counter or gauge series (tests and the accounting use it). */
   value(name: string, labels?: Labels): number | undefined;
+  /** Sum of a counter or gauge over every series whose labels include `match` (0 when none). */
+  total(name: string, match?: Labels): number;
 }
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -134,6 +136,17 @@ export function createRegistry(): Registry {
       const f = families.get(name);
       if (!f?.values) return undefined;
       return f.values.get(seriesKey(f.labelNames, labels));
+    },
+    total(name, match = {}) {
+      const f = families.get(name);
+      if (!f?.values) return 0;
+      const wanted = f.labelNames.map((n) => match[n]);
+      let sum = 0;
+      for (const [key, v] of f.values) {
+        const values = key.split('\u0000');
+        if (wanted.every((w, i) => w === undefined || values[i] === w)) sum += v;
+      }
+      return sum;
     },
   };
 }
