@@ -56,8 +56,17 @@ export function getPath(value: unknown, path: string): unknown {
   return current;
 }
 
-/** The CDC commit time (Debezium `source.ts_ms`) when the value has one, else the record timestamp. */
+/**
+ * The CDC commit time: Debezium's `source.ts_ms` in a raw envelope, or `occurredAt` (ISO time) in a
+ * clean event from the transforms; else the record timestamp.
+ */
 export function commitTimestampOf(value: unknown, record: SourceRecord): number {
   const ts = getPath(value, 'source.ts_ms') ?? getPath(value, 'payload.source.ts_ms');
-  return typeof ts === 'number' && Number.isFinite(ts) ? ts : record.timestamp;
+  if (typeof ts === 'number' && Number.isFinite(ts)) return ts;
+  const occurred = getPath(value, 'occurredAt');
+  if (typeof occurred === 'string') {
+    const t = Date.parse(occurred);
+    if (!Number.isNaN(t)) return t;
+  }
+  return record.timestamp;
 }

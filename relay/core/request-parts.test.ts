@@ -74,3 +74,13 @@ describe('filters', () => {
     expect(matchesFilter(v, [{ field: 'after.tags', eq: ['a'] }])).toBe(true);
   });
 });
+
+describe('commit timestamp for freshness', () => {
+  it('reads source.ts_ms, then occurredAt, then the record timestamp', async () => {
+    const { commitTimestampOf } = await import('./record.ts');
+    const r = { topic: 't', partition: 0, offset: 0n, key: null, value: null, headers: [], timestamp: 42 };
+    expect(commitTimestampOf({ source: { ts_ms: 1000 } }, r)).toBe(1000);
+    expect(commitTimestampOf({ occurredAt: '1970-01-01T00:00:02.000Z' }, r)).toBe(2000);
+    expect(commitTimestampOf({ occurredAt: 'nope' }, r)).toBe(42);
+  });
+});

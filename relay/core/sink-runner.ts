@@ -161,7 +161,7 @@ export function createSinkRunner({
     ),
     freshness: metrics.histogram(
       'ferry_freshness_seconds',
-      'End-to-end age at delivery: now minus the CDC commit timestamp (source.ts_ms) or the record timestamp',
+      'End-to-end age at delivery: now minus the CDC commit time (source.ts_ms or occurredAt) or the record timestamp',
       [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       ['sink'],
     ),
