@@ -9,13 +9,29 @@ const program = new Command('ferry')
   .enablePositionalOptions();
 
 const nouns: Array<[name: string, summary: string, load: () => Promise<{ register(cmd: Command): void }>]> = [
-  ['stack', 'start, stop and inspect the local stack (Kafka, Connect + Debezium, PostgreSQL, Redis)', () => import('./commands/stack.ts')],
-  ['generate', 'write supply-chain changes (inserts, updates, deletes, bad rows) into PostgreSQL', () => import('./commands/generate.ts')],
+  [
+    'stack',
+    'start, stop and inspect the local stack (Kafka, Connect + Debezium, PostgreSQL, Redis)',
+    () => import('./commands/stack.ts'),
+  ],
+  [
+    'generate',
+    'write supply-chain changes (inserts, updates, deletes, bad rows) into PostgreSQL',
+    () => import('./commands/generate.ts'),
+  ],
   ['topics', 'watch record counts on the CDC, clean and DLQ topics', () => import('./commands/topics.ts')],
   ['transform', 'build, check and run the Wasm transforms', () => import('./commands/transform.ts')],
   ['relay', 'run the relay that delivers clean events to external APIs', () => import('./commands/relay.ts')],
-  ['mock-api', 'run the mock external API used by tests and the demo', () => import('./commands/mock-api.ts')],
-  ['demo', 'run the whole pipeline on the local stack and print the accounting', () => import('./commands/demo.ts')],
+  [
+    'mock-api',
+    'run the mock external API used by tests and the demo',
+    () => import('./commands/mock-api.ts'),
+  ],
+  [
+    'demo',
+    'run the whole pipeline on the local stack and print the accounting',
+    () => import('./commands/demo.ts'),
+  ],
 ];
 
 const wanted = process.argv[2];
