@@ -70,10 +70,7 @@ export async function buildRelay({
   }
   if (used.has('upstash') && config.upstash) {
     // Loaded only when a sink uses it, so @upstash/redis stays off the load path otherwise.
-    const modulePath = './adapters/dedupe-upstash.ts';
-    const { createUpstashDedupeStore } = (await import(modulePath)) as {
-      createUpstashDedupeStore(options: { instanceId: string; url: string; token: string }): DedupeStore;
-    };
+    const { createUpstashDedupeStore } = await import('./adapters/dedupe-upstash.ts');
     stores.upstash = createUpstashDedupeStore({
       instanceId,
       url: config.upstash.url,
