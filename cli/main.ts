@@ -32,6 +32,11 @@ const nouns: Array<[name: string, summary: string, load: () => Promise<{ registe
     'run the whole pipeline on the local stack and print the accounting',
     () => import('./commands/demo.ts'),
   ],
+  [
+    'test',
+    'run the whole test suite as CI does (install, lint, stack up, npm test)',
+    () => import('./commands/test.ts'),
+  ],
 ];
 
 const wanted = process.argv[2];
