@@ -1,0 +1,12 @@
+// npm run contracts:export — writes relay/contracts/json-schema/*.json from the valibot contracts.
+// A unit test fails when the committed files are out of date.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jsonSchemaFiles } from './json-schema.ts';
+
+const dir = join(import.meta.dirname, 'json-schema');
+mkdirSync(dir, { recursive: true });
+for (const [file, text] of Object.entries(jsonSchemaFiles())) {
+  writeFileSync(join(dir, file), text);
+  console.log(`wrote ${join('relay/contracts/json-schema', file)}`);
+}
