@@ -19,7 +19,7 @@ PostgreSQL 15432 (db supply_chain, user ferry/ferry), Redis 16379. State: .ferry
 
 function fail(error: unknown): never {
   if (isStackError(error)) {
-    console.error(`\nferry stack: ${error.service} failed: ${error.message}`);
+    console.error(`\nferry stack: ${error.message}`);
     if (error.logTail) {
       console.error(`--- last lines of ${logFile(error.service)} ---\n${error.logTail}\n---`);
     }
