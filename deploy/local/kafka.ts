@@ -5,11 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HOST, PATHS, PORTS } from './config.ts';
+import { CDC_TABLES, cdcTopic, HOST, PATHS, PORTS } from './config.ts';
 import { kafkaHealth } from './health.ts';
 import { classpath, JAVA, jvmArgs, properties } from './java.ts';
 import { startDetached } from './process.ts';
 import type { Service } from './service.ts';
+import { createAdmin } from './topic-counts.ts';
 
 const logDir = join(PATHS.data, 'kafka');
 const confFile = join(PATHS.conf, 'kafka-server.properties');
@@ -81,5 +82,22 @@ export function kafkaService(): Service {
       });
     },
     ready: () => kafkaHealth(),
+    async provision(say) {
+      // Debezium creates cdc.public.<table> on a table's first change; creating them up front (same
+      // settings as the connector's topic.creation defaults) lets consumers subscribe from the start.
+      const admin = createAdmin({ clientId: 'ferry-stack' });
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = CDC_TABLES.map(cdcTopic).filter((t) => !existing.has(t));
+        if (missing.length === 0) return;
+        await admin.createTopics({ topics: missing, partitions: CDC_PARTITIONS, replicas: 1 });
+        say(`kafka: created ${missing.join(', ')} (${CDC_PARTITIONS} partitions)`);
+      } finally {
+        await admin.close();
+      }
+    },
   };
 }
+
+/** Must match topic.creation.default.partitions in deploy/debezium/supply-chain.json. */
+export const CDC_PARTITIONS = 6;

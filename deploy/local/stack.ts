@@ -133,7 +133,9 @@ async function up(say: Say): Promise<void> {
   const s = services();
   const pgReady = ensureRunning(s.postgres, say).then(() => provision(s.postgres, say));
   const redisReady = ensureRunning(s.redis, say);
-  const connectReady = ensureRunning(s.kafka, say).then(() => ensureRunning(s.connect, say));
+  const connectReady = ensureRunning(s.kafka, say)
+    .then(() => provision(s.kafka, say))
+    .then(() => ensureRunning(s.connect, say));
   const results = await Promise.allSettled([pgReady, redisReady, connectReady]);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) throw failures[0]!.reason;

@@ -23,6 +23,9 @@ export function createAdmin({ bootstrap = KAFKA_BOOTSTRAP, clientId = 'ferry-top
 /** Low and high offsets of every partition of `topics` (topics that do not exist are left out). */
 export async function topicOffsets(admin: Admin, topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
   const result = new Map<string, PartitionOffsets[]>();
+  // Asking metadata for a topic that does not exist fails the whole request: keep to existing ones.
+  const existing = new Set(await admin.listTopics());
+  topics = topics.filter((t) => existing.has(t));
   if (topics.length === 0) return result;
   const metadata = await admin.metadata({ topics, forceUpdate: true, autocreateTopics: false });
   const request = (timestamp: bigint) =>

@@ -2,6 +2,7 @@
 // holds, snapshot end offsets before an action, count records. Each read uses a throw-away consumer
 // group that is deleted afterwards.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import { countRecords, createAdmin, topicOffsets } from '../../deploy/local/topic-counts.ts';
@@ -21,7 +22,7 @@ export interface TopicRecord {
 /** partition → offset */
 export type Offsets = Map<number, bigint>;
 
-/** End offsets (next offset to be written) per partition: pass as `from` to read only what comes after. */
+/** End offsets (next offset to be written) per partition: pass as `from` to read only what comes after. Empty when the topic does not exist yet (then reading starts at its beginning). */
 export async function endOffsets(topic: string): Promise<Offsets> {
   const admin = createAdmin({ clientId: 'ferry-test-offsets' });
   try {
@@ -61,8 +62,15 @@ export async function readTopic(
   });
   const records: TopicRecord[] = [];
   try {
-    const parts = (await topicOffsets(admin, [topic])).get(topic);
-    if (!parts) throw new Error(`readTopic: topic ${topic} does not exist`);
+    // The topic may not exist yet (Debezium creates cdc.* topics on a table's first change): wait for it.
+    const deadline = Date.now() + timeoutMs;
+    let parts = (await topicOffsets(admin, [topic])).get(topic);
+    while (!parts) {
+      if (Date.now() > deadline)
+        throw new Error(`readTopic: topic ${topic} does not exist after ${timeoutMs} ms`);
+      await sleep(200);
+      parts = (await topicOffsets(admin, [topic])).get(topic);
+    }
     const start = new Map(parts.map((p) => [p.partition, from?.get(p.partition) ?? p.low]));
     const ends = new Map(parts.map((p) => [p.partition, p.high]));
     const reachedEnds = () =>
@@ -78,7 +86,7 @@ export async function readTopic(
       offsets: [...start].map(([partition, offset]) => ({ topic, partition, offset })),
       autocommit: false,
     });
-    const timer = setTimeout(() => stream.destroy(new Error('timeout')), timeoutMs);
+    const timer = setTimeout(() => stream.destroy(new Error('timeout')), Math.max(1, deadline - Date.now()));
     try {
       for await (const m of stream) {
         records.push({
