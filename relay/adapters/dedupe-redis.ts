@@ -1,6 +1,7 @@
 // DedupeStore on Redis over TCP (ioredis). Every claim, done-mark and release issued in the same
-// tick goes out in one pipeline (one round trip); claims and releases are Lua scripts (EVALSHA), so
-// "claim or see whose it is" and "release if ours" are atomic. When Redis is unreachable, calls fail
+// tick goes out in one pipeline (one round trip). A claim is a plain SET NX PX first (the common
+// case, cheapest for Redis); only a refused one runs the Lua claim script (EVALSHA), which atomically
+// tells done / ours (re-entrant, lease extended) / someone else's. Release-if-ours is a Lua script. When Redis is unreachable, calls fail
 // fast with FERRY_DEDUPE_UNAVAILABLE (no offline queue) and the core applies the sink's onUnavailable.
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -32,6 +33,8 @@ type Op =
       kind: 'claim';
       key: string;
       leaseMs: number;
+      /** First a plain SET NX (cheap for Redis); only a refused one goes through the Lua script. */
+      scripted: boolean;
       resolve: (r: ClaimResult) => void;
       reject: (e: unknown) => void;
     }
@@ -73,7 +76,8 @@ export function createRedisDedupeStore({
 
   const addToPipeline = (p: ReturnType<Redis['pipeline']>, op: Op, useEval: boolean) => {
     if (op.kind === 'claim') {
-      if (useEval) p.eval(CLAIM_LUA, 1, op.key, pending, op.leaseMs);
+      if (!op.scripted) p.set(op.key, pending, 'PX', op.leaseMs, 'NX');
+      else if (useEval) p.eval(CLAIM_LUA, 1, op.key, pending, op.leaseMs);
       else p.evalsha(claimSha, 1, op.key, pending, op.leaseMs);
     } else if (op.kind === 'release') {
       if (useEval) p.eval(RELEASE_LUA, 1, op.key, pending);
@@ -86,6 +90,12 @@ export function createRedisDedupeStore({
   const settle = (op: Op, err: Error | null, result: unknown) => {
     if (err !== null) return op.reject(storeUnavailable('redis', describeFailure(err)));
     if (op.kind === 'claim') {
+      if (!op.scripted) {
+        if (result === 'OK') return op.resolve('claimed');
+        // Taken: find out by whom (done, us, someone else) atomically, in the next batch.
+        op.scripted = true;
+        return enqueueOp(op);
+      }
       const r = claimResultOf(result);
       if (r === undefined) op.reject(storeUnavailable('redis', 'unexpected claim reply'));
       else op.resolve(r);
@@ -126,22 +136,31 @@ export function createRedisDedupeStore({
     }
   };
 
+  function enqueueOp(op: Op): void {
+    queue.push(op);
+    if (queue.length >= maxBatch) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      defer(flush);
+    }
+  }
+
   const enqueue = <T>(make: (resolve: (r: T) => void, reject: (e: unknown) => void) => Op): Promise<T> => {
     if (closed) return Promise.reject(storeUnavailable('redis', 'closed'));
-    return new Promise<T>((resolve, reject) => {
-      queue.push(make(resolve, reject));
-      if (queue.length >= maxBatch) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        defer(flush);
-      }
-    });
+    return new Promise<T>((resolve, reject) => enqueueOp(make(resolve, reject)));
   };
 
   return {
     claim(sink, eventId, leaseMs) {
       const key = dedupeKey(prefix, sink, eventId);
-      return enqueue<ClaimResult>((resolve, reject) => ({ kind: 'claim', key, leaseMs, resolve, reject }));
+      return enqueue<ClaimResult>((resolve, reject) => ({
+        kind: 'claim',
+        key,
+        leaseMs,
+        scripted: false,
+        resolve,
+        reject,
+      }));
     },
     async markDone(sink, eventId, ttlMs) {
       const key = dedupeKey(prefix, sink, eventId);

@@ -28,6 +28,8 @@ export interface LedgerOptions {
   readonly idempotencyHeaders?: readonly string[];
   readonly recordBodies?: boolean;
   readonly order?: OrderOptions;
+  /** JSON body field holding the producer's timestamp (ms); arrival minus it goes to `latencies`. */
+  readonly latencyField?: string;
 }
 
 export interface EndpointReport {
@@ -72,6 +74,8 @@ export class Ledger {
   readonly endpoint: string;
   readonly requests: RecordedRequest[] = [];
   readonly appliedKeys: string[] = [];
+  /** Produce-to-arrival latencies (ms) of applied requests, when `latencyField` is set. */
+  readonly latencies: number[] = [];
   #options: Required<Pick<LedgerOptions, 'recordBodies'>> & LedgerOptions;
   #applied = new Set<string>();
   #seen = new Map<string, number>();
@@ -133,12 +137,17 @@ export class Ledger {
       this.#applied.add(idempotencyKey);
       this.appliedKeys.push(idempotencyKey);
     }
-    this.#checkOrder(headers, body);
+    this.#checkOrder(headers, body, at);
     return true;
   }
 
-  #checkOrder(headers: Readonly<Record<string, string | string[] | undefined>>, body: string): void {
+  #checkOrder(
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    body: string,
+    at: number,
+  ): void {
     const order = this.#options.order ?? {};
+    const latencyField = this.#options.latencyField;
     const keyHeader = order.keyHeader ?? 'x-order-key';
     const seqHeader = order.seqHeader ?? 'x-order-seq';
     let key: unknown = headers[keyHeader];
@@ -152,6 +161,10 @@ export class Ledger {
       }
       key ??= pick(parsed, order.keyField ?? 'key');
       seq ??= pick(parsed, order.seqField ?? 'seq');
+      if (latencyField !== undefined) {
+        const produced = Number(pick(parsed, latencyField));
+        if (Number.isFinite(produced)) this.latencies.push(at - produced);
+      }
     }
     if ((typeof key !== 'string' && typeof key !== 'number') || seq === undefined) return;
     const n = Number(seq);
@@ -196,6 +209,7 @@ export class Ledger {
   reset(): void {
     this.requests.length = 0;
     this.appliedKeys.length = 0;
+    this.latencies.length = 0;
     this.#applied.clear();
     this.#seen.clear();
     this.#byOutcome = {};
