@@ -461,3 +461,54 @@ describe('createRelay', () => {
     expect(two.metrics.value('ferry_records_delivered_total', { sink: 'api' })).toBe(7);
   });
 });
+
+describe('graceful stop', () => {
+  it('lets in-flight work finish within the deadline, commits it, and stops the source', async () => {
+    const api = createScriptedSender(() => ok, 100);
+    const config = testConfig({ routes: [{ topics: 'orders', sinks: [testSink('api')] }] });
+    const source = createMemorySource();
+    const relay = createRelay({
+      config: config.relay,
+      source,
+      senders: { api },
+      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
+      dlq: createMemoryDlq(),
+      metrics: createRegistry(),
+      instanceId: 'i1',
+    });
+    source.produce('orders', 0, orders(20, 20));
+    await relay.start();
+    await waitUntil(() => api.requests.length > 0, 5000, 'deliveries in flight');
+    await relay.stop({ deadlineMs: 5000 });
+    expect(source.committed.get('orders/0')).toBe(20n);
+    expect(source.isConnected()).toBe(false);
+    expect(relay.state().stopping).toBe(true);
+  });
+
+  it('abandons what does not finish by the deadline and commits nothing past it', async () => {
+    const api = createScriptedSender(() => new Promise(() => {}));
+    const config = testConfig({
+      routes: [
+        {
+          topics: 'orders',
+          sinks: [testSink('api', { timeout: '30s', dedupe: { store: 'memory', lease: '60s' } })],
+        },
+      ],
+    });
+    const source = createMemorySource();
+    const relay = createRelay({
+      config: config.relay,
+      source,
+      senders: { api },
+      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
+      dlq: createMemoryDlq(),
+      metrics: createRegistry(),
+      instanceId: 'i1',
+    });
+    source.produce('orders', 0, orders(5, 5));
+    await relay.start();
+    await waitUntil(() => api.requests.length === 5, 5000, 'all in flight');
+    await relay.stop({ deadlineMs: 100 });
+    expect(source.committed.get('orders/0') ?? 0n).toBe(0n);
+  });
+});

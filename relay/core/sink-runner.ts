@@ -75,8 +75,21 @@ export interface ParkedKey {
   readonly parked: boolean;
 }
 
+/** The sink's settings as the admin API shows them: no headers, no auth (they may hold secrets). */
+export interface SinkSettings {
+  readonly url: string;
+  readonly method: string;
+  readonly maxInFlight: number;
+  readonly bufferSize: number;
+  readonly rateLimitPerSecond: number | undefined;
+  readonly onOpen: SinkOptions['onOpen'];
+  readonly onExhausted: SinkOptions['onExhausted'];
+  readonly dedupe: string;
+}
+
 export interface SinkState {
   readonly id: string;
+  readonly settings: SinkSettings;
   readonly mode: SinkMode;
   readonly breaker: BreakerStateName;
   readonly inFlight: number;
@@ -181,6 +194,18 @@ export function createSinkRunner({
   const requests = createRequestBuilder(sink);
   const limiter = createRateLimiter(sink.rateLimitPerSecond);
   const stopper = new AbortController();
+  const settings: SinkSettings = {
+    url: sink.url,
+    method: sink.method,
+    maxInFlight: sink.maxInFlight,
+    bufferSize: sink.bufferSize,
+    rateLimitPerSecond: sink.rateLimitPerSecond,
+    onOpen: sink.onOpen,
+    onExhausted: sink.onExhausted,
+    dedupe: sink.dedupe.enabled
+      ? `${sink.dedupe.store} (${sink.dedupe.onUnavailable} when unreachable)`
+      : 'off',
+  };
   const keys = new Map<string, KeyLane>();
   const ready = new Set<string>();
   let inFlight = 0;
@@ -574,6 +599,7 @@ export function createSinkRunner({
       }
       return {
         id: sink.id,
+        settings,
         mode: mode(),
         breaker: breakerName,
         inFlight,
