@@ -49,6 +49,11 @@ export class ByteBuilder {
     return this;
   }
 
+  /** Appends the bytes of a prepared buffer (e.g. a String.UTF8.encode'd constant). */
+  raw(b: ArrayBuffer): ByteBuilder {
+    return this.bytes(changetype<usize>(b), b.byteLength);
+  }
+
   /** Appends a string as UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
   str(s: string): ByteBuilder {
     const n = String.UTF8.byteLength(s);

@@ -238,6 +238,16 @@ export class JsonTape {
     return <i32>unchecked(this.data[i * 7 + 6]);
   }
 
+  /** True when entry i's key equals `name` given as UTF-8 bytes (escapes decoded when present). */
+  keyEq(i: i32, name: ArrayBuffer, end: usize): bool {
+    const n = name.byteLength;
+    if (!this.keyEscaped(i)) {
+      return this.keyLen(i) == n && memory.compare(this.keyPtr(i), changetype<usize>(name), <usize>n) == 0;
+    }
+    const s = decodeString(this.keyPtr(i) - 1, end);
+    return decodedLen == n && memory.compare(s, changetype<usize>(name), <usize>n) == 0;
+  }
+
   /** True when entry i's key equals the ASCII name (escapes decoded when present). */
   keyIs(i: i32, name: string, end: usize): bool {
     const kp = this.keyPtr(i);
@@ -651,6 +661,15 @@ export function rawStringIfPlain(p: usize, end: usize): usize {
 }
 
 // ---- Numbers.
+
+const POW10: StaticArray<f64> = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+  1e20, 1e21, 1e22,
+];
+
+function pow10(e: i32): f64 {
+  return e <= 22 ? unchecked(POW10[e]) : 10 ** <f64>e;
+}
 
 /** Parses the number literal at p to f64 (exact for up to 15 significant digits and |exp| <= 22). */
 export function parseNumber(p: usize, end: usize): f64 {

@@ -57,6 +57,19 @@ import {
 import { formatTimestamp, MAX_MS, parseTimestamp, timestampOk } from './time';
 
 const OP_NAMES: string[] = ['created', 'updated', 'deleted', 'snapshot'];
+const K_OP = String.UTF8.encode('op');
+const K_SOURCE = String.UTF8.encode('source');
+const K_BEFORE = String.UTF8.encode('before');
+const K_AFTER = String.UTF8.encode('after');
+const K_LSN = String.UTF8.encode('lsn');
+const K_TABLE = String.UTF8.encode('table');
+const K_TS_MS = String.UTF8.encode('ts_ms');
+const S_ID = String.UTF8.encode(',"id":');
+const S_LSN = String.UTF8.encode(',"lsn":');
+const S_OCCURRED = String.UTF8.encode(',"occurredAt":"');
+const S_DATA = String.UTF8.encode('","data":');
+const S_PREVIOUS = String.UTF8.encode(',"previousStatus":');
+const S_NULL = String.UTF8.encode('null');
 
 /** A prepared byte snippet per facility: {"code":..,"region":..,"timeZone":..}. */
 function facilitySnippets(): ArrayBuffer[] {
@@ -109,11 +122,11 @@ export class ChangeProcessor {
   errorMessage: string = '';
 
   // Per-record slots, one per field: value start (0 = absent) and end; parsed forms.
-  vp: StaticArray<usize>;
-  ve: StaticArray<usize>;
-  num: StaticArray<f64>;
-  idx: StaticArray<i32>;
-  ts: StaticArray<i64>;
+  vp: StaticArray<usize> = new StaticArray<usize>(0);
+  ve: StaticArray<usize> = new StaticArray<usize>(0);
+  num: StaticArray<f64> = new StaticArray<f64>(0);
+  idx: StaticArray<i32> = new StaticArray<i32>(0);
+  ts: StaticArray<i64> = new StaticArray<i64>(0);
   facilities: ArrayBuffer[] = facilitySnippets();
   facilityBytes: ArrayBuffer[] = [];
   opBytes: ArrayBuffer[] = [];
@@ -124,9 +137,22 @@ export class ChangeProcessor {
   head: ArrayBuffer = new ArrayBuffer(0);
   entityPart: ArrayBuffer = new ArrayBuffer(0);
 
+  nameLen: StaticArray<i32> = new StaticArray<i32>(0);
+  nameFirst: StaticArray<u8> = new StaticArray<u8>(0);
+  namePtr: StaticArray<usize> = new StaticArray<usize>(0);
+
   constructor(spec: EntitySpec) {
     this.spec = spec.prepare();
     const n = spec.fields.length;
+    this.nameLen = new StaticArray<i32>(n);
+    this.nameFirst = new StaticArray<u8>(n);
+    this.namePtr = new StaticArray<usize>(n);
+    for (let i = 0; i < n; i++) {
+      const nb = spec.fields[i].nameBytes;
+      this.nameLen[i] = nb.byteLength;
+      this.nameFirst[i] = nb.byteLength > 0 ? load<u8>(changetype<usize>(nb)) : 0;
+      this.namePtr[i] = changetype<usize>(nb);
+    }
     this.vp = new StaticArray<usize>(n);
     this.ve = new StaticArray<usize>(n);
     this.num = new StaticArray<f64>(n);
@@ -200,14 +226,14 @@ export class ChangeProcessor {
     if (fast) {
       for (let i = 0; i < tape.count; i++) {
         if (tape.depth(i) != 1) continue;
-        if (tape.keyIs(i, 'op', end)) opP = tape.valuePtr(i);
-        else if (tape.keyIs(i, 'source', end)) {
+        if (tape.keyEq(i, K_OP, end)) opP = tape.valuePtr(i);
+        else if (tape.keyEq(i, K_SOURCE, end)) {
           sourceP = tape.valuePtr(i);
           sourceI = i;
-        } else if (tape.keyIs(i, 'before', end)) {
+        } else if (tape.keyEq(i, K_BEFORE, end)) {
           beforeP = tape.valuePtr(i);
           beforeI = i;
-        } else if (tape.keyIs(i, 'after', end)) {
+        } else if (tape.keyEq(i, K_AFTER, end)) {
           afterP = tape.valuePtr(i);
           afterI = i;
         }
@@ -240,9 +266,9 @@ export class ChangeProcessor {
       tsP: usize = 0;
     if (fast) {
       for (let i = sourceI + 1; i < tape.count && tape.depth(i) == 2; i++) {
-        if (tape.keyIs(i, 'lsn', end)) lsnP = tape.valuePtr(i);
-        else if (tape.keyIs(i, 'table', end)) tableP = tape.valuePtr(i);
-        else if (tape.keyIs(i, 'ts_ms', end)) tsP = tape.valuePtr(i);
+        if (tape.keyEq(i, K_LSN, end)) lsnP = tape.valuePtr(i);
+        else if (tape.keyEq(i, K_TABLE, end)) tableP = tape.valuePtr(i);
+        else if (tape.keyEq(i, K_TS_MS, end)) tsP = tape.valuePtr(i);
       }
     } else {
       it.start(sourceP, end);
@@ -304,9 +330,10 @@ export class ChangeProcessor {
     if (op == 1 && sf >= 0 && beforeP != 0 && kindAt(beforeP, end) == K_OBJECT) {
       let bs: usize = 0;
       const statusName = fields[sf].name;
+      const statusBytes = fields[sf].nameBytes;
       if (fast) {
         for (let j = beforeI + 1; j < tape.count && tape.depth(j) == 2; j++) {
-          if (tape.keyIs(j, statusName, end)) bs = tape.valuePtr(j);
+          if (tape.keyEq(j, statusBytes, end)) bs = tape.valuePtr(j);
         }
       } else {
         it.start(beforeP, end);
@@ -338,13 +365,12 @@ export class ChangeProcessor {
     }
     if (kl == 0) return -1;
     const first = load<u8>(kp);
-    const fields = this.spec.fields;
-    for (let i = 0; i < fields.length; i++) {
-      const nb = unchecked(fields[i]).nameBytes;
+    const n = this.nameLen.length;
+    for (let i = 0; i < n; i++) {
       if (
-        nb.byteLength == kl &&
-        load<u8>(changetype<usize>(nb)) == first &&
-        memory.compare(kp, changetype<usize>(nb), <usize>kl) == 0
+        unchecked(this.nameLen[i]) == kl &&
+        unchecked(this.nameFirst[i]) == first &&
+        memory.compare(kp, unchecked(this.namePtr[i]), <usize>kl) == 0
       )
         return i;
     }
@@ -450,12 +476,12 @@ export class ChangeProcessor {
     b.bytes(changetype<usize>(this.entityPart), this.entityPart.byteLength);
     const opb = unchecked(this.opBytes[op]);
     b.bytes(changetype<usize>(opb), opb.byteLength);
-    b.str(',"id":').int(id).str(',"lsn":').int(lsn).str(',"occurredAt":"');
+    b.raw(S_ID).int(id).raw(S_LSN).int(lsn).raw(S_OCCURRED);
     formatTimestamp(b.reserve(24), tsMs);
     b.len += 24;
-    b.str('","data":');
+    b.raw(S_DATA);
     if (isDelete) {
-      b.str('null');
+      b.raw(S_NULL);
     } else {
       b.byte(0x7b);
       let first = true;
@@ -469,12 +495,12 @@ export class ChangeProcessor {
       }
       b.byte(0x7d);
     }
-    b.str(',"previousStatus":');
+    b.raw(S_PREVIOUS);
     if (previous >= 0) {
       const v = fields[this.spec.statusField].valueBytes[previous];
       b.byte(0x22).bytes(changetype<usize>(v), v.byteLength).byte(0x22);
     } else {
-      b.str('null');
+      b.raw(S_NULL);
     }
     b.byte(0x7d);
   }
@@ -482,7 +508,7 @@ export class ChangeProcessor {
   emitValue(b: ByteBuilder, f: Field, i: i32): void {
     const p = unchecked(this.vp[i]);
     if (p == 0) {
-      b.str('null');
+      b.raw(S_NULL);
       return;
     }
     const kind = f.kind;

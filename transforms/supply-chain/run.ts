@@ -16,6 +16,8 @@ import { EntitySpec } from './spec';
 let processor: ChangeProcessor | null = null;
 let dlq: WriteOptions | null = null;
 const clean = new Record();
+const cleanKey = new RecordData();
+const cleanValue = new RecordData();
 const eventIdHeader = new RecordHeader(RecordData.fromString('ferry-event-id'), new RecordData());
 let schemaHeader: RecordHeader | null = null;
 const codeHeader = new RecordHeader(RecordData.fromString('ferry-error-code'), new RecordData());
@@ -41,8 +43,8 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
   const value = rec.value;
   if (value === null) return; // tombstone: dropped on purpose (see above)
   if (p.run(value.ptr, value.len)) {
-    clean.key = new RecordData().set(p.key.ptr, p.key.len);
-    clean.value = new RecordData().set(p.out.ptr, p.out.len);
+    clean.key = cleanKey.set(p.key.ptr, p.key.len);
+    clean.value = cleanValue.set(p.out.ptr, p.out.len);
     eventIdHeader.value!.set(p.eventId.ptr, p.eventId.len);
     checkWrite(writer.write(clean));
     return;

@@ -1,0 +1,204 @@
+// Transform benchmark (not a test: it prints figures). The shipments transform on ~1 KB Debezium
+// events, through Ferry's host (worker per instance, shared-memory batch hand-off, as the runner
+// uses it), in batches of 100 and 1000: records/s, MB/s, and records per CPU-second (all threads of
+// this process: the host's main thread plus the guest's worker). Then the module's size, the
+// smallest per-transform memory limit it runs under (the broker's limit, ABI.md §10: memory.grow
+// beyond it fails, so this bounds the steady linear memory), and the same validation in plain
+// TypeScript on V8 (relay/contracts judgeChange: TextDecoder, JSON.parse, valibot, JSON.stringify).
+// Run: npm run bench:transforms        (BENCH_SECONDS=3 per measurement by default)
+import { cpus } from 'node:os';
+import { judgeChange, shipments } from '../../relay/contracts/index.ts';
+import { createTransformHost } from '../../wasm/host/index.ts';
+import type { HostRecord } from '../../wasm/host/types.ts';
+import { transformModule } from '../support/transforms.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const enc = new TextEncoder();
+const FACILITIES = [
+  'ATL1',
+  'CHI2',
+  'DAL1',
+  'DEN1',
+  'LAX3',
+  'SEA1',
+  'NYC4',
+  'MIA1',
+  'PHX1',
+  'TOR1',
+  'MEX1',
+  'ANC1',
+];
+
+/** A realistic ~1 KB Debezium change of public.shipments; every 20th one is invalid. */
+function event(i: number): Uint8Array {
+  const after = {
+    id: 100_000 + i,
+    tracking_number: `FRY${(i * 7919).toString(36).toUpperCase().padStart(10, '0')}`,
+    load_id: 1 + (i % 5000),
+    customer_ref: `CUST-${1000 + (i % 9000)}-${(i * 31).toString(36).toUpperCase().padStart(4, 'Q')}`,
+    origin_facility: FACILITIES[i % 12],
+    destination_facility: FACILITIES[(i + 5) % 12],
+    status: i % 2 === 0 ? 'booked' : 'created',
+    weight: i % 20 === 19 ? -4.5 : 0.1 + (i % 2000),
+    weight_unit: i % 3 === 0 ? 'lb' : 'kg',
+    pieces: 1 + (i % 40),
+    declared_value_cents: 1000 + i * 13,
+    promised_delivery: '2026-11-30T17:00:00.000000Z',
+    delivered_at: null,
+    created_at: '2026-11-26T04:59:12.345678Z',
+    updated_at: '2026-11-26T05:01:02.123456Z',
+  };
+  const before = i % 2 === 0 ? { ...after, status: 'created' } : null;
+  const env = {
+    before,
+    after,
+    source: {
+      version: '3.6.1.Final',
+      connector: 'postgresql',
+      name: 'cdc',
+      ts_ms: 1795237152345 + i,
+      snapshot: 'false',
+      db: 'supply_chain',
+      sequence: `["${24023128 + i * 64}","${24023184 + i * 64}"]`,
+      schema: 'public',
+      table: 'shipments',
+      txId: 771 + i,
+      lsn: 24023184 + i * 64,
+      xmin: null,
+    },
+    transaction: null,
+    op: i % 2 === 0 ? 'u' : 'c',
+    ts_ms: 1795237152400 + i,
+  };
+  return enc.encode(JSON.stringify(env));
+}
+
+const POOL = Array.from({ length: 4000 }, (_, i) => event(i));
+const avgBytes = POOL.reduce((s, b) => s + b.length, 0) / POOL.length;
+
+function batchOf(start: number, size: number): HostRecord[] {
+  return Array.from({ length: size }, (_, j) => {
+    const i = (start + j) % POOL.length;
+    return {
+      key: enc.encode(`{"id":${100_000 + i}}`),
+      value: POOL[i]!,
+      headers: [],
+      offset: BigInt(start + j),
+      timestamp: 0,
+    };
+  });
+}
+
+async function throughHost(module: Uint8Array, batchSize: number) {
+  const host = await createTransformHost({
+    module,
+    name: 'shipments',
+    inputTopic: 'cdc.public.shipments',
+    outputTopics: ['clean.shipments', 'dlq.transform'],
+    onLog: () => {},
+  });
+  const batches = Array.from({ length: Math.ceil(POOL.length / batchSize) }, (_, k) =>
+    batchOf(k * batchSize, batchSize),
+  );
+  // warm up (tier-up of the guest's code)
+  for (let k = 0; k < 20; k++) await host.process({ baseOffset: 0n, records: batches[k % batches.length]! });
+  let records = 0;
+  let outputs = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let k = 0;
+  while (performance.now() - t0 < SECONDS * 1000) {
+    const b = batches[k++ % batches.length]!;
+    const r = await host.process({ baseOffset: BigInt(records), records: b });
+    records += b.length;
+    outputs += r.outputs.length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  await host.close();
+  if (outputs !== records) throw new Error(`expected one output per record, got ${outputs}/${records}`);
+  return { records, seconds, cpuSeconds };
+}
+
+/** The smallest memory limit (64 KiB steps) under which the transform processes the pool without a trap. */
+async function smallestMemoryLimit(module: Uint8Array): Promise<number> {
+  for (let limit = 128 * 1024; limit <= 2 * 1024 * 1024; limit += 64 * 1024) {
+    let ok = true;
+    try {
+      const host = await createTransformHost({
+        module,
+        name: 'shipments',
+        inputTopic: 'cdc.public.shipments',
+        outputTopics: ['clean.shipments', 'dlq.transform'],
+        memoryLimitBytes: limit,
+        backoff: { initialMs: 1, maxMs: 1 },
+        onLog: () => {},
+      });
+      try {
+        for (let round = 0; round < 5; round++) {
+          for (let k = 0; k < POOL.length; k += 1000)
+            await host.process({ baseOffset: 0n, records: batchOf(k, 1000) });
+        }
+      } finally {
+        await host.close();
+      }
+    } catch {
+      ok = false;
+    }
+    if (ok) return limit;
+  }
+  return Number.NaN;
+}
+
+function plainTypeScript() {
+  let records = 0;
+  let sink = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  while (performance.now() - t0 < SECONDS * 1000) {
+    for (let i = 0; i < 1000; i++) {
+      const v = judgeChange(shipments, POOL[(records + i) % POOL.length]!);
+      // produce the bytes the transform would write, as the Wasm module does
+      sink += v.verdict === 'clean' ? enc.encode(JSON.stringify(v.event)).length : v.verdict.length;
+    }
+    records += 1000;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { records, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, sink };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+const module = await transformModule('shipments');
+console.log('Transform benchmark: shipments (transforms/shipments), Ferry host (wasm/host)');
+console.log(
+  `  node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${SECONDS}s per measurement, ` +
+    `events ~${Math.round(avgBytes)} B (5% invalid -> dlq.transform), module ${module.length} bytes (${(module.length / 1024).toFixed(1)} KiB)`,
+);
+const results: Record<string, number> = {};
+for (const size of [100, 1000]) {
+  const r = await throughHost(module, size);
+  const rps = r.records / r.seconds;
+  const perCore = r.records / r.cpuSeconds;
+  results[`host${size}`] = perCore;
+  console.log(
+    `  host, batches of ${String(size).padStart(4)}: ${fmt(rps)} records/s, ${((rps * avgBytes) / 1e6).toFixed(1)} MB/s wall; ` +
+      `${fmt(perCore)} records per CPU-second (${(r.cpuSeconds / r.seconds).toFixed(2)} cores busy)`,
+  );
+}
+const ts = plainTypeScript();
+const tsPerCore = ts.records / ts.cpuSeconds;
+console.log(
+  `  plain TypeScript on V8 (judgeChange + JSON.stringify): ${fmt(ts.records / ts.seconds)} records/s, ` +
+    `${(((ts.records / ts.seconds) * avgBytes) / 1e6).toFixed(1)} MB/s, ${fmt(tsPerCore)} records per CPU-second`,
+);
+console.log(
+  `  ratio Wasm through the host / plain TypeScript, per CPU-second: batches of 100 ${(results.host100! / tsPerCore).toFixed(2)}x, ` +
+    `of 1000 ${(results.host1000! / tsPerCore).toFixed(2)}x`,
+);
+const limit = await smallestMemoryLimit(module);
+console.log(
+  `  smallest memory limit it runs under (20k records, 1000/batch): ${limit / 1024} KiB (broker default 2048 KiB)`,
+);
