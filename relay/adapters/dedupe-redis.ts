@@ -1,13 +1,15 @@
 // DedupeStore on Redis over TCP (ioredis). Every claim, done-mark and release issued in the same
-// tick goes out in one pipeline (one round trip). A claim is a plain SET NX PX first (the common
-// case, cheapest for Redis); only a refused one runs the Lua claim script (EVALSHA), which atomically
-// tells done / ours (re-entrant, lease extended) / someone else's. Release-if-ours is a Lua script. When Redis is unreachable, calls fail
+// tick goes out in one pipeline (one round trip) as at most three Lua calls (EVALSHA): all claims,
+// all done marks, all releases, each carrying every key of the batch (dedupe-scripts.ts). The claim
+// script is SET NX PX per key and, when refused, tells atomically: done / ours (re-entrant, lease
+// extended) / someone else's. One command per batch instead of one per record keeps both the client
+// and Redis (which share the relay's cores) cheap. Single Redis, not Cluster (keys span slots). When Redis is unreachable, calls fail
 // fast with FERRY_DEDUPE_UNAVAILABLE (no offline queue) and the core applies the sink's onUnavailable.
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ClaimResult, DedupeStore } from '../core/contracts.ts';
 import { DONE, dedupeKey, describeFailure, pendingValue, storeUnavailable } from './dedupe-keys.ts';
-import { CLAIM_LUA, claimResultOf, RELEASE_LUA } from './dedupe-scripts.ts';
+import { CLAIM_MANY_LUA, claimResultOf, DONE_MANY_LUA, RELEASE_MANY_LUA } from './dedupe-scripts.ts';
 
 export interface RedisDedupeOptions {
   readonly instanceId: string;
@@ -33,13 +35,14 @@ type Op =
       kind: 'claim';
       key: string;
       leaseMs: number;
-      /** First a plain SET NX (cheap for Redis); only a refused one goes through the Lua script. */
-      scripted: boolean;
       resolve: (r: ClaimResult) => void;
       reject: (e: unknown) => void;
     }
   | { kind: 'done'; key: string; ttlMs: number; resolve: (r: unknown) => void; reject: (e: unknown) => void }
   | { kind: 'release'; key: string; resolve: (r: unknown) => void; reject: (e: unknown) => void };
+
+const KINDS = ['claim', 'done', 'release'] as const;
+const SCRIPTS = { claim: CLAIM_MANY_LUA, done: DONE_MANY_LUA, release: RELEASE_MANY_LUA } as const;
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const defer: (fn: () => void) => void =
@@ -66,63 +69,68 @@ export function createRedisDedupeStore({
   // Errors surface through the calls; an unhandled 'error' event would crash the process.
   client.on('error', () => {});
   const pending = pendingValue(instanceId);
-  const claimSha = sha1(CLAIM_LUA);
-  const releaseSha = sha1(RELEASE_LUA);
+  const shas = { claim: sha1(CLAIM_MANY_LUA), done: sha1(DONE_MANY_LUA), release: sha1(RELEASE_MANY_LUA) };
   let queue: Op[] = [];
   let scheduled = false;
   let batches = 0;
   let operations = 0;
   let closed = false;
 
-  const addToPipeline = (p: ReturnType<Redis['pipeline']>, op: Op, useEval: boolean) => {
-    if (op.kind === 'claim') {
-      if (!op.scripted) p.set(op.key, pending, 'PX', op.leaseMs, 'NX');
-      else if (useEval) p.eval(CLAIM_LUA, 1, op.key, pending, op.leaseMs);
-      else p.evalsha(claimSha, 1, op.key, pending, op.leaseMs);
-    } else if (op.kind === 'release') {
-      if (useEval) p.eval(RELEASE_LUA, 1, op.key, pending);
-      else p.evalsha(releaseSha, 1, op.key, pending);
-    } else {
-      p.set(op.key, DONE, 'PX', op.ttlMs);
+  const argsOf = (kind: Op['kind'], ops: readonly Op[]): Array<string | number> => {
+    const keys = ops.map((o) => o.key);
+    if (kind === 'claim') return [...keys, pending, ...ops.map((o) => (o as { leaseMs: number }).leaseMs)];
+    if (kind === 'done') return [...keys, ...ops.map((o) => (o as { ttlMs: number }).ttlMs)];
+    return [...keys, pending];
+  };
+
+  const settleGroup = (kind: Op['kind'], ops: readonly Op[], err: Error | null, result: unknown) => {
+    if (err !== null) {
+      const e = storeUnavailable('redis', describeFailure(err));
+      for (const op of ops) op.reject(e);
+      return;
     }
-  };
-
-  const settle = (op: Op, err: Error | null, result: unknown) => {
-    if (err !== null) return op.reject(storeUnavailable('redis', describeFailure(err)));
-    if (op.kind === 'claim') {
-      if (!op.scripted) {
-        if (result === 'OK') return op.resolve('claimed');
-        // Taken: find out by whom (done, us, someone else) atomically, in the next batch.
-        op.scripted = true;
-        return enqueueOp(op);
-      }
-      const r = claimResultOf(result);
+    if (kind !== 'claim') {
+      for (const op of ops) (op.resolve as (r: unknown) => void)(result);
+      return;
+    }
+    const codes = Array.isArray(result) ? result : [];
+    ops.forEach((op, i) => {
+      const r = claimResultOf(codes[i]);
       if (r === undefined) op.reject(storeUnavailable('redis', 'unexpected claim reply'));
-      else op.resolve(r);
-    } else op.resolve(result);
+      else (op.resolve as (r: ClaimResult) => void)(r);
+    });
   };
 
+  /** One pipeline per batch, holding at most one script call per kind of operation. */
   async function run(ops: Op[], useEval: boolean): Promise<void> {
+    const groups = KINDS.map((kind) => [kind, ops.filter((o) => o.kind === kind)] as const).filter(
+      ([, g]) => g.length > 0,
+    );
     const p = client.pipeline();
-    for (const op of ops) addToPipeline(p, op, useEval);
+    for (const [kind, group] of groups) {
+      if (useEval) p.eval(SCRIPTS[kind], group.length, ...argsOf(kind, group));
+      else p.evalsha(shas[kind], group.length, ...argsOf(kind, group));
+    }
     batches += 1;
     operations += ops.length;
     let results: Array<[Error | null, unknown]> | null;
     try {
       results = await p.exec();
     } catch (err) {
-      for (const op of ops) op.reject(storeUnavailable('redis', describeFailure(err)));
+      const e = storeUnavailable('redis', describeFailure(err));
+      for (const op of ops) op.reject(e);
       return;
     }
     if (results === null) {
-      for (const op of ops) op.reject(storeUnavailable('redis', 'pipeline discarded'));
+      const e = storeUnavailable('redis', 'pipeline discarded');
+      for (const op of ops) op.reject(e);
       return;
     }
     const noScript: Op[] = [];
-    ops.forEach((op, i) => {
+    groups.forEach(([kind, group], i) => {
       const [err, result] = results[i] ?? [new Error('missing reply'), null];
-      if (err !== null && !useEval && String(err.message).startsWith('NOSCRIPT')) noScript.push(op);
-      else settle(op, err, result);
+      if (err !== null && !useEval && String(err.message).startsWith('NOSCRIPT')) noScript.push(...group);
+      else settleGroup(kind, group, err, result);
     });
     if (noScript.length > 0) await run(noScript, true);
   }
@@ -153,14 +161,7 @@ export function createRedisDedupeStore({
   return {
     claim(sink, eventId, leaseMs) {
       const key = dedupeKey(prefix, sink, eventId);
-      return enqueue<ClaimResult>((resolve, reject) => ({
-        kind: 'claim',
-        key,
-        leaseMs,
-        scripted: false,
-        resolve,
-        reject,
-      }));
+      return enqueue<ClaimResult>((resolve, reject) => ({ kind: 'claim', key, leaseMs, resolve, reject }));
     },
     async markDone(sink, eventId, ttlMs) {
       const key = dedupeKey(prefix, sink, eventId);
