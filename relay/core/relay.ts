@@ -341,10 +341,13 @@ export function createRelay({
     },
     async onRevoked(partitions) {
       for (const tp of partitions) revoking.add(tpKey(tp));
-      // Finish what we can before the deadline, commit its low-water mark, then abandon the rest.
-      if (!stopper.signal.aborted) {
-        await waitFor(() => pendingIn(partitions) === 0, clock.now() + config.revokeTimeoutMs);
-      }
+      // The new owner may already be reading these partitions (from the last commit), so queued records
+      // are dropped at once; deliveries in flight get until revokeTimeout to finish, so their dedupe
+      // claims end as `done` or released rather than leaving the new owner waiting for a lease.
+      const abandoned = pendingIn(partitions);
+      for (const runner of runners.values()) runner.abandon(partitions);
+      const busy = () => [...runners.values()].reduce((n, r) => n + r.busyIn(partitions), 0);
+      if (!stopper.signal.aborted) await waitFor(() => busy() === 0, clock.now() + config.revokeTimeoutMs);
       const wanted = new Set(partitions.map(tpKey));
       const offsets = tracker.takeCommittable().filter((o) => wanted.has(tpKey(o)));
       if (offsets.length > 0) {
@@ -354,7 +357,6 @@ export function createRelay({
           logger.warn('commit on revoke failed', { error: errorMessage(e) });
         }
       }
-      for (const runner of runners.values()) runner.abandon(partitions);
       tracker.revoke(partitions);
       for (const tp of partitions) {
         paused.delete(tpKey(tp));
@@ -362,7 +364,8 @@ export function createRelay({
       }
       logger.info('partitions revoked', {
         partitions: partitions.map((p) => `${p.topic}/${p.partition}`),
-        abandoned: pendingIn(partitions),
+        openRecords: abandoned,
+        stillInFlight: busy(),
       });
     },
     onAssigned(partitions) {

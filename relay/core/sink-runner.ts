@@ -108,6 +108,8 @@ export interface SinkRunner {
   resume(): void;
   /** Drops queued deliveries of these partitions (calls done('abandoned')); in-flight ones finish. */
   abandon(partitions: readonly TopicPartition[]): void;
+  /** Deliveries of these partitions in flight right now. */
+  busyIn(partitions: readonly TopicPartition[]): number;
   isFull(): boolean;
   state(): SinkState;
   /** Cancels timers and in-flight waits; queued deliveries are abandoned. */
@@ -580,6 +582,15 @@ export function createSinkRunner({
         }
       }
       updateFullness();
+    },
+    busyIn(partitions) {
+      const wanted = new Set(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+      let n = 0;
+      for (const lane of keys.values()) {
+        const head = lane.queue[0];
+        if (lane.busy && head && wanted.has(`${head.record.topic}\u0000${head.record.partition}`)) n++;
+      }
+      return n;
     },
     isFull() {
       return full;
