@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PATHS, PG, PG_BIN, PORTS } from './config.ts';
 import type { Health } from './health.ts';
@@ -144,7 +145,20 @@ export function postgresService(): Service {
       const client = new pg.Client({ ...PG });
       await client.connect();
       try {
-        await client.query(readFileSync(PATHS.schemaSql, 'utf8'));
+        // The file is guarded to take no table locks when already applied; should a first run still
+        // meet busy writers, a deadlock (40P01) or lock timeout (55P03) is retried.
+        await client.query("set lock_timeout = '15s'");
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.query(readFileSync(PATHS.schemaSql, 'utf8'));
+            break;
+          } catch (error) {
+            const code = (error as { code?: string }).code;
+            if (attempt >= 5 || (code !== '40P01' && code !== '55P03')) throw error;
+            say(`postgres: schema attempt ${attempt} hit ${code}, retrying`);
+            await sleep(500 * attempt);
+          }
+        }
       } finally {
         await client.end();
       }

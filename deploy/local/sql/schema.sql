@@ -89,13 +89,23 @@ create table if not exists shipments (
   updated_at            timestamptz not null default now()
 );
 
-create index if not exists loads_trailer_id on loads (trailer_id);
-create index if not exists shipments_load_id on shipments (load_id);
-
-alter table facilities replica identity full;
-alter table trailers replica identity full;
-alter table loads replica identity full;
-alter table shipments replica identity full;
+-- Guarded so that a second run takes no table lock: `stack up` may run while writers are busy
+-- (ALTER TABLE and CREATE INDEX lock the table even when there is nothing to do).
+do $$
+declare t text;
+begin
+  if to_regclass('public.loads_trailer_id') is null then
+    create index loads_trailer_id on loads (trailer_id);
+  end if;
+  if to_regclass('public.shipments_load_id') is null then
+    create index shipments_load_id on shipments (load_id);
+  end if;
+  foreach t in array array['facilities', 'trailers', 'loads', 'shipments'] loop
+    if (select relreplident from pg_class where oid = to_regclass('public.' || t)) <> 'f' then
+      execute format('alter table %I replica identity full', t);
+    end if;
+  end loop;
+end $$;
 
 insert into facilities (code, name, region, time_zone) values
   ('ATL1', 'Atlanta Cross-Dock', 'US-SOUTHEAST', 'America/New_York'),
