@@ -69,6 +69,8 @@ describe.each([
   it('reports a hang as a timeout and a reset as a network error', async () => {
     api.setFaults('s', { hangRate: 1 });
     expect(await sender.send(req({ timeoutMs: 150 }))).toEqual({ kind: 'timeout' });
+    // Long timeouts (undici's own timers on the undici sender) are still reported as timeouts.
+    expect(await sender.send(req({ timeoutMs: 3000 }))).toEqual({ kind: 'timeout' });
     api.setFaults('s', { resetRate: 1 });
     expect((await sender.send(req())).kind).toBe('network-error');
     api.setFaults('s', { down: true });

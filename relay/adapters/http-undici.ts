@@ -15,6 +15,8 @@ export interface UndiciSenderOptions {
   readonly pipelining?: number;
   /** Non-2xx bodies are kept (for DLQ messages) up to this many characters. */
   readonly maxErrorBodyChars?: number;
+  /** Timeouts shorter than this get a precise timer of ours; longer ones use undici's (±1 s). */
+  readonly preciseBelowMs?: number;
   readonly now?: () => number;
 }
 
@@ -32,6 +34,7 @@ export function createUndiciSender({
   connectTimeoutMs = 5_000,
   pipelining = 1,
   maxErrorBodyChars = 1024,
+  preciseBelowMs = 3_000,
   now = Date.now,
 }: UndiciSenderOptions = {}): HttpSender {
   const pools = new Map<string, Pool>();
@@ -60,25 +63,29 @@ export function createUndiciSender({
       } catch {
         return { kind: 'network-error', message: 'invalid URL' };
       }
-      // undici's own headers/body timeouts tick at a 1 s resolution; the sink's timeout is ours.
-      const controller = new AbortController();
+      // undici's own headers/body timeouts are cheap but tick at a 1 s resolution: fine for long
+      // timeouts; short ones get a timer of ours (an AbortController per request costs CPU).
+      const precise = request.timeoutMs < preciseBelowMs;
+      const controller = precise ? new AbortController() : undefined;
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, request.timeoutMs);
+      const timer = precise
+        ? setTimeout(() => {
+            timedOut = true;
+            controller?.abort();
+          }, request.timeoutMs)
+        : undefined;
       const outer = request.signal;
-      const onOuterAbort = () => controller.abort();
-      outer?.addEventListener('abort', onOuterAbort, { once: true });
+      const onOuterAbort = () => controller?.abort();
+      if (precise) outer?.addEventListener('abort', onOuterAbort, { once: true });
       try {
         const res = await poolFor(url.origin).request({
           path: url.pathname + url.search,
           method: request.method as 'POST',
           headers: request.headers,
           body: request.body,
-          headersTimeout: request.timeoutMs + 1000,
-          bodyTimeout: request.timeoutMs + 1000,
-          signal: controller.signal,
+          headersTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
+          bodyTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
+          signal: controller?.signal ?? outer ?? null,
         });
         const status = res.statusCode;
         const retryAfterHeader = res.headers['retry-after'];
@@ -103,8 +110,10 @@ export function createUndiciSender({
         const message = code ?? (err instanceof Error ? err.name : 'error');
         return { kind: 'network-error', message };
       } finally {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onOuterAbort);
+        if (precise) {
+          clearTimeout(timer);
+          outer?.removeEventListener('abort', onOuterAbort);
+        }
       }
     },
     async close(): Promise<void> {
