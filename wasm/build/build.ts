@@ -102,7 +102,20 @@ async function sourceHash(transformsDir: string, name: string): Promise<string> 
 }
 
 /** Compiles one transform; returns the compiler's error text, or null on success. */
-async function compile(transformsDir: string, name: string, outFile: string): Promise<string | null> {
+function compile(transformsDir: string, name: string, outFile: string): Promise<string | null> {
+  return compileEntry({ transformsDir, entry: join(name, 'index.ts'), outFile });
+}
+
+/**
+ * Compiles any AssemblyScript entry under transformsDir with the preset (for SDK test modules that
+ * are not transforms). Returns the compiler's error text, or null on success.
+ */
+export async function compileEntry(options: {
+  entry: string;
+  outFile: string;
+  transformsDir?: string;
+}): Promise<string | null> {
+  const { entry, outFile, transformsDir = DEFAULT_TRANSFORMS_DIR } = options;
   const asc = (await import('assemblyscript/asc')).default;
   let stderr = '';
   const sink = (append: (s: string) => void) => ({
@@ -111,15 +124,12 @@ async function compile(transformsDir: string, name: string, outFile: string): Pr
       return true;
     },
   });
-  const { error } = await asc.main(
-    ['--baseDir', transformsDir, join(name, 'index.ts'), '--outFile', outFile, ...ASC_FLAGS],
-    {
-      stdout: sink(() => {}),
-      stderr: sink((s) => {
-        stderr += s;
-      }),
-    },
-  );
+  const { error } = await asc.main(['--baseDir', transformsDir, entry, '--outFile', outFile, ...ASC_FLAGS], {
+    stdout: sink(() => {}),
+    stderr: sink((s) => {
+      stderr += s;
+    }),
+  });
   return error ? `${error.message}\n${stderr}`.trim() : null;
 }
 

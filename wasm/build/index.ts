@@ -5,6 +5,7 @@ export {
   type BuildResult,
   buildTransforms,
   buildTransformsOrThrow,
+  compileEntry,
   DEFAULT_OUT_DIR,
   isBuildError,
   listTransforms,
