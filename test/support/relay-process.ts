@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { KAFKA_BROKERS, REDIS_URL } from './stack-env.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -122,14 +123,14 @@ export function relayConfig({
   topic,
   dlqTopic,
   sinks,
-  redisUrl = 'redis://127.0.0.1:16379',
+  redisUrl = REDIS_URL,
   commitInterval = '200ms',
 }: RelayTestConfig): Record<string, unknown> {
   return {
     instanceId,
     listen: { port: 0, host: '127.0.0.1' },
     adminToken: 'test-admin-token-0123456789',
-    kafka: { brokers: ['127.0.0.1:19092'], groupId, clientId: 'ferry-test-relay', dlqTopic },
+    kafka: { brokers: KAFKA_BROKERS, groupId, clientId: 'ferry-test-relay', dlqTopic },
     redis: { url: redisUrl },
     commitInterval,
     revokeTimeout: '10s',

@@ -1,3 +1,6 @@
-// Where the integration tests find the local stack (fixed ports; overridable for a private stack).
-export const REDIS_URL = process.env.FERRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:16379';
-export const KAFKA_BROKERS = (process.env.FERRY_TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+// Where the integration tests find the local stack: the same place `bin/ferry stack` puts it
+// (deploy/local/config.ts, which honours FERRY_PORT_OFFSET), overridable for a private stack.
+import { KAFKA_BOOTSTRAP, REDIS_URL as STACK_REDIS_URL } from '../../deploy/local/config.ts';
+
+export const REDIS_URL = process.env.FERRY_TEST_REDIS_URL ?? STACK_REDIS_URL;
+export const KAFKA_BROKERS = (process.env.FERRY_TEST_KAFKA_BROKERS ?? KAFKA_BOOTSTRAP).split(',');
