@@ -209,7 +209,14 @@ Example:
         };
         process.once('SIGINT', () => shutdown('SIGINT'));
         process.once('SIGTERM', () => shutdown('SIGTERM'));
-        await runner.start();
+        try {
+          await runner.start();
+        } catch (error) {
+          log(`cannot start: ${(error as Error).message}`);
+          server?.close();
+          process.exitCode = 1;
+          return;
+        }
         log(`running: ${opts.input} -> ${opts.output.join(', ')}`);
         try {
           await runner.done;

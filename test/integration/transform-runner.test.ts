@@ -111,6 +111,76 @@ describe('ferry transform run on the local stack', () => {
     }
   });
 
+  it('two runners in one group: a second joins mid-stream, the first leaves mid-stream; nothing is lost', async () => {
+    const table = 'shipments';
+    const topic = cdcTopic(table);
+    const clean = `clean.${table}.${run}r`;
+    const dlq = `dlq.transform.${run}r`;
+    created.push(clean, dlq);
+    const groupId = `ferry-it-${run}-rebalance`;
+    const from = await cdcOffsets([table]);
+    await commitGroupAt(groupId, topic, from.get(table)!);
+    const events: string[] = [];
+    const module = new Uint8Array(await readFile(modules.get(table)!));
+    const make = (id: string) =>
+      createTransformRunner({
+        module,
+        name: table,
+        inputTopic: topic,
+        outputTopics: [clean, dlq],
+        groupId,
+        clientId: `ferry-it-${id}`,
+        maxBatchRecords: 50,
+        metricsIntervalMs: 0,
+        onLog: () => {},
+        onEvent: (line) => events.push(`${id}: ${line}`),
+      });
+    const a = make('a');
+    const b = make('b');
+    try {
+      await a.start();
+      const generation = generate({
+        count: 1500,
+        rate: 400,
+        badShare: 0.2,
+        seed: 57,
+        batchSize: 20,
+        tables: { shipments: 1, trailers: 0, loads: 0 },
+      });
+      await waitUntil(() => a.metrics().recordsIn >= 100, { timeoutMs: 60_000, message: 'runner a started' });
+      await b.start();
+      await waitUntil(() => b.metrics().recordsIn >= 100, {
+        timeoutMs: 60_000,
+        message: 'runner b took partitions',
+      });
+      await a.stop();
+      const result = await generation;
+      const cdc = await waitForChanges(result.changes, from, { timeoutMs: 60_000 });
+      expect(cdc.missing).toEqual([]);
+      await waitUntil(() => groupCaughtUp(groupId, topic), { timeoutMs: 90_000, message: 'group caught up' });
+      expect(b.metrics().partitions).toHaveLength(6);
+    } catch (error) {
+      console.log(events.join('\n'));
+      throw error;
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    const accounting = account(
+      table,
+      await readAll(topic, from.get(table)!),
+      await readAll(clean),
+      await readAll(dlq),
+    );
+    report('transform runner rebalance accounting', accounting);
+    console.log('runner a', a.metrics(), 'runner b', b.metrics());
+    expect(accounting.missing).toEqual([]);
+    expect(accounting.unmatched).toBe(0);
+    expect(accounting.clean + accounting.deadLettered - accounting.duplicates).toBe(accounting.source);
+    expect(a.metrics().recordsIn).toBeGreaterThan(0);
+    expect(b.metrics().recordsIn).toBeGreaterThan(0);
+    expect(b.metrics().lag).toEqual({ 0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 });
+  });
+
   it('a runner killed with SIGKILL mid-stream and restarted loses nothing (duplicates counted)', async () => {
     const table = 'shipments';
     const topic = cdcTopic(table);

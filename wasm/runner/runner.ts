@@ -6,7 +6,9 @@
 // each lane drops what it already queued. Revoked partitions stop at once: their queued records are
 // dropped (the next owner fetches them from the committed offset) and the batch in flight finishes.
 import { Consumer, Producer } from '@platformatic/kafka';
+import { buildEnviron } from '../host/config.ts';
 import { createTransformHost } from '../host/host.ts';
+import { prepareModule } from '../host/prepare.ts';
 import type { OutputRecord } from '../host/types.ts';
 import { createRunnerMetrics } from './metrics.ts';
 import { createPartitionLane, type InputMessage, type PartitionLane } from './partition.ts';
@@ -36,7 +38,10 @@ export function createTransformRunner({
 }: TransformRunnerOptions): TransformRunner {
   const metrics = createRunnerMetrics();
   const lanes = new Map<number, PartitionLane>();
-  const laneStops = new Set<Promise<void>>();
+  /** Partitions of the current assignment (from the last join). Only these are processed and committed. */
+  let owned = new Set<number>();
+  /** A revoked lane still finishing its batch: a new lane for the same partition waits for it. */
+  const laneStops = new Map<number, Promise<void>>();
   let consumer: Consumer | null = null;
   let producer: Producer | null = null;
   let stream: Awaited<ReturnType<Consumer['consume']>> | null = null;
@@ -91,13 +96,14 @@ export function createTransformRunner({
   }
 
   function lane(partition: number): PartitionLane {
-    let l = lanes.get(partition);
-    if (l !== undefined) return l;
-    l = createPartitionLane({
+    const existing = lanes.get(partition);
+    if (existing !== undefined) return existing;
+    const l: PartitionLane = createPartitionLane({
       topic: inputTopic,
       partition,
       maxBatchRecords,
       createHost: async () => {
+        await laneStops.get(partition);
         const host = await createTransformHost({
           module,
           name,
@@ -114,7 +120,8 @@ export function createTransformRunner({
       },
       produce,
       commit: async (offset) => {
-        if (!lanes.has(partition) || consumer === null) return;
+        // A lane whose partition was revoked must not commit: the new owner may already have started.
+        if (lanes.get(partition) !== l || !owned.has(partition) || consumer === null) return;
         await consumer.commit({ offsets: [{ topic: inputTopic, partition, offset, leaderEpoch: -1 }] });
         metrics.countCommit();
       },
@@ -141,12 +148,15 @@ export function createTransformRunner({
     const now = new Set(
       payload.assignments?.filter((a) => a.topic === inputTopic).flatMap((a) => a.partitions) ?? [],
     );
+    owned = now;
     for (const [partition, l] of lanes) {
       if (!now.has(partition)) {
         lanes.delete(partition);
-        const s = l.stop();
-        laneStops.add(s);
-        void s.finally(() => laneStops.delete(s));
+        const s = Promise.all([laneStops.get(partition), l.stop()]).then(() => {});
+        laneStops.set(partition, s);
+        void s.finally(() => {
+          if (laneStops.get(partition) === s) laneStops.delete(partition);
+        });
       }
     }
     metrics.setPartitions([...now]);
@@ -158,7 +168,7 @@ export function createTransformRunner({
     try {
       const lag = await consumer.getLag({ topics: [inputTopic] });
       (lag.get(inputTopic) ?? []).forEach((n, p) => {
-        if (n >= 0n && lanes.has(p)) metrics.setLag(p, Number(n));
+        if (n >= 0n && owned.has(p)) metrics.setLag(p, Number(n));
       });
     } catch {
       // lag is best effort
@@ -166,6 +176,9 @@ export function createTransformRunner({
   }
 
   async function start(): Promise<void> {
+    // Refuse at once what every partition's instance would refuse (link errors, bad env / topics).
+    buildEnviron(inputTopic, outputTopics, env);
+    await prepareModule(module, memoryLimitBytes ?? 2 * 1024 * 1024);
     const created = await ensureTopics(brokers, inputTopic, outputTopics);
     if (created.length > 0) onEvent(`created output topics ${created.join(', ')}`);
     producer = new Producer({
@@ -193,7 +206,8 @@ export function createTransformRunner({
       heartbeatInterval: heartbeatIntervalMs,
     });
     stream.on('data', (m) => {
-      if (stopping !== null) return;
+      // Records fetched before a revocation can still arrive: they belong to the new owner now.
+      if (stopping !== null || !owned.has(m.partition)) return;
       lane(m.partition).push(m as unknown as InputMessage);
       flowControl();
     });
@@ -211,7 +225,7 @@ export function createTransformRunner({
       stream?.pause();
       const all = [...lanes.values()].map((l) => l.stop());
       lanes.clear();
-      await Promise.allSettled([...all, ...laneStops]);
+      await Promise.allSettled([...all, ...laneStops.values()]);
       await measureLag();
       await stream?.close().catch(() => {});
       await consumer?.close().catch(() => {});
