@@ -134,6 +134,8 @@ describe('§10 per-transform memory limit', () => {
       expect(first).toBe(`${pages} -1 ${pages}`);
       const room = 32 - Number(pages);
       expect(await run(host, [`grow ${room}`])).toEqual([`${pages} ${pages} 32`]);
+      // stats.memoryBytes: linear memory at the last batch boundary
+      expect(host.stats.memoryBytes).toBe(32 * 65536);
       expect(await run(host, ['grow 1'])).toEqual(['32 -1 32']);
     } finally {
       await host.close();

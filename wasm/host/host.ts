@@ -10,6 +10,7 @@ import {
   C_BUSY,
   C_DONE_SEQ,
   C_LOGS,
+  C_MEMORY_BYTES,
   C_OUT_COUNT,
   C_RECORD_INDEX,
   C_RECORD_SEQ,
@@ -84,7 +85,7 @@ export async function createTransformHost({
   const { initialMs = 1000, maxMs = 30_000, resetAfterMs = 10_000 } = backoff;
   const environ = buildEnviron(inputTopic, outputTopics, env);
   const compiled = await prepareModule(module, memoryLimitBytes);
-  const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0 };
+  const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0, memoryBytes: 0 };
   const timers: Timers = new Map();
   let closed = false;
   let nextDelay = initialMs;
@@ -337,6 +338,7 @@ export async function createTransformHost({
     stats.batches++;
     stats.recordsIn += batch.records.length;
     stats.recordsOut += outputs.length;
+    stats.memoryBytes = Atomics.load(inst.control, C_MEMORY_BYTES);
     return { outputs };
   }
 

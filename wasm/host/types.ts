@@ -75,6 +75,8 @@ export interface HostStats {
   batches: number;
   recordsIn: number;
   recordsOut: number;
+  /** Guest linear memory size in bytes at the last batch boundary (0 before the first batch). */
+  memoryBytes: number;
 }
 
 export interface TransformHost {
