@@ -1,0 +1,303 @@
+// Delivering one record to one sink, start to outcome: the dedupe claim, the request, the call
+// through the sink's composed policy, the classification of what came back, the `done` mark or the
+// release, and the DLQ write when the record cannot be delivered. Returns what the lane should do next;
+// it never touches the lane's queues itself.
+import {
+  isBrokenCircuitError,
+  isBulkheadRejectedError,
+  isIsolatedCircuitError,
+  isTaskCancelledError,
+} from 'cockatiel';
+import { classify } from './classify.ts';
+import type {
+  Clock,
+  DeadLetterReason,
+  DedupeStore,
+  DlqWriter,
+  HttpSender,
+  Logger,
+  Metrics,
+  Outcome,
+  SourceRecord,
+} from './contracts.ts';
+import { errorMessage, isFerryError, isRetryableError } from './errors.ts';
+import type { SinkOptions } from './options.ts';
+import type { PolicyExecutor } from './policy.ts';
+import { commitTimestampOf } from './record.ts';
+import type { RequestBuilder } from './request-builder.ts';
+
+/** One record on its way to one sink. */
+export interface Delivery {
+  readonly record: SourceRecord;
+  readonly value: unknown;
+  readonly eventId: string;
+  readonly key: string;
+  /** False once the partition was revoked: the result no longer counts and nothing is dead-lettered. */
+  isCurrent(): boolean;
+  /** Called exactly once: the terminal outcome, or `abandoned` (revoked partition, shutdown). */
+  done(outcome: Outcome | 'abandoned'): void;
+}
+
+export interface Attempted {
+  attempts: number;
+  firstFailureAt: number | undefined;
+  lastFailureAt: number | undefined;
+  dedupeFailures: number;
+}
+
+export type Step =
+  | { readonly kind: 'terminal'; readonly outcome: Outcome }
+  | { readonly kind: 'wait'; readonly ms: number; readonly reason: string; readonly parked: boolean }
+  | { readonly kind: 'requeue' }
+  | { readonly kind: 'abandoned' };
+
+export type TrackedDelivery = Delivery & { state: Attempted };
+
+export interface DelivererOptions {
+  readonly sink: SinkOptions;
+  readonly sender: HttpSender;
+  readonly dedupe: DedupeStore | undefined;
+  readonly dlq: DlqWriter;
+  readonly policy: PolicyExecutor;
+  readonly requests: RequestBuilder;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Aborted when the relay stops: waits end and results count as abandoned. */
+  readonly signal: AbortSignal;
+}
+
+const DLQ_RETRY_CAP_MS = 5_000;
+const PENDING_RETRY_MS = 250;
+
+export function createDeliverer({
+  sink,
+  sender,
+  dedupe,
+  dlq,
+  policy,
+  requests,
+  metrics,
+  clock,
+  logger,
+  signal,
+}: DelivererOptions): {
+  process(delivery: TrackedDelivery): Promise<Step>;
+} {
+  const labels = { sink: sink.id };
+  const m = {
+    delivered: metrics.counter('ferry_records_delivered_total', 'Records delivered (2xx), per sink', [
+      'sink',
+    ]),
+    deduplicated: metrics.counter(
+      'ferry_records_deduplicated_total',
+      'Records skipped as already delivered, per sink',
+      ['sink'],
+    ),
+    deadlettered: metrics.counter(
+      'ferry_records_deadlettered_total',
+      'Records written to dlq.relay, per sink and code',
+      ['sink', 'code'],
+    ),
+    dedupeUnavailable: metrics.counter(
+      'ferry_dedupe_unavailable_total',
+      'Dedupe store calls that failed, per sink and the action taken (deliver or block)',
+      ['sink', 'action'],
+    ),
+    parked: metrics.counter(
+      'ferry_keys_parked_total',
+      'Times a key was parked for a sink (retries exhausted with block)',
+      ['sink'],
+    ),
+    latency: metrics.histogram(
+      'ferry_delivery_duration_seconds',
+      'HTTP delivery attempt duration per sink',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      ['sink'],
+    ),
+    freshness: metrics.histogram(
+      'ferry_freshness_seconds',
+      'End-to-end age at delivery: now minus the CDC commit time (source.ts_ms or occurredAt) or the record timestamp',
+      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      ['sink'],
+    ),
+  };
+
+  // Every per-sink series exists from the start (at 0), so dashboards and rate() see it before the first event.
+  m.delivered.inc(labels, 0);
+  m.deduplicated.inc(labels, 0);
+
+  const sleep = async (ms: number) => {
+    try {
+      await clock.sleep(ms, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  async function deadLetter(
+    delivery: TrackedDelivery,
+    code: string,
+    message: string,
+    stage: DeadLetterReason['stage'] = 'deliver',
+  ): Promise<Step> {
+    if (!delivery.isCurrent()) return { kind: 'abandoned' };
+    const now = clock.now();
+    const reason: DeadLetterReason = {
+      stage,
+      code,
+      message,
+      sink: sink.id,
+      attempts: delivery.state.attempts,
+      firstFailureAt: delivery.state.firstFailureAt ?? now,
+      lastFailureAt: delivery.state.lastFailureAt ?? now,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await dlq.write(delivery.record, reason);
+        m.deadlettered.inc({ sink: sink.id, code });
+        logger.warn('record dead-lettered', {
+          sink: sink.id,
+          code,
+          topic: delivery.record.topic,
+          partition: delivery.record.partition,
+          offset: String(delivery.record.offset),
+          eventId: delivery.eventId,
+        });
+        return { kind: 'terminal', outcome: 'deadlettered' };
+      } catch (e) {
+        logger.error('DLQ write failed, retrying', { sink: sink.id, error: errorMessage(e) });
+        if (!delivery.isCurrent() || !(await sleep(Math.min(DLQ_RETRY_CAP_MS, 100 * 2 ** attempt))))
+          return { kind: 'abandoned' };
+      }
+    }
+  }
+
+  async function release(eventId: string, claimed: boolean): Promise<void> {
+    if (!claimed || !dedupe) return;
+    try {
+      await dedupe.release(sink.id, eventId);
+    } catch (e) {
+      // The lease expires on its own; another instance waits at most leaseMs.
+      logger.warn('dedupe release failed', { sink: sink.id, error: errorMessage(e) });
+    }
+  }
+
+  async function process(delivery: TrackedDelivery): Promise<Step> {
+    const { state, eventId } = delivery;
+    if (!delivery.isCurrent()) return { kind: 'abandoned' };
+
+    // 1. Dedupe claim.
+    let claimed = false;
+    let unclaimedDelivery = false;
+    if (sink.dedupe.enabled && dedupe) {
+      try {
+        const claim = await dedupe.claim(sink.id, eventId, sink.dedupe.leaseMs);
+        state.dedupeFailures = 0;
+        if (claim === 'done') {
+          m.deduplicated.inc(labels);
+          return { kind: 'terminal', outcome: 'deduplicated' };
+        }
+        if (claim === 'pending-elsewhere') {
+          return {
+            kind: 'wait',
+            ms: Math.min(PENDING_RETRY_MS, sink.dedupe.leaseMs),
+            reason: 'claimed by another instance',
+            parked: false,
+          };
+        }
+        claimed = true;
+      } catch (e) {
+        state.dedupeFailures++;
+        const action = sink.dedupe.onUnavailable;
+        m.dedupeUnavailable.inc({ sink: sink.id, action });
+        if (action === 'block') {
+          if (state.dedupeFailures === 1)
+            logger.warn('dedupe store unreachable, blocking key', { sink: sink.id, error: errorMessage(e) });
+          const ms = Math.min(
+            sink.retry.backoffCapMs,
+            sink.retry.backoffBaseMs * 2 ** Math.min(state.dedupeFailures, 16),
+          );
+          return { kind: 'wait', ms, reason: `dedupe store unreachable: ${errorMessage(e)}`, parked: false };
+        }
+        if (state.dedupeFailures === 1)
+          logger.warn('dedupe store unreachable, delivering without a claim', {
+            sink: sink.id,
+            error: errorMessage(e),
+          });
+        unclaimedDelivery = true;
+      }
+    }
+
+    // 2. Build the request (URL template failures are permanent for this record).
+    let request: Awaited<ReturnType<typeof requests.build>>;
+    try {
+      request = await requests.build(delivery.record, delivery.value, eventId, clock.now());
+    } catch (e) {
+      await release(eventId, claimed);
+      state.attempts = Math.max(state.attempts, 0);
+      return deadLetter(delivery, isFerryError(e) ? e.code : 'FERRY_URL_TEMPLATE', errorMessage(e));
+    }
+
+    // 3. Deliver through the composed policy.
+    try {
+      await policy.execute(async ({ signal }) => {
+        state.attempts++;
+        const started = clock.now();
+        const response = await sender.send({ ...request, signal });
+        m.latency.observe(labels, (clock.now() - started) / 1000);
+        const result = classify(response);
+        if (result.kind === 'failed') {
+          const now = clock.now();
+          state.firstFailureAt ??= now;
+          state.lastFailureAt = now;
+          throw result.error;
+        }
+        return result.status;
+      }, signal);
+    } catch (e) {
+      await release(eventId, claimed);
+      if (signal.aborted) return { kind: 'abandoned' };
+      if (isBrokenCircuitError(e) || isIsolatedCircuitError(e)) {
+        if (sink.onOpen === 'deadletter')
+          return deadLetter(delivery, 'FERRY_BREAKER_OPEN', 'circuit breaker open');
+        return { kind: 'requeue' };
+      }
+      if (isBulkheadRejectedError(e)) return { kind: 'requeue' };
+      const transient = isRetryableError(e) || isTaskCancelledError(e);
+      if (!transient) {
+        return deadLetter(delivery, isFerryError(e) ? e.code : 'FERRY_SINK_REJECTED', errorMessage(e));
+      }
+      const last = isTaskCancelledError(e) ? 'sink timed out' : errorMessage(e);
+      if (sink.onExhausted === 'deadletter') {
+        return deadLetter(delivery, 'FERRY_RETRIES_EXHAUSTED', `${state.attempts} attempts, last: ${last}`);
+      }
+      m.parked.inc(labels);
+      return {
+        kind: 'wait',
+        ms: sink.parkMs,
+        reason: `retries exhausted (${state.attempts} attempts), last: ${last}`,
+        parked: true,
+      };
+    }
+
+    // 4. Delivered: mark done (a failure here only weakens dedupe for this event, it is not lost).
+    if (claimed || unclaimedDelivery) {
+      try {
+        await dedupe?.markDone(sink.id, eventId, sink.dedupe.ttlMs);
+      } catch (e) {
+        m.dedupeUnavailable.inc({ sink: sink.id, action: 'mark-done-failed' });
+        logger.warn('dedupe markDone failed', { sink: sink.id, error: errorMessage(e) });
+      }
+    }
+    m.delivered.inc(labels);
+    m.freshness.observe(
+      labels,
+      Math.max(0, clock.now() - commitTimestampOf(delivery.value, delivery.record)) / 1000,
+    );
+    return { kind: 'terminal', outcome: 'delivered' };
+  }
+
+  return { process };
+}
