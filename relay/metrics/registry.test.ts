@@ -23,6 +23,13 @@ describe('metrics registry', () => {
     expect(text).toContain('ferry_delivery_duration_seconds_bucket{sink="a",le="+Inf"} 3');
     expect(text).toContain('ferry_delivery_duration_seconds_count{sink="a"} 3');
     expect(r.value('ferry_records_delivered_total', { sink: 'a' })).toBe(3);
+    const d = r.counter('ferry_records_deadlettered_total', 'DLQ', ['sink', 'code']);
+    d.inc({ sink: 'a', code: 'X' });
+    d.inc({ sink: 'a', code: 'Y' }, 2);
+    d.inc({ sink: 'b', code: 'X' });
+    expect(r.total('ferry_records_deadlettered_total', { sink: 'a' })).toBe(3);
+    expect(r.total('ferry_records_deadlettered_total')).toBe(4);
+    expect(r.total('missing_total')).toBe(0);
   });
 
   it('returns the same metric for the same name and keeps registries independent', () => {
