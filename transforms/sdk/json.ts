@@ -36,7 +36,23 @@ function isHex(c: u32): bool {
   return c - 0x30 < 10 || (c | 0x20) - 0x61 < 6;
 }
 
+/**
+ * Equality of two short byte ranges, eight bytes at a time (AssemblyScript's memory.compare is a
+ * byte loop behind a call; keys and enum values are short and compared often).
+ */
+export function bytesEq(a: usize, b: usize, n: i32): bool {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+  }
+  for (; i < n; i++) {
+    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+  }
+  return true;
+}
+
 export function skipWs(p: usize, end: usize): usize {
+  if (p < end && load<u8>(p) > 0x20) return p; // the common case: no whitespace
   while (p < end && isWs(load<u8>(p))) p++;
   return p;
 }
@@ -95,17 +111,25 @@ let sawEscape: bool = false;
 function scanString(p: usize, end: usize): usize {
   p++;
   sawEscape = false;
-  while (p < end) {
-    while (p + 8 <= end) {
+  while (true) {
+    if (p + 8 <= end) {
+      // Flag bytes that are a quote, a backslash or below 0x20 (the lowest flag is exact).
       const v = load<u64>(p);
       const q = v ^ 0x2222222222222222;
       const b = v ^ 0x5c5c5c5c5c5c5c5c;
       const t =
-        ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b) | ((v - 0x2020202020202020) & ~v);
-      if ((t & 0x8080808080808080) != 0) break;
-      p += 8;
+        (((q - 0x0101010101010101) & ~q) |
+          ((b - 0x0101010101010101) & ~b) |
+          ((v - 0x2020202020202020) & ~v)) &
+        0x8080808080808080;
+      if (t == 0) {
+        p += 8;
+        continue;
+      }
+      p += <usize>(ctz(t) >> 3);
+    } else if (p >= end) {
+      return 0;
     }
-    if (p >= end) break;
     const c = <u32>load<u8>(p);
     if (c == 0x22) return p + 1;
     if (c == 0x5c) {
@@ -143,7 +167,6 @@ function scanString(p: usize, end: usize): usize {
       p++; // UTF-8 was validated for the whole document first
     }
   }
-  return 0;
 }
 
 function scanNumber(p: usize, end: usize): usize {
@@ -191,6 +214,10 @@ function setBit(depth: i32, isObj: bool): void {
   const at = changetype<usize>(nest) + <usize>(depth >> 3);
   const bit = <u8>((<u32>1) << (<u32>depth & 7));
   store<u8>(at, isObj ? load<u8>(at) | bit : load<u8>(at) & ~bit);
+}
+
+function isObjectAt(mask: u64, depth: i32): bool {
+  return depth < 64 ? ((mask >> <u64>depth) & 1) != 0 : getBit(depth);
 }
 
 function getBit(depth: i32): bool {
@@ -242,10 +269,10 @@ export class JsonTape {
   keyEq(i: i32, name: ArrayBuffer, end: usize): bool {
     const n = name.byteLength;
     if (!this.keyEscaped(i)) {
-      return this.keyLen(i) == n && memory.compare(this.keyPtr(i), changetype<usize>(name), <usize>n) == 0;
+      return this.keyLen(i) == n && bytesEq(this.keyPtr(i), changetype<usize>(name), n);
     }
     const s = decodeString(this.keyPtr(i) - 1, end);
-    return decodedLen == n && memory.compare(s, changetype<usize>(name), <usize>n) == 0;
+    return decodedLen == n && bytesEq(s, changetype<usize>(name), n);
   }
 
   /** True when entry i's key equals the ASCII name (escapes decoded when present). */
@@ -330,6 +357,8 @@ export function validateJson(
   let p = skipWs(ptr, end);
   let depth = 0;
   let deepest = 0;
+  // Container kinds, 1 bit per level (1 = object): a register for the first 64 levels, `nest` beyond.
+  let mask: u64 = 0;
   // mode 0: expect a value; mode 1: after a value.
   let mode = 0;
   while (true) {
@@ -338,7 +367,10 @@ export function validateJson(
       const c = <u32>load<u8>(p);
       if (c == 0x7b || c == 0x5b) {
         const isObj = c == 0x7b;
-        setBit(depth, isObj);
+        if (depth < 64) {
+          const bit = (<u64>1) << (<u64>depth);
+          mask = isObj ? mask | bit : mask & ~bit;
+        } else setBit(depth, isObj);
         depth++;
         if (depth > deepest) deepest = depth;
         p = skipWs(p + 1, end);
@@ -347,7 +379,7 @@ export function validateJson(
         if (d == (isObj ? <u32>0x7d : <u32>0x5d)) {
           depth--;
           p++;
-          if (depth <= 2 && depth > 0 && getBit(depth - 1)) tapeValueEnd(depth, p);
+          if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p);
           mode = 1;
           continue;
         }
@@ -379,7 +411,7 @@ export function validateJson(
       }
       if (q == 0) return JSON_SYNTAX;
       p = q;
-      if (depth <= 2 && depth > 0 && getBit(depth - 1)) tapeValueEnd(depth, p);
+      if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p);
       mode = 1;
       continue;
     }
@@ -391,7 +423,7 @@ export function validateJson(
     }
     if (p >= end) return JSON_SYNTAX;
     const c = <u32>load<u8>(p);
-    const inObj = getBit(depth - 1);
+    const inObj = isObjectAt(mask, depth - 1);
     if (c == 0x2c) {
       p = skipWs(p + 1, end);
       if (inObj) {
@@ -411,7 +443,7 @@ export function validateJson(
     if (c == (inObj ? <u32>0x7d : <u32>0x5d)) {
       depth--;
       p++;
-      if (depth <= 2 && depth > 0 && getBit(depth - 1)) tapeValueEnd(depth, p);
+      if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p);
       continue;
     }
     return JSON_SYNTAX;

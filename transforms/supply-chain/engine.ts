@@ -19,6 +19,7 @@
 // Null counts as missing. Duplicate keys: the last wins (as JSON.parse).
 import { ByteBuilder } from '../sdk/builder';
 import {
+  bytesEq,
   decodedLen,
   decodedUnits,
   decodeString,
@@ -92,7 +93,7 @@ function facilitySnippets(): ArrayBuffer[] {
 
 function bytesEqual(p: usize, n: i32, b: ArrayBuffer): bool {
   if (n != b.byteLength) return false;
-  return memory.compare(p, changetype<usize>(b), <usize>n) == 0;
+  return bytesEq(p, changetype<usize>(b), n);
 }
 
 function utf16Units(p: usize, n: i32): i32 {
@@ -226,14 +227,16 @@ export class ChangeProcessor {
     if (fast) {
       for (let i = 0; i < tape.count; i++) {
         if (tape.depth(i) != 1) continue;
-        if (tape.keyEq(i, K_OP, end)) opP = tape.valuePtr(i);
-        else if (tape.keyEq(i, K_SOURCE, end)) {
+        // Dispatch on the key's length first: most envelope members match no name at all.
+        const kl = tape.keyEscaped(i) ? -1 : tape.keyLen(i);
+        if ((kl == 2 || kl < 0) && tape.keyEq(i, K_OP, end)) opP = tape.valuePtr(i);
+        else if ((kl == 6 || kl < 0) && tape.keyEq(i, K_SOURCE, end)) {
           sourceP = tape.valuePtr(i);
           sourceI = i;
-        } else if (tape.keyEq(i, K_BEFORE, end)) {
+        } else if ((kl == 6 || kl < 0) && tape.keyEq(i, K_BEFORE, end)) {
           beforeP = tape.valuePtr(i);
           beforeI = i;
-        } else if (tape.keyEq(i, K_AFTER, end)) {
+        } else if ((kl == 5 || kl < 0) && tape.keyEq(i, K_AFTER, end)) {
           afterP = tape.valuePtr(i);
           afterI = i;
         }
@@ -266,9 +269,10 @@ export class ChangeProcessor {
       tsP: usize = 0;
     if (fast) {
       for (let i = sourceI + 1; i < tape.count && tape.depth(i) == 2; i++) {
-        if (tape.keyEq(i, K_LSN, end)) lsnP = tape.valuePtr(i);
-        else if (tape.keyEq(i, K_TABLE, end)) tableP = tape.valuePtr(i);
-        else if (tape.keyEq(i, K_TS_MS, end)) tsP = tape.valuePtr(i);
+        const kl = tape.keyEscaped(i) ? -1 : tape.keyLen(i);
+        if ((kl == 3 || kl < 0) && tape.keyEq(i, K_LSN, end)) lsnP = tape.valuePtr(i);
+        else if ((kl == 5 || kl < 0) && tape.keyEq(i, K_TABLE, end)) tableP = tape.valuePtr(i);
+        else if ((kl == 5 || kl < 0) && tape.keyEq(i, K_TS_MS, end)) tsP = tape.valuePtr(i);
       }
     } else {
       it.start(sourceP, end);
@@ -370,7 +374,7 @@ export class ChangeProcessor {
       if (
         unchecked(this.nameLen[i]) == kl &&
         unchecked(this.nameFirst[i]) == first &&
-        memory.compare(kp, unchecked(this.namePtr[i]), <usize>kl) == 0
+        bytesEq(kp, unchecked(this.namePtr[i]), kl)
       )
         return i;
     }
