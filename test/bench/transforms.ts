@@ -123,7 +123,7 @@ async function throughHost(module: Uint8Array, batchSize: number) {
 
 /** The smallest memory limit (64 KiB steps) under which the transform processes the pool without a trap. */
 async function smallestMemoryLimit(module: Uint8Array): Promise<number> {
-  for (let limit = 128 * 1024; limit <= 2 * 1024 * 1024; limit += 64 * 1024) {
+  for (let limit = 64 * 1024; limit <= 2 * 1024 * 1024; limit += 64 * 1024) {
     let ok = true;
     try {
       const host = await createTransformHost({
