@@ -2,6 +2,7 @@
 // token in constant time, so neither length nor content leaks through timing. With no token
 // configured the admin API is closed (401), never open.
 import type { MiddlewareHandler } from 'hono';
+import { createRateLimiter } from '../core/rate-limiter.ts';
 
 const encoder = new TextEncoder();
 
@@ -16,11 +17,27 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
   return diff === 0;
 }
 
-export function adminAuth(token: string | undefined): MiddlewareHandler {
+/**
+ * Failed attempts are rate-limited (`failuresPerSecond`, bursts of that many): beyond it every request
+ * gets 429 until the bucket refills, so a token cannot be guessed at network speed.
+ */
+export function adminAuth(
+  token: string | undefined,
+  { failuresPerSecond = 5, now = () => Date.now() }: { failuresPerSecond?: number; now?: () => number } = {},
+): MiddlewareHandler {
+  const failures = createRateLimiter(failuresPerSecond);
+  let blockedUntil = 0;
   return async function requireAdminToken(c, next) {
+    if (now() < blockedUntil) {
+      return c.json({ error: 'too many failed attempts', code: 'FERRY_ADMIN_RATE_LIMITED' }, 429, {
+        'retry-after': '1',
+      });
+    }
     const header = c.req.header('authorization') ?? '';
     const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     if (!token || !presented || !(await constantTimeEqual(presented, token))) {
+      const wait = failures.take(now());
+      if (wait > 0) blockedUntil = now() + wait;
       return c.json({ error: 'unauthorized', code: 'FERRY_ADMIN_UNAUTHORIZED' }, 401, {
         'www-authenticate': 'Bearer',
       });

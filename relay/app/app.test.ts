@@ -131,3 +131,21 @@ describe('relay HTTP surface', () => {
     expect((await post({ sink: 'ghost' })).status).toBe(404);
   });
 });
+
+describe('admin auth rate limit', () => {
+  it('answers 429 after a burst of failed attempts, whatever the token', async () => {
+    const { Hono } = await import('hono');
+    const { adminAuth } = await import('./admin-auth.ts');
+    let t = 1000;
+    const app = new Hono();
+    app.use('/v1/*', adminAuth(TOKEN, { failuresPerSecond: 3, now: () => t }));
+    app.get('/v1/x', (c) => c.text('ok'));
+    const get = (token: string) => app.request('/v1/x', { headers: { authorization: `Bearer ${token}` } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await get('guess')).status);
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    expect((await get(TOKEN)).status).toBe(429);
+    t += 2000;
+    expect((await get(TOKEN)).status).toBe(200);
+  });
+});

@@ -512,3 +512,47 @@ describe('graceful stop', () => {
     expect(source.committed.get('orders/0') ?? 0n).toBe(0n);
   });
 });
+
+describe('sampling breaker', () => {
+  it('opens on a failure ratio and closes after a half-open success', async () => {
+    let failing = true;
+    const api = createScriptedSender(() => (failing ? { kind: 'response', status: 500 } : ok), 2);
+    const config = testConfig({
+      routes: [
+        {
+          topics: 'orders',
+          sinks: [
+            testSink('api', {
+              breaker: {
+                mode: 'sampling',
+                threshold: 0.5,
+                window: '1s',
+                minimumRps: 1,
+                halfOpenAfter: '100ms',
+              },
+              onExhausted: 'block',
+              parkFor: '50ms',
+            }),
+          ],
+        },
+      ],
+    });
+    const source = createMemorySource();
+    const relay = createRelay({
+      config: config.relay,
+      source,
+      senders: { api },
+      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
+      dlq: createMemoryDlq(),
+      metrics: createRegistry(),
+      instanceId: 'i1',
+    });
+    running.push(relay);
+    source.produce('orders', 0, orders(30, 10));
+    await relay.start();
+    await waitUntil(() => relay.state().sinks[0]?.mode === 'open', 5000, 'breaker open');
+    failing = false;
+    await waitUntil(() => source.committed.get('orders/0') === 30n, 10_000, 'all delivered');
+    expect(relay.state().sinks[0]?.breaker).toBe('closed');
+  });
+});
