@@ -52,4 +52,60 @@ export function register(cmd: Command): void {
         }
       }
     });
+
+  const admin = (sub: Command) =>
+    sub
+      .option('--url <url>', 'relay base URL', process.env.FERRY_RELAY_URL ?? 'http://127.0.0.1:8787')
+      .option('--token <token>', 'admin token (default: $FERRY_ADMIN_TOKEN)');
+  const call = async (
+    opts: { url: string; token?: string },
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ) => {
+    const { adminCall } = await import('../relay-admin.ts');
+    const answer = await adminCall({
+      url: opts.url,
+      token: opts.token ?? process.env.FERRY_ADMIN_TOKEN,
+      method,
+      path,
+      body,
+    });
+    console.log(JSON.stringify(answer.body, null, 2));
+    if (answer.status >= 400) process.exit(1);
+  };
+
+  admin(
+    cmd.command('status').description('show sinks (mode, breaker, in flight, parked keys) and partitions'),
+  ).action((opts: { url: string; token?: string }) => call(opts, 'GET', '/v1/sinks'));
+  admin(cmd.command('pause').description("pause a sink's deliveries").argument('<sink>', 'sink id')).action(
+    (sink: string, opts: { url: string; token?: string }) =>
+      call(opts, 'POST', `/v1/sinks/${encodeURIComponent(sink)}/pause`),
+  );
+  admin(cmd.command('resume').description("resume a sink's deliveries").argument('<sink>', 'sink id')).action(
+    (sink: string, opts: { url: string; token?: string }) =>
+      call(opts, 'POST', `/v1/sinks/${encodeURIComponent(sink)}/resume`),
+  );
+  admin(
+    cmd
+      .command('replay')
+      .description('replay dead-lettered records of one sink from dlq.relay through the running relay')
+      .argument('<sink>', 'sink id')
+      .option('--dry-run', 'report what would be sent, send nothing')
+      .option('--from <time>', 'failed at or after (ISO time or ms)')
+      .option('--to <time>', 'failed at or before (ISO time or ms)')
+      .option('--topic <topic>', 'source topic')
+      .option('--partition <n>', 'source partition')
+      .option('--from-offset <n>', 'source offset, inclusive')
+      .option('--to-offset <n>', 'source offset, inclusive')
+      .option('--limit <n>', 'at most this many records (default 1000)'),
+  ).action(
+    async (
+      sink: string,
+      opts: { url: string; token?: string } & Record<string, string | boolean | undefined>,
+    ) => {
+      const { replayBody } = await import('../relay-admin.ts');
+      await call(opts, 'POST', '/v1/dlq/replay', replayBody(sink, opts as Parameters<typeof replayBody>[1]));
+    },
+  );
 }
