@@ -62,8 +62,8 @@ export function createKafkaSource({
   rebalanceTimeoutMs = 15_000,
   heartbeatIntervalMs = 1_000,
   maxWaitMs = 250,
-  maxBytes = 4 * 1024 * 1024,
-  maxBytesPerPartition = 512 * 1024,
+  maxBytes = 2 * 1024 * 1024,
+  maxBytesPerPartition = 256 * 1024,
   onError = () => {},
 }: KafkaSourceOptions): KafkaSource {
   const consumer = new Consumer({

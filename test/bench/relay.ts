@@ -34,6 +34,10 @@ const KEYS = Number(values.keys);
 const VALUE_BYTES = 1000;
 const RELAY_NODE_OPTIONS = values['relay-node-options'];
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
@@ -121,7 +125,7 @@ try {
     console.log(
       `throughput: ${Math.round(report.applied / secs)} delivered records/s (${report.applied} in ${secs.toFixed(2)} s), ` +
         `relay CPU ${stats.cpuCores.toFixed(2)} cores, peak RSS ${mb(stats.peakRssBytes)}; ` +
-        `replays ${report.replays}, order violations ${report.orderViolations}`,
+        `replays ${report.replays}, order violations ${report.orderViolations}; load average ${load()}`,
     );
 
     // 3. Latency at a steady rate.
@@ -149,7 +153,7 @@ try {
     console.log(
       `latency at a steady ${Math.round(actualRate)} records/s for ${STEADY_SECONDS} s (${lat.length} records): ` +
         `produce-to-API p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms, max ${lat.at(-1)} ms; ` +
-        `relay CPU ${stats.cpuCores.toFixed(2)} cores, peak RSS ${mb(stats.peakRssBytes)}`,
+        `relay CPU ${stats.cpuCores.toFixed(2)} cores, peak RSS ${mb(stats.peakRssBytes)}; load average ${load()}`,
     );
   } finally {
     await relay.stop();
