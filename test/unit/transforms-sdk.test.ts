@@ -148,11 +148,15 @@ describe('AssemblyScript SDK on the stub ABI', () => {
 
   it('survives deep and invalid JSON in json()', () => {
     const h = instantiate();
-    feed(h, [['['.repeat(50_000), '{"a":"\\ud800"}', '\u00ff\u00fe', '{"n":1e400}'].map((v) => record(v))]);
+    const wide = `[${'0,'.repeat(100_000)}0]`; // 100k values: over json()'s budget, refused before memory runs out
+    feed(h, [
+      ['['.repeat(50_000), '{"a":"\\ud800"}', '\u00ff\u00fe', '{"n":1e400}', wide].map((v) => record(v)),
+    ]);
     const out = outputs(h, h.run()).map((o) => dec.decode(o.record.value!));
     expect(out[0]).toBe('not json: 1');
     expect(out[1]).toBe('{"A":"\\UD800"}');
     expect(out[2]).toBe('not json: 1');
     expect(out[3]).toBe('{"double":Infinity}');
+    expect(out[4]).toBe('not json: 4');
   });
 });

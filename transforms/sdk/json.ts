@@ -14,6 +14,8 @@ export const JSON_OK: i32 = 0;
 export const JSON_SYNTAX: i32 = 1;
 export const JSON_UTF8: i32 = 2;
 export const JSON_DEPTH: i32 = 3;
+/** RecordData.json() only: more values than its budget (a tree that big would not fit the memory limit). */
+export const JSON_TOO_LARGE: i32 = 4;
 
 export const K_NONE: i32 = 0;
 export const K_OBJECT: i32 = 1;

@@ -5,6 +5,7 @@ import {
   decodedLen,
   decodeString,
   JSON_OK,
+  JSON_TOO_LARGE,
   K_ARRAY,
   K_FALSE,
   K_NULL,
@@ -72,7 +73,13 @@ export class JsonResult {
   value: JsonValue | null = null;
 }
 
+// Values left to build in the current parseJson call.
+let budget: i32 = 0;
+
+const OVER_BUDGET = new JsonValue();
+
 function build(p: usize, end: usize): JsonValue {
+  if (--budget < 0) return OVER_BUDGET;
   const v = new JsonValue();
   p = skipWs(p, end);
   const k = kindAt(p, end);
@@ -85,7 +92,7 @@ function build(p: usize, end: usize): JsonValue {
   } else if (k == K_OBJECT) {
     const it = new ObjectIter();
     it.start(p, end);
-    while (it.next()) {
+    while (budget >= 0 && it.next()) {
       const s = decodeString(it.keyPtr - 1, end);
       v.keys.push(String.UTF8.decodeUnsafe(s, <usize>decodedLen));
       v.items.push(build(it.valuePtr, it.valueEnd));
@@ -93,7 +100,7 @@ function build(p: usize, end: usize): JsonValue {
   } else if (k == K_ARRAY) {
     const stop = skipValue(p, end) - 1;
     let q = skipWs(p + 1, stop);
-    while (q < stop) {
+    while (budget >= 0 && q < stop) {
       const e = skipValue(q, stop);
       v.items.push(build(q, e));
       q = skipWs(e, stop);
@@ -103,15 +110,25 @@ function build(p: usize, end: usize): JsonValue {
   return v;
 }
 
-/** Parses [ptr, ptr+len). Nesting is capped (json.ts JSON_MAX_DEPTH), so building cannot overflow the stack. */
-export function parseJson(ptr: usize, len: i32): JsonResult {
+/**
+ * Parses [ptr, ptr+len). Nesting is capped (json.ts JSON_MAX_DEPTH), so building cannot overflow
+ * the stack, and so is the number of values (maxValues), so a hostile document cannot exhaust the
+ * transform's memory: beyond it the result is JSON_TOO_LARGE.
+ */
+export function parseJson(ptr: usize, len: i32, maxValues: i32 = 8192): JsonResult {
   const r = new JsonResult();
   const err = validateJson(ptr, len);
   if (err != JSON_OK) {
     r.error = err;
     return r;
   }
+  budget = maxValues;
+  const value = build(ptr, ptr + <usize>len);
+  if (budget < 0) {
+    r.error = JSON_TOO_LARGE;
+    return r;
+  }
   r.ok = true;
-  r.value = build(ptr, ptr + <usize>len);
+  r.value = value;
   return r;
 }
