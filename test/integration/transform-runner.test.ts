@@ -60,6 +60,7 @@ describe('ferry transform run on the local stack', () => {
         const clean = `clean.${table}.${run}`;
         created.push(clean);
         return createTransformRunner({
+          brokers: [KAFKA_BOOTSTRAP],
           module: new Uint8Array(await readFile(modules.get(table)!)),
           name: table,
           inputTopic: cdcTopic(table),
@@ -126,6 +127,7 @@ describe('ferry transform run on the local stack', () => {
     const module = new Uint8Array(await readFile(modules.get(table)!));
     const make = (id: string) =>
       createTransformRunner({
+        brokers: [KAFKA_BOOTSTRAP],
         module,
         name: table,
         inputTopic: topic,
@@ -212,6 +214,7 @@ describe('ferry transform run on the local stack', () => {
     }
     const events: string[] = [];
     const runner = createTransformRunner({
+      brokers: [KAFKA_BOOTSTRAP],
       module: await probeModule(),
       name: 'probe',
       inputTopic: input,
