@@ -22,9 +22,15 @@ export function createGuestMemory(exports: () => WebAssembly.Exports | null): Gu
   let buffer: ArrayBuffer | null = null;
   let u8 = new Uint8Array(0);
   let dv = new DataView(u8.buffer);
+  // An instance's exports never change once it exists, so the lookup by name is done once and then only
+  // the buffer is compared (it is replaced whenever memory.grow succeeds).
+  let mem: WebAssembly.Memory | null = null;
   function refresh(): void {
-    const mem = exports()?.memory;
-    if (!(mem instanceof WebAssembly.Memory)) throw new FfiTrap('Missing memory export');
+    if (mem === null) {
+      const found = exports()?.memory;
+      if (!(found instanceof WebAssembly.Memory)) throw new FfiTrap('Missing memory export');
+      mem = found;
+    }
     if (mem.buffer !== buffer) {
       buffer = mem.buffer;
       u8 = new Uint8Array(buffer);

@@ -1,6 +1,6 @@
 // createTransformHost: the broker side of the ABI for one transform instance (ABI.md §2, §10, §11).
 // The guest runs in its own worker; batches go in and outputs come out through shared memory, and the
-// main thread only wakes on a finished batch (Atomics.waitAsync) or a rare message (ready, log, trap).
+// main thread only wakes on a message: one per finished batch ('done'), and rare ones (ready, log, trap).
 import { buildEnviron } from './config.ts';
 import { FerryWasmError, type TrapKind } from './errors.ts';
 import { decodePayload, headerKeyBytes, payloadSize, writePayload } from './payload.ts';
@@ -8,7 +8,6 @@ import { prepareModule } from './prepare.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
-  C_DONE_SEQ,
   C_LOGS,
   C_MEMORY_BYTES,
   C_OUT_COUNT,
@@ -109,8 +108,6 @@ export async function createTransformHost({
     inst.dead = true;
     clearInterval(inst.watchdog);
     void inst.worker.terminate();
-    // Release a pending waitAsync on the done slot; the settle below decides the outcome.
-    Atomics.notify(inst.control, C_DONE_SEQ);
     if (closed) {
       inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
       return;
@@ -167,6 +164,13 @@ export async function createTransformHost({
         if (inst.logsWaiter !== null && inst.logsReceived >= inst.logsWaiter.target) {
           inst.logsWaiter.resolve();
           inst.logsWaiter = null;
+        }
+      } else if (msg.type === 'done') {
+        // The guest asked for the next batch: the previous one is finished (§2.4).
+        const s = inst.settle;
+        if (s !== null && !inst.dead && msg.seq === Atomics.load(control, C_BATCH_SEQ)) {
+          inst.settle = null;
+          s.resolve();
         }
       } else if (msg.type === 'ready') {
         const s = inst.settle;
@@ -284,28 +288,6 @@ export async function createTransformHost({
     return outputs;
   }
 
-  async function waitDone(inst: Instance, seq: number): Promise<void> {
-    const waitAsync = (
-      Atomics as unknown as {
-        waitAsync?: (
-          a: Int32Array,
-          i: number,
-          v: number,
-        ) => { async: boolean; value: Promise<unknown> | string };
-      }
-    ).waitAsync;
-    while (!inst.dead && Atomics.load(inst.control, C_DONE_SEQ) !== seq) {
-      const observed = Atomics.load(inst.control, C_DONE_SEQ);
-      if (observed === seq) break;
-      if (waitAsync !== undefined) {
-        const r = waitAsync(inst.control, C_DONE_SEQ, observed);
-        if (r.async) await r.value;
-      } else {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      }
-    }
-  }
-
   async function process(batch: InputBatch): Promise<BatchResult> {
     if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
     if (batch.records.length === 0) return { outputs: [] }; // the broker skips empty batches (§2.6)
@@ -318,13 +300,6 @@ export async function createTransformHost({
     writeBatch(inst, batch);
     Atomics.store(inst.control, C_BATCH_SEQ, seq);
     Atomics.notify(inst.control, C_BATCH_SEQ);
-    void waitDone(inst, seq).then(() => {
-      if (!inst.dead && inst.settle !== null) {
-        const s = inst.settle;
-        inst.settle = null;
-        s.resolve();
-      }
-    });
     await settled;
     inst.batch = null;
     // Deliver the batch's guest logs before its outputs, so callers see them in order.
@@ -358,7 +333,6 @@ export async function createTransformHost({
       Atomics.store(inst.control, C_SHUTDOWN, 1);
       Atomics.notify(inst.control, C_BATCH_SEQ);
       inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
-      Atomics.notify(inst.control, C_DONE_SEQ);
       await inst.worker.terminate();
     }
   }

@@ -1,4 +1,6 @@
-// Layout of the memory the main thread and a transform's worker share (no postMessage per record or batch).
+// Layout of the memory the main thread and a transform's worker share. No message per record: batches go
+// in through `input` (the worker blocks in Atomics.wait), outputs come back through `output`, and the worker
+// posts one small 'done' message per batch (ordered after that batch's log lines, no waitAsync needed).
 //
 // control: Int32Array over a SharedArrayBuffer, indices below.
 // input (growable SAB), written by the main thread before it bumps BATCH_SEQ:
@@ -10,7 +12,7 @@
 //   per record: topic_index i32, payload_len i32, payload (ABI.md §5)
 
 export const C_BATCH_SEQ = 0; // main -> worker: bumped when a batch is ready
-export const C_DONE_SEQ = 1; // worker -> main: set to the batch seq once the guest asks for the next batch
+export const C_DONE_SEQ = 1; // worker -> main: the batch seq once the guest asks for the next batch (+ a 'done' message)
 export const C_SHUTDOWN = 2; // main -> worker: 1 = break the wait ("vm was shutdown", ABI.md §3)
 export const C_RECORD_SEQ = 3; // worker: bumped at every read_next_record (the watchdog's heartbeat)
 export const C_BUSY = 4; // worker: 1 while the guest runs (start-up or a batch), 0 while it waits
@@ -45,6 +47,7 @@ export interface WorkerInit {
 /** Messages a worker posts to the main thread (rare: ready, logs, the final trap). */
 export type WorkerMessage =
   | { type: 'ready' }
+  | { type: 'done'; seq: number }
   | { type: 'log'; level: 'info' | 'warn'; line: string }
   | {
       type: 'trap';

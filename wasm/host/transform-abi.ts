@@ -42,6 +42,12 @@ export interface TransformAbiOptions {
   memoryLimitBytes: number;
   /** Called once, at the first read_batch_header: the VM is ready (§2.4). */
   onReady(): void;
+  /**
+   * Called when the guest asks for the next batch (the previous one is done). The worker posts one message
+   * per batch: it arrives after the batch's log messages (same port, in order), and needs no
+   * Atomics.waitAsync on the main thread, which not every runtime has.
+   */
+  onBatchDone(seq: number): void;
 }
 
 const LOG_APPEND_TIME = 0x08;
@@ -54,7 +60,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function createTransformAbi(opts: TransformAbiOptions) {
-  const { memory, control, input, output, clock, memoryLimitBytes, onReady } = opts;
+  const { memory, control, input, output, clock, memoryLimitBytes, onReady, onBatchDone } = opts;
   const topicNames = opts.outputTopics.map((t) => encoder.encode(t));
   let seenSeq = 0;
   let started = false;
@@ -77,8 +83,8 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     Atomics.store(control, C_RECORD_INDEX, -1);
     Atomics.store(control, C_BUSY, 0);
     Atomics.store(control, C_DONE_SEQ, seenSeq);
-    Atomics.notify(control, C_DONE_SEQ);
     active = false;
+    onBatchDone(seenSeq);
   }
 
   function waitForBatch(): void {

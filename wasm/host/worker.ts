@@ -37,6 +37,7 @@ function run(init: WorkerInit): void {
       clock,
       memoryLimitBytes: init.memoryLimitBytes,
       onReady: () => post({ type: 'ready' }),
+      onBatchDone: (seq) => post({ type: 'done', seq }),
     }),
     redpanda_schema_registry: createSchemaRegistry(memory),
     wasi_snapshot_preview1: createWasi({
