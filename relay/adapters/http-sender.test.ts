@@ -84,3 +84,25 @@ describe.each([
     expect(r.kind).toBe('network-error');
   });
 });
+
+describe('splitUrl', () => {
+  it('splits origin and path without losing the query', async () => {
+    const { splitUrl } = await import('./http-undici.ts');
+    expect(splitUrl('http://127.0.0.1:8080/a/b?x=1')).toEqual({
+      origin: 'http://127.0.0.1:8080',
+      path: '/a/b?x=1',
+    });
+    expect(splitUrl('https://api.example.com')).toEqual({ origin: 'https://api.example.com', path: '/' });
+    expect(splitUrl('https://api.example.com?x=1')).toEqual({
+      origin: 'https://api.example.com',
+      path: '/?x=1',
+    });
+    expect(splitUrl('ftp://x/y')).toBeUndefined();
+    expect(splitUrl('not a url')).toBeUndefined();
+    expect(splitUrl('http://user@host/x')).toBeUndefined();
+    expect(splitUrl('http://API.Example.com:80/x')).toEqual({
+      origin: 'http://API.Example.com:80',
+      path: '/x',
+    });
+  });
+});

@@ -28,6 +28,37 @@ function errorCode(err: unknown): string | undefined {
     : undefined;
 }
 
+/**
+ * Origin and path of an absolute http(s) URL without a URL object per request: the core already
+ * built the URL from a fixed origin, so only the origin is validated (once, then cached).
+ */
+const validOrigins = new Set<string>();
+export function splitUrl(url: string): { origin: string; path: string } | undefined {
+  const scheme = url.indexOf('://');
+  if (scheme <= 0) return undefined;
+  const slash = url.indexOf('/', scheme + 3);
+  const query = url.indexOf('?', scheme + 3);
+  const cut = slash === -1 ? query : query === -1 ? slash : Math.min(slash, query);
+  const origin = cut === -1 ? url : url.slice(0, cut);
+  if (!validOrigins.has(origin)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      return undefined;
+    }
+    if (
+      (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
+      parsed.origin !== origin.toLowerCase()
+    ) {
+      return undefined;
+    }
+    if (validOrigins.size < 10_000) validOrigins.add(origin);
+  }
+  const rest = cut === -1 ? '/' : url.slice(cut);
+  return { origin, path: rest.startsWith('?') ? '/' + rest : rest };
+}
+
 export function createUndiciSender({
   connections = 64,
   keepAliveTimeoutMs = 30_000,
@@ -57,12 +88,8 @@ export function createUndiciSender({
   return {
     async send(request: SinkRequest): Promise<SinkResponse> {
       if (closed) return { kind: 'network-error', message: 'sender closed' };
-      let url: URL;
-      try {
-        url = new URL(request.url);
-      } catch {
-        return { kind: 'network-error', message: 'invalid URL' };
-      }
+      const target = splitUrl(request.url);
+      if (target === undefined) return { kind: 'network-error', message: 'invalid URL' };
       // undici's own headers/body timeouts are cheap but tick at a 1 s resolution: fine for long
       // timeouts; short ones get a timer of ours (an AbortController per request costs CPU).
       const precise = request.timeoutMs < preciseBelowMs;
@@ -78,8 +105,8 @@ export function createUndiciSender({
       const onOuterAbort = () => controller?.abort();
       if (precise) outer?.addEventListener('abort', onOuterAbort, { once: true });
       try {
-        const res = await poolFor(url.origin).request({
-          path: url.pathname + url.search,
+        const res = await poolFor(target.origin).request({
+          path: target.path,
           method: request.method as 'POST',
           headers: request.headers,
           body: request.body,

@@ -124,8 +124,8 @@ try {
     const report = api.report(endpoint);
     console.log(
       `throughput: ${Math.round(report.applied / secs)} delivered records/s (${report.applied} in ${secs.toFixed(2)} s), ` +
-        `relay CPU ${stats.cpuCores.toFixed(2)} cores, peak RSS ${mb(stats.peakRssBytes)}; ` +
-        `replays ${report.replays}, order violations ${report.orderViolations}; load average ${load()}`,
+        `relay CPU ${stats.cpuCores.toFixed(2)} cores (${Math.round((stats.cpuCores * secs * 1e6) / Math.max(1, report.applied))} µs CPU per record), ` +
+        `peak RSS ${mb(stats.peakRssBytes)}; replays ${report.replays}, order violations ${report.orderViolations}; load average ${load()}`,
     );
 
     // 3. Latency at a steady rate.
