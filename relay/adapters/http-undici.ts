@@ -47,12 +47,14 @@ export function splitUrl(url: string): { origin: string; path: string } | undefi
     } catch {
       return undefined;
     }
-    if (
-      (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
-      parsed.origin !== origin.toLowerCase()
-    ) {
-      return undefined;
-    }
+    const plainOrigin =
+      (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+      parsed.username === '' &&
+      parsed.password === '' &&
+      parsed.pathname === '/' &&
+      parsed.search === '' &&
+      parsed.hash === '';
+    if (!plainOrigin) return undefined;
     if (validOrigins.size < 10_000) validOrigins.add(origin);
   }
   const rest = cut === -1 ? '/' : url.slice(cut);
