@@ -32,8 +32,10 @@ function errorCode(err: unknown): string | undefined {
  * Origin and path of an absolute http(s) URL without a URL object per request: the core already
  * built the URL from a fixed origin, so only the origin is validated (once, then cached).
  */
-const validOrigins = new Set<string>();
-export function splitUrl(url: string): { origin: string; path: string } | undefined {
+export function splitUrl(
+  url: string,
+  validOrigins: Set<string> = new Set(),
+): { origin: string; path: string } | undefined {
   const scheme = url.indexOf('://');
   if (scheme <= 0) return undefined;
   const slash = url.indexOf('/', scheme + 3);
@@ -71,6 +73,7 @@ export function createUndiciSender({
   now = Date.now,
 }: UndiciSenderOptions = {}): HttpSender {
   const pools = new Map<string, Pool>();
+  const validOrigins = new Set<string>();
   let closed = false;
 
   const poolFor = (origin: string): Pool => {
@@ -90,7 +93,7 @@ export function createUndiciSender({
   return {
     async send(request: SinkRequest): Promise<SinkResponse> {
       if (closed) return { kind: 'network-error', message: 'sender closed' };
-      const target = splitUrl(request.url);
+      const target = splitUrl(request.url, validOrigins);
       if (target === undefined) return { kind: 'network-error', message: 'invalid URL' };
       // undici's own headers/body timeouts are cheap but tick at a 1 s resolution: fine for long
       // timeouts; short ones get a timer of ours (an AbortController per request costs CPU).
