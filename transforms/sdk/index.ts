@@ -17,11 +17,16 @@ export { OnRecordWrittenCallback, TransformLoop } from './transform';
 export { log } from './wasi';
 export { RecordWriter } from './writer';
 
+let activeLoop: TransformLoop | null = null;
+
 /**
  * Registers the transform and runs the record loop forever (call it once, at the top level of the
  * transform's entry file; `_start` runs it). It returns only if the broker reports a fatal state.
  */
 export function onRecordWritten(callback: OnRecordWrittenCallback): void {
-  new TransformLoop(brokerAbi(), callback).run();
+  // Held in a global: the minimal runtime's collector only sees what globals reach (transform.ts).
+  const loop = new TransformLoop(brokerAbi(), callback);
+  activeLoop = loop;
+  loop.run();
   log(2, 'ferry sdk: read_batch_header reported no batch; stopping');
 }

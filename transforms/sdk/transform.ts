@@ -1,7 +1,13 @@
 // The record loop (ABI.md §2): read_batch_header blocks until the broker hands over a batch (and
 // tells it the previous one is finished), then every record is read, decoded and handed to the
 // callback. Memory stays flat: the read buffer, the event objects and the writer's buffer are
-// reused, and a full collection runs after each batch.
+// reused, and a collection runs every COLLECT_EVERY records and after each batch.
+//
+// The build preset uses AssemblyScript's minimal runtime, whose collector traces from globals
+// only, never from the Wasm stack. __collect() is therefore called only between records, where no
+// frame below holds a managed reference that a global does not also hold: the loop itself is kept
+// in a global (see onRecordWritten in index.ts), and so must be anything a transform keeps
+// between records (module-level `const`/`let` are globals).
 import {
   Abi,
   BATCH_HEADER_SCRATCH,
@@ -20,6 +26,8 @@ import { RecordWriter } from './writer';
 export type OnRecordWrittenCallback = (event: OnRecordWrittenEvent, writer: RecordWriter) => void;
 
 const MIN_READ_BUFFER: i32 = 4096;
+/** Records between two collections inside a batch (bounds the garbage of records that allocate). */
+export const COLLECT_EVERY: i32 = 128;
 /** Room kept after the largest payload so RecordWriter.forward can append headers in place. */
 export const FORWARD_SLACK: i32 = 4096;
 
@@ -56,6 +64,7 @@ export class TransformLoop {
     const malformedBefore = this.malformed;
     for (let i = 0; i < count; i++) {
       if (!this.runRecord()) break;
+      if ((i + 1) % COLLECT_EVERY == 0) __collect();
     }
     if (this.malformed != malformedBefore) log(2, 'ferry sdk: skipped records with a malformed payload');
     return true;

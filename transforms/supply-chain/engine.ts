@@ -36,7 +36,6 @@ import {
   ObjectIter,
   parseNumber,
   rawStringIfPlain,
-  skipString,
   skipWs,
   validateJson,
 } from '../sdk/json';
@@ -545,8 +544,8 @@ export class ChangeProcessor {
       b.byte(0x22);
     } else {
       // strings and enums: the validated literal as it came (escapes kept; same value once parsed)
-      const q = skipString(p, unchecked(this.ve[i]));
-      b.bytes(p, <i32>(q - p));
+      // (the member's value span ends right after the closing quote)
+      b.bytes(p, <i32>(unchecked(this.ve[i]) - p));
     }
   }
 }

@@ -2,8 +2,13 @@
 //
 //   --exportStart _start          the broker calls `_start` (a WASI command); module init and the
 //                                 endless record loop run inside it, not in a Wasm start section
-//   --runtime incremental         a GC that frees inside the endless loop (the SDK also collects
-//                                 after every batch), so linear memory stays flat
+//   --runtime minimal             TLSF with a mark-and-sweep collector the SDK runs itself
+//                                 (__collect every 128 records and after every batch), so memory
+//                                 stays flat inside the endless loop. Measured against the
+//                                 incremental runtime: about 1.7 us less per 1 KB record (no write
+//                                 barriers, no shadow stack) and one 64 KiB page instead of two.
+//                                 The price: collection sees only globals, so the SDK keeps every
+//                                 long-lived object reachable from a global (transform.ts).
 //   --use abort=sdk/abort/wasiAbort
 //                                 no `env.abort` import: aborts go to fd 2 and proc_exit instead
 //   -O3 --shrinkLevel 1           fast code, still far under the 64 KB target
@@ -16,7 +21,7 @@ export const ASC_FLAGS: readonly string[] = [
   '--exportStart',
   '_start',
   '--runtime',
-  'incremental',
+  'minimal',
   '--use',
   'abort=sdk/abort/wasiAbort',
   '-O3',
