@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ClaimResult, DedupeStore } from '../core/contracts.ts';
-import { DONE, dedupeKey, describeFailure, pendingValue, storeUnavailable } from './dedupe-keys.ts';
+import { dedupeKey, describeFailure, pendingValue, storeUnavailable } from './dedupe-keys.ts';
 import { CLAIM_MANY_LUA, claimResultOf, DONE_MANY_LUA, RELEASE_MANY_LUA } from './dedupe-scripts.ts';
 
 export interface RedisDedupeOptions {
