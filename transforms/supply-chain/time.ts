@@ -100,13 +100,13 @@ export function parseTimestamp(p: usize, len: i32): i64 {
 
 /** Writes epoch ms as YYYY-MM-DDTHH:MM:SS.mmmZ (24 bytes) at q. Valid for MIN_MS..MAX_MS. */
 export function formatTimestamp(q: usize, t: i64): void {
-  let days = t / 86400000;
-  let rem = t % 86400000;
+  let days = <i32>(t / 86400000);
+  let rem = <i32>(t % 86400000);
   if (rem < 0) {
     rem += 86400000;
     days -= 1;
   }
-  // civil_from_days
+  // civil_from_days (Howard Hinnant), in i32: |days| < 3e6 here
   const z = days + 719468;
   const era = (z >= 0 ? z : z - 146096) / 146097;
   const doe = z - era * 146097;
@@ -116,25 +116,28 @@ export function formatTimestamp(q: usize, t: i64): void {
   const d = doy - (153 * mp + 2) / 5 + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  put(q, y, 4);
+  put2(q, y / 100);
+  put2(q + 2, y % 100);
   store<u8>(q + 4, 0x2d);
-  put(q + 5, m, 2);
+  put2(q + 5, m);
   store<u8>(q + 7, 0x2d);
-  put(q + 8, d, 2);
+  put2(q + 8, d);
   store<u8>(q + 10, 0x54);
-  put(q + 11, rem / 3600000, 2);
+  const secs = rem / 1000;
+  put2(q + 11, secs / 3600);
   store<u8>(q + 13, 0x3a);
-  put(q + 14, (rem / 60000) % 60, 2);
+  put2(q + 14, (secs / 60) % 60);
   store<u8>(q + 16, 0x3a);
-  put(q + 17, (rem / 1000) % 60, 2);
+  put2(q + 17, secs % 60);
   store<u8>(q + 19, 0x2e);
-  put(q + 20, rem % 1000, 3);
+  const ms = rem % 1000;
+  store<u8>(q + 20, <u8>(0x30 + ms / 100));
+  put2(q + 21, ms % 100);
   store<u8>(q + 23, 0x5a);
 }
 
-function put(q: usize, v: i64, width: i32): void {
-  for (let i = width - 1; i >= 0; i--) {
-    store<u8>(q + <usize>i, <u8>(0x30 + (v % 10)));
-    v /= 10;
-  }
+/** Two decimal digits of v (0..99) at q. */
+function put2(q: usize, v: i32): void {
+  store<u8>(q, <u8>(0x30 + v / 10));
+  store<u8>(q + 1, <u8>(0x30 + (v % 10)));
 }
