@@ -5,7 +5,7 @@
 import { createFetchSender } from '../../relay/adapters/http-fetch.ts';
 import { createUndiciSender } from '../../relay/adapters/http-undici.ts';
 import type { HttpSender } from '../../relay/core/contracts.ts';
-import { spawnMockApi } from './mock-api-process.ts';
+import { spawnMockApi } from '../support/mock-api/process.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 64);

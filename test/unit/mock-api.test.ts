@@ -89,3 +89,26 @@ describe('mock API', () => {
     api.setFaults('orders', {});
   });
 });
+
+describe('ferry mock-api (as a process)', () => {
+  it('starts, serves, is controlled over HTTP, stops on SIGTERM', async () => {
+    const { spawnMockApi } = await import('../support/mock-api/process.ts');
+    const proc = await spawnMockApi(['--endpoints', 'a,b']);
+    try {
+      const client = createMockApiClient(proc.url);
+      await client.setFaults('a', { fixed: { status: 409, count: 1 } });
+      expect((await post(`${proc.url}/a/x`, 'p1', { key: 'k', seq: 1 })).status).toBe(409);
+      expect((await post(`${proc.url}/a/x`, 'p1', { key: 'k', seq: 1 })).status).toBe(200);
+      const report = await client.report('a');
+      expect(report).toMatchObject({ received: 2, applied: 1, byOutcome: { '409': 1, '200': 1 } });
+      expect((await client.requests('a'))[0]).toMatchObject({
+        method: 'POST',
+        path: '/a/x',
+        idempotencyKey: 'p1',
+      });
+    } finally {
+      await proc.stop();
+    }
+    expect(proc.child.exitCode).toBe(0);
+  });
+});

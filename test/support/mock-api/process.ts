@@ -10,7 +10,7 @@ export interface MockApiProcess {
 }
 
 export async function spawnMockApi(args: readonly string[] = []): Promise<MockApiProcess> {
-  const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+  const main = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
   const child = spawn(process.execPath, [main, 'mock-api', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
