@@ -22,6 +22,8 @@ export class FerryWasmError extends Error {
   readonly retryable: boolean;
   readonly kind: TrapKind | undefined;
   readonly offset: bigint | undefined;
+  /** For a trap: how long the host waits before the restarted instance takes batches (§11 backoff). */
+  retryAfterMs: number | undefined;
 
   constructor(init: FerryWasmErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -30,6 +32,7 @@ export class FerryWasmError extends Error {
     this.retryable = init.retryable ?? init.code === 'FERRY_WASM_TRAP';
     this.kind = init.kind;
     this.offset = init.offset;
+    this.retryAfterMs = undefined;
   }
 }
 

@@ -113,21 +113,22 @@ export async function createTransformHost({
       return;
     }
     stats.traps++;
-    inst.settle?.reject(error);
-    inst.settle = null;
-    onTrap(error);
     if (current === inst) {
       current = null;
       // Broker backoff: 1 s doubling to 30 s, reset after 10 s of healthy running (§11).
       if (Date.now() - inst.startedAt >= resetAfterMs) nextDelay = initialMs;
       const delay = nextDelay;
       nextDelay = Math.min(nextDelay * 2, maxMs);
+      error.retryAfterMs = delay;
       starting = sleep(delay, timers).then(() => {
         stats.restarts++;
         return launch();
       });
       starting.catch(() => {});
     }
+    inst.settle?.reject(error);
+    inst.settle = null;
+    onTrap(error);
   }
 
   async function launch(): Promise<Instance> {
@@ -173,6 +174,7 @@ export async function createTransformHost({
           s.resolve();
         }
       } else if (msg.type === 'ready') {
+        inst.startedAt = Date.now(); // healthy running is counted from here (§11 backoff reset)
         const s = inst.settle;
         inst.settle = null;
         s?.resolve();
