@@ -13,6 +13,8 @@ export interface KafkaDlqWriterOptions {
   readonly clientId?: string;
   /** Create the topic when it does not exist yet. */
   readonly autocreateTopic?: boolean;
+  /** Most dead letters in one produce request. */
+  readonly maxBatch?: number;
 }
 
 export function createKafkaDlqWriter({
@@ -20,6 +22,7 @@ export function createKafkaDlqWriter({
   topic = 'dlq.relay',
   clientId = 'ferry-relay-dlq',
   autocreateTopic = true,
+  maxBatch = 500,
 }: KafkaDlqWriterOptions): DlqWriter {
   const producer = new Producer({
     clientId,
@@ -32,22 +35,49 @@ export function createKafkaDlqWriter({
   });
   const toBuffer = (b: Uint8Array | null) =>
     b === null ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  type Message = {
+    topic: string;
+    key: Buffer | undefined;
+    value: Buffer | undefined;
+    headers: Map<Buffer, Buffer>;
+  };
+  type Pending = { message: Message; resolve: () => void; reject: (e: unknown) => void };
+  // Dead letters written in the same tick go out in one produce request (a DLQ storm of thousands
+  // of malformed records must not become thousands of sequential acks=all round trips).
+  let batch: Pending[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const sending = batch;
+    batch = [];
+    producer.send({ messages: sending.map((p) => p.message) }).then(
+      () => {
+        for (const p of sending) p.resolve();
+      },
+      (err: unknown) => {
+        const e = new FerryError('FERRY_DLQ_WRITE_FAILED', `dead-letter write to ${topic} failed`, {
+          retryable: true,
+          cause: err,
+        });
+        for (const p of sending) p.reject(e);
+      },
+    );
+  };
   return {
-    async write(record: SourceRecord, reason: DeadLetterReason): Promise<void> {
+    write(record: SourceRecord, reason: DeadLetterReason): Promise<void> {
       const headers = new Map<Buffer, Buffer>();
       for (const h of deadLetterHeaders(record, reason)) {
         headers.set(Buffer.from(h.key), toBuffer(h.value) ?? Buffer.alloc(0));
       }
-      try {
-        await producer.send({
-          messages: [{ topic, key: toBuffer(record.key), value: toBuffer(record.value), headers }],
-        });
-      } catch (err) {
-        throw new FerryError('FERRY_DLQ_WRITE_FAILED', `dead-letter write to ${topic} failed`, {
-          retryable: true,
-          cause: err,
-        });
-      }
+      const message = { topic, key: toBuffer(record.key), value: toBuffer(record.value), headers };
+      return new Promise<void>((resolve, reject) => {
+        batch.push({ message, resolve, reject });
+        if (batch.length >= maxBatch) flush();
+        else if (!scheduled) {
+          scheduled = true;
+          queueMicrotask(flush);
+        }
+      });
     },
     async close(): Promise<void> {
       await producer.close();

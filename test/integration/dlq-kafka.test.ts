@@ -35,6 +35,7 @@ it('writes dead letters with the original record and ferry-error-* headers, and 
     firstFailureAt: 1_700_000_001_000,
     lastFailureAt: 1_700_000_002_000,
   };
+  // Written in one tick: they share produce requests, and each write resolves once acked.
   await Promise.all(Array.from({ length: 20 }, (_, i) => writer.write(original(i), reason)));
   await writer.close();
 
@@ -58,6 +59,44 @@ it('writes dead letters with the original record and ferry-error-* headers, and 
       ['trace', 't'],
     ]);
   }
+});
+
+it('a storm of dead letters is batched: 3000 writes acked quickly, all readable', async () => {
+  const dlqTopic = await createTopic('dlq-storm', 3);
+  topics.push(dlqTopic);
+  const writer = createKafkaDlqWriter({ brokers: [KAFKA_BOOTSTRAP], topic: dlqTopic });
+  const enc = new TextEncoder();
+  const reason = {
+    stage: 'parse' as const,
+    code: 'FERRY_RECORD_UNPARSEABLE',
+    message: 'not JSON',
+    sink: '*',
+    attempts: 0,
+    firstFailureAt: 1,
+    lastFailureAt: 1,
+  };
+  await Promise.all(
+    Array.from({ length: 3000 }, (_, i) =>
+      writer.write(
+        {
+          topic: 't',
+          partition: 0,
+          offset: BigInt(i),
+          key: null,
+          value: enc.encode('{'),
+          headers: [],
+          timestamp: 0,
+        },
+        reason,
+      ),
+    ),
+  );
+  await writer.close();
+  const reader = createKafkaDlqReader({ brokers: [KAFKA_BOOTSTRAP], topic: dlqTopic });
+  const offsets = new Set<bigint>();
+  for await (const r of reader.read()) offsets.add(parseDeadLetter(r)!.original.offset);
+  await reader.close();
+  expect(offsets.size).toBe(3000);
 });
 
 it('reading a DLQ topic that does not exist yields nothing', async () => {
