@@ -265,7 +265,8 @@ describe('ferry transform run on the local stack', () => {
     const from = await cdcOffsets([table]);
     await commitGroupAt(groupId, topic, from.get(table)!);
     const logs: string[] = [];
-    const startRunner = (): ChildProcess => {
+    const metricsPort = 19_000 + (process.pid % 900);
+    const startRunner = (extra: string[] = []): ChildProcess => {
       const child = spawn(
         process.execPath,
         [
@@ -285,6 +286,7 @@ describe('ferry transform run on the local stack', () => {
           '100',
           '--metrics-interval',
           '500',
+          ...extra,
         ],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -315,7 +317,7 @@ describe('ferry transform run on the local stack', () => {
       });
       child.kill('SIGKILL');
       await exited(child);
-      child = startRunner();
+      child = startRunner(['--metrics-port', String(metricsPort)]);
       const result = await generation;
       const cdc = await waitForChanges(result.changes, from, { timeoutMs: 60_000 });
       expect(cdc.missing).toEqual([]);
@@ -323,6 +325,14 @@ describe('ferry transform run on the local stack', () => {
         timeoutMs: 90_000,
         message: 'runner caught up after restart',
       });
+      // Prometheus metrics served by the restarted runner
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(
+        /^ferry_transform_records_in_total\{transform="shipments",input="cdc.public.shipments"\} [1-9]/m,
+      );
+      expect(metrics).toMatch(/^ferry_transform_records_dead_lettered_total\{[^}]*\} [1-9]/m);
+      expect(metrics).toMatch(/^ferry_transform_lag_records\{[^}]*partition="0"\} \d+/m);
+      // graceful stop: finishes the batch in flight, commits, leaves the group, exit code 0
       child.kill('SIGTERM');
       expect(await exited(child)).toBe(0);
     } catch (error) {
