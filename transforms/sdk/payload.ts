@@ -7,7 +7,9 @@
 //   len -1   =  null (key, value, header value); 0 = empty
 //
 // decodePayload fills a DecodedPayload with offsets into the input buffer (no copies);
-// encoding goes through ByteBuilder (builder.ts) with the same layout.
+// encodePayload appends the same layout to a ByteBuilder.
+import { ByteBuilder } from './builder';
+import { Record, RecordData, RecordHeader } from './record';
 import { Reader } from './varint';
 
 /** Offsets of one header inside a payload. valueLen -1 = null. */
@@ -63,4 +65,31 @@ export function decodePayload(ptr: usize, len: i32, out: DecodedPayload): bool {
   }
   out.headerCount = n;
   return r.pos == r.end;
+}
+
+function putData(b: ByteBuilder, d: RecordData | null): void {
+  if (d === null) {
+    b.varint(-1);
+    return;
+  }
+  b.varint(d.len);
+  b.bytes(d.ptr, d.len);
+}
+
+/** Appends header entries (without the count) to `out`. */
+export function encodeHeaders(headers: RecordHeader[], out: ByteBuilder): ByteBuilder {
+  for (let i = 0; i < headers.length; i++) {
+    const h = unchecked(headers[i]);
+    putData(out, h.key);
+    putData(out, h.value);
+  }
+  return out;
+}
+
+/** Appends `record` as one payload (key, value, header count, headers) to `out`. */
+export function encodePayload(record: Record, out: ByteBuilder): ByteBuilder {
+  putData(out, record.key);
+  putData(out, record.value);
+  out.varint(record.headers.length);
+  return encodeHeaders(record.headers, out);
 }

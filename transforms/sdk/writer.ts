@@ -4,7 +4,8 @@
 import { Abi } from './abi_types';
 import { ByteBuilder } from './builder';
 import { WriteOptions } from './options';
-import { OnRecordWrittenEvent, Record, RecordData, RecordHeader } from './record';
+import { encodeHeaders, encodePayload } from './payload';
+import { OnRecordWrittenEvent, Record, RecordHeader } from './record';
 import { varintSize, writeVarint } from './varint';
 
 export class RecordWriter {
@@ -19,18 +20,7 @@ export class RecordWriter {
 
   /** Writes `record` to the default output topic, or to options.topic. Returns 0 or an ABI error (< 0). */
   write(record: Record, options: WriteOptions | null = null): i32 {
-    const b = this.out.reset();
-    putData(b, record.key);
-    putData(b, record.value);
-    const headers = record.headers;
-    const n = headers.length;
-    b.varint(n);
-    for (let i = 0; i < n; i++) {
-      const h = unchecked(headers[i]);
-      putData(b, h.key);
-      putData(b, h.value);
-    }
-    return this.emit(b, options);
+    return this.emit(encodePayload(record, this.out.reset()), options);
   }
 
   /**
@@ -55,12 +45,7 @@ export class RecordWriter {
     const fits = len + extraBytes <= event.bufferCapacity; // the payload starts at the buffer's start
     if (fits && varintSize(oldCount) == varintSize(newCount)) {
       writeVarint(event.headerCountPtr, newCount);
-      const b = this.tail.reset();
-      for (let i = 0; i < extra.length; i++) {
-        const h = unchecked(extra[i]);
-        putData(b, h.key);
-        putData(b, h.value);
-      }
+      const b = encodeHeaders(extra, this.tail.reset());
       memory.copy(start + <usize>len, b.ptr, <usize>b.len);
       return this.writePayload(start, len + b.len, options);
     }
@@ -93,13 +78,4 @@ export class RecordWriter {
   emit(b: ByteBuilder, options: WriteOptions | null): i32 {
     return this.writePayload(b.ptr, b.len, options);
   }
-}
-
-function putData(b: ByteBuilder, d: RecordData | null): void {
-  if (d === null) {
-    b.varint(-1);
-    return;
-  }
-  b.varint(d.len);
-  b.bytes(d.ptr, d.len);
 }
