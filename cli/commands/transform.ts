@@ -136,6 +136,7 @@ Example:
     .requiredOption('--output <topic...>', 'output topics, the first is the default (created if missing)')
     .option('--name <name>', 'transform name (default: the module file name)')
     .option('--group <id>', 'consumer group (default ferry-transform-<name>)')
+    .option('--from-latest', 'a new group starts at the end of the input topic (default: its beginning)')
     .option('--env <K=V>', 'environment variable for the transform (repeatable)', envPair, {})
     .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP)
     .option('--batch <n>', 'most records per batch handed to the transform', positiveInt, 1000)
@@ -152,13 +153,16 @@ Example:
       'after',
       `
 Delivery: outputs are produced with acks=all by an idempotent producer and acknowledged before the
-input offsets are committed, so a crash re-produces at most the batch in flight and never loses one.
+input offsets are committed, so a crash re-produces at most the batches in flight (one per partition)
+and never loses a record.
+A group without committed offsets starts at the beginning of the input (--from-latest: at its end).
 A record that traps restarts the instance with Redpanda's backoff (1 s doubling to 30 s) and is retried,
 as in the broker. SIGINT/SIGTERM finish the batch in flight, commit, and leave the group.
 
-Example:
+Examples:
   ferry transform run --module build/wasm/shipments.wasm --input cdc.public.shipments \\
-    --output clean.shipments dlq.transform --env FERRY_SOURCE=local`,
+    --output clean.shipments dlq.transform
+  ferry transform run --module my.wasm --input in --output out --env KEY=value --metrics-port 9464`,
     )
     .action(
       async (opts: {
@@ -167,6 +171,7 @@ Example:
         output: string[];
         name?: string;
         group?: string;
+        fromLatest?: boolean;
         env: Record<string, string>;
         bootstrap: string;
         batch: number;
@@ -185,6 +190,7 @@ Example:
           env: opts.env,
           brokers: [opts.bootstrap],
           ...(opts.group ? { groupId: opts.group } : {}),
+          startFrom: opts.fromLatest ? 'latest' : 'earliest',
           maxBatchRecords: opts.batch,
           memoryLimitBytes: opts.memoryLimit,
           recordTimeoutMs: opts.recordTimeout,

@@ -24,6 +24,7 @@ export function createTransformRunner({
   brokers = ['127.0.0.1:19092'],
   groupId = `ferry-transform-${name}`,
   clientId = `ferry-transform-${name}`,
+  startFrom = 'earliest',
   maxBatchRecords = 1000,
   maxBufferedRecords = 10_000,
   memoryLimitBytes,
@@ -200,7 +201,7 @@ export function createTransformRunner({
     stream = await consumer.consume({
       topics: [inputTopic],
       mode: 'committed',
-      fallbackMode: 'earliest',
+      fallbackMode: startFrom,
       autocommit: false,
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,

@@ -15,6 +15,8 @@ export interface TransformRunnerOptions {
   /** Consumer group; default `ferry-transform-<name>`. */
   groupId?: string;
   clientId?: string;
+  /** Where a group without committed offsets starts: the input's beginning (default) or its end. */
+  startFrom?: 'earliest' | 'latest';
   /** Most records handed to the guest in one batch. Default 1000. */
   maxBatchRecords?: number;
   /** Records buffered across partitions before the input is paused. Default 10,000. */
