@@ -165,8 +165,15 @@ export function createKafkaSource({
       highWatermarks.delete(k);
       committed.delete(k);
     }
-    rebalanceChain = rebalanceChain.then(async () => {
-      if (revoked.length > 0) await handler?.onRevoked(revoked.map(splitKey));
+    // Each step runs even if an earlier one failed: one failing handler must not stall every later rebalance.
+    rebalanceChain = rebalanceChain.catch(onError).then(async () => {
+      if (revoked.length > 0) {
+        try {
+          await handler?.onRevoked(revoked.map(splitKey));
+        } catch (err) {
+          onError(err);
+        }
+      }
       let starts = new Map<Key, bigint>();
       for (let attempt = 0; ; attempt++) {
         try {
