@@ -312,8 +312,9 @@ export function createKafkaSource({
             if (!owned.has(k) || paused.has(k) || positions.get(k) !== from) continue;
             if (p.records === null || p.records === undefined || p.records.length === 0) continue;
             const { records, next } = decodeBatches(topic, p.partitionIndex, p.records, from);
-            if (next !== undefined) positions.set(k, next);
+            // Hand over first: if the handler throws, the position stays and the records are fetched again.
             if (records.length > 0) handler?.onRecords(records);
+            if (next !== undefined) positions.set(k, next);
           }
         }
       }),
