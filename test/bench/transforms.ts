@@ -5,10 +5,11 @@
 // smallest per-transform memory limit it runs under (the broker's limit, ABI.md §10: memory.grow
 // beyond it fails, so this bounds the steady linear memory), and the same validation in plain
 // TypeScript on V8 (relay/contracts judgeChange: TextDecoder, JSON.parse, valibot, JSON.stringify).
+// For scale, the module alone (driven in this thread without the host) is measured too.
 // Run: npm run bench:transforms        (BENCH_SECONDS=3 per measurement by default)
 import { cpus } from 'node:os';
 import { judgeChange, shipments } from '../../relay/contracts/index.ts';
-import { createTransformHost } from '../../wasm/host/index.ts';
+import { createTransformHost, encodePayload } from '../../wasm/host/index.ts';
 import type { HostRecord } from '../../wasm/host/types.ts';
 import { transformModule } from '../support/transforms.ts';
 
@@ -151,6 +152,107 @@ async function smallestMemoryLimit(module: Uint8Array): Promise<number> {
   return Number.NaN;
 }
 
+/**
+ * The module alone: driven synchronously in this thread by a minimal import object (records are
+ * copied in, outputs only counted; no worker, no shared-memory hand-off). Separates the guest's
+ * own cost from the host's. _start never returns, so the feeder ends the run by throwing.
+ */
+function guestOnly(module: Uint8Array, batchSize: number) {
+  const payloads = POOL.map((value, i) =>
+    encodePayload({ key: enc.encode(`{"id":${100_000 + i}}`), value, headers: [] }),
+  );
+  const env = [
+    'REDPANDA_INPUT_TOPIC=cdc.public.shipments',
+    'REDPANDA_OUTPUT_TOPIC_0=clean.shipments',
+    'REDPANDA_OUTPUT_TOPIC_1=dlq.transform',
+  ].map((e) => enc.encode(`${e}\0`));
+  let memory: WebAssembly.Memory | undefined;
+  const view = () => new DataView(memory!.buffer);
+  let next = 0;
+  let inBatch = 0;
+  let records = 0;
+  let outputs = 0;
+  let deadline = 0;
+  const stop = new Error('stop');
+  const imports = {
+    redpanda_transform: {
+      check_abi_version_2() {},
+      read_batch_header(baseOffset: number, count: number) {
+        if (performance.now() > deadline) throw stop;
+        view().setBigInt64(baseOffset, BigInt(records), true);
+        view().setInt32(count, batchSize, true);
+        inBatch = batchSize;
+        return 2048;
+      },
+      read_next_record(_attrs: number, ts: number, offset: number, buf: number, len: number) {
+        if (inBatch === 0) return -1;
+        const p = payloads[next++ % payloads.length]!;
+        if (p.length > len) return -2;
+        inBatch--;
+        new Uint8Array(memory!.buffer, buf, p.length).set(p);
+        view().setBigInt64(ts, 0n, true);
+        view().setBigInt64(offset, BigInt(records++), true);
+        return p.length;
+      },
+      write_record(_buf: number, len: number) {
+        outputs++;
+        return len;
+      },
+      write_record_with_options(_buf: number, len: number) {
+        outputs++;
+        return len;
+      },
+    },
+    wasi_snapshot_preview1: {
+      fd_write: () => 0,
+      proc_exit: (code: number) => {
+        throw new Error(`proc_exit ${code}`);
+      },
+      environ_sizes_get(count: number, size: number) {
+        view().setUint32(count, env.length, true);
+        view().setUint32(
+          size,
+          env.reduce((n, e) => n + e.length, 0),
+          true,
+        );
+        return 0;
+      },
+      environ_get(ptrs: number, buf: number) {
+        let at = buf;
+        env.forEach((e, i) => {
+          view().setUint32(ptrs + i * 4, at, true);
+          new Uint8Array(memory!.buffer, at, e.length).set(e);
+          at += e.length;
+        });
+        return 0;
+      },
+    },
+  };
+  const run = (seconds: number) => {
+    const instance = new WebAssembly.Instance(
+      new WebAssembly.Module(module as Uint8Array<ArrayBuffer>),
+      imports,
+    );
+    memory = instance.exports.memory as WebAssembly.Memory;
+    deadline = performance.now() + seconds * 1000;
+    try {
+      (instance.exports._start as () => void)();
+    } catch (e) {
+      if (e !== stop) throw e;
+    }
+    return memory.buffer.byteLength;
+  };
+  run(0.5); // warm up
+  records = 0;
+  outputs = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const memoryBytes = run(SECONDS);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { records, outputs, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, memoryBytes };
+}
+
 function plainTypeScript() {
   let records = 0;
   let sink = 0;
@@ -186,6 +288,14 @@ for (const size of [100, 1000]) {
   console.log(
     `  host, batches of ${String(size).padStart(4)}: ${fmt(rps)} records/s, ${((rps * avgBytes) / 1e6).toFixed(1)} MB/s wall; ` +
       `${fmt(perCore)} records per CPU-second (${(r.cpuSeconds / r.seconds).toFixed(2)} cores busy)`,
+  );
+}
+for (const size of [100, 1000]) {
+  const g = guestOnly(module, size);
+  console.log(
+    `  guest only (module in this thread, no host), batches of ${String(size).padStart(4)}: ` +
+      `${fmt(g.records / g.cpuSeconds)} records per CPU-second (${((g.cpuSeconds / g.records) * 1e6).toFixed(2)} us/record), ` +
+      `linear memory ${g.memoryBytes / 1024} KiB`,
   );
 }
 const ts = plainTypeScript();
