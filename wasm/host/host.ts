@@ -10,6 +10,7 @@ import {
   C_BUSY,
   C_LOGS,
   C_MEMORY_BYTES,
+  C_OUT_BYTES,
   C_OUT_COUNT,
   C_RECORD_INDEX,
   C_RECORD_SEQ,
@@ -275,15 +276,17 @@ export async function createTransformHost({
 
   function readOutputs(inst: Instance): OutputRecord[] {
     const count = Atomics.load(inst.control, C_OUT_COUNT);
-    const bytes = new Uint8Array(inst.output);
-    const view = new DataView(inst.output);
+    // One copy of the used output region per batch; every key, value and header value is a view into it
+    // (the shared region is overwritten by the next batch).
+    const bytes = new Uint8Array(inst.output, 0, Atomics.load(inst.control, C_OUT_BYTES)).slice();
+    const view = new DataView(bytes.buffer);
     const outputs: OutputRecord[] = new Array(count);
     let pos = 0;
     for (let i = 0; i < count; i++) {
       const topic = outputTopics[view.getInt32(pos, true)]!;
       const len = view.getInt32(pos + 4, true);
       const start = pos + OUTPUT_ENTRY_BYTES;
-      const rec = decodePayload(bytes, start, start + len, true);
+      const rec = decodePayload(bytes, start, start + len, false);
       outputs[i] = { topic, key: rec.key, value: rec.value, headers: rec.headers };
       pos = start + len;
     }

@@ -16,6 +16,13 @@ export interface PayloadRecord {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Header keys are short and ASCII in practice: String.fromCharCode is several times cheaper there. */
+function headerKey(bytes: Uint8Array): string {
+  if (bytes.length > 64) return decoder.decode(bytes);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return decoder.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 function fieldSize(bytes: Uint8Array | null): number {
   return bytes === null ? 1 : varintSize(bytes.length) + bytes.length;
 }
@@ -120,7 +127,7 @@ export function decodePayload(buf: Uint8Array, start = 0, end = buf.length, copy
     const [hkey, afterHkey] = readField(buf, pos, end, false);
     const [hval, afterHval] = readField(buf, afterHkey, end, copy);
     pos = afterHval;
-    headers.push({ key: hkey === null ? '' : decoder.decode(hkey), value: hval });
+    headers.push({ key: hkey === null ? '' : headerKey(hkey), value: hval });
   }
   return { key, value, headers };
 }
