@@ -273,7 +273,7 @@ export class JsonTape {
     if (!this.keyEscaped(i)) {
       return this.keyLen(i) == n && bytesEq(this.keyPtr(i), changetype<usize>(name), n);
     }
-    const s = decodeString(this.keyPtr(i) - 1, end);
+    const s = decodeShort(this.keyPtr(i) - 1, end);
     return decodedLen == n && bytesEq(s, changetype<usize>(name), n);
   }
 
@@ -288,7 +288,7 @@ export class JsonTape {
       }
       return true;
     }
-    const s = decodeString(kp - 1, end);
+    const s = decodeShort(kp - 1, end);
     if (decodedLen != name.length) return false;
     for (let j = 0; j < decodedLen; j++) {
       if (<u32>load<u8>(s + <usize>j) != <u32>name.charCodeAt(j)) return false;
@@ -577,7 +577,7 @@ export class ObjectIter {
       }
       return true;
     }
-    const s = decodeString(this.keyPtr - 1, this.end);
+    const s = decodeShort(this.keyPtr - 1, this.end);
     if (decodedLen != name.length) return false;
     for (let i = 0; i < decodedLen; i++) {
       if (<u32>load<u8>(s + <usize>i) != <u32>name.charCodeAt(i)) return false;
@@ -684,6 +684,46 @@ export function decodeString(p: usize, end: usize): usize {
   decodedLen = <i32>(q - changetype<usize>(scratch));
   decodedUnits = units;
   return changetype<usize>(scratch);
+}
+
+/** Escaped strings longer than this (raw bytes) are not decoded by decodeShort. */
+export const SHORT_STRING_MAX: i32 = 1024;
+
+/**
+ * decodeString for strings that are compared with short names (keys, enum values, codes): one
+ * whose raw content is longer than SHORT_STRING_MAX cannot equal any of them, so it is not decoded
+ * (a hostile 1 MB escaped string must not double the memory a record takes). Then decodedLen = -1
+ * and the result is 0.
+ */
+export function decodeShort(p: usize, end: usize): usize {
+  if (<i32>(skipString(p, end) - p) - 2 > SHORT_STRING_MAX) {
+    decodedLen = -1;
+    decodedUnits = -1;
+    return 0;
+  }
+  return decodeString(p, end);
+}
+
+/**
+ * The length in UTF-16 code units (JavaScript's .length) of the string literal at p, counted on the
+ * raw literal without decoding it: an escape is one unit (a surrogate pair is two escapes), a raw
+ * 4-byte UTF-8 sequence two, any other character one.
+ */
+export function stringUnits(p: usize, end: usize): i32 {
+  const stop = skipString(p, end) - 1;
+  let units = 0;
+  let q = p + 1;
+  while (q < stop) {
+    const c = <u32>load<u8>(q);
+    if (c == 0x5c) {
+      q += load<u8>(q + 1) == 0x75 ? 6 : 2;
+      units++;
+      continue;
+    }
+    if ((c & 0xc0) != 0x80) units += c >= 0xf0 ? 2 : 1;
+    q++;
+  }
+  return units;
 }
 
 /** The raw content of a string literal at p when it has no escapes (a view into the input); else 0. */

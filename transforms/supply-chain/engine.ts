@@ -21,8 +21,7 @@ import { ByteBuilder } from '../sdk/builder';
 import {
   bytesEq,
   decodedLen,
-  decodedUnits,
-  decodeString,
+  decodeShort,
   JSON_DEPTH,
   JSON_MAX_DEPTH,
   JSON_OK,
@@ -37,6 +36,7 @@ import {
   parseNumber,
   rawStringIfPlain,
   skipWs,
+  stringUnits,
   validateJson,
 } from '../sdk/json';
 import { FACILITY_CODES, FACILITY_REGIONS, FACILITY_TIME_ZONES } from './facilities';
@@ -93,15 +93,6 @@ function facilitySnippets(): ArrayBuffer[] {
 function bytesEqual(p: usize, n: i32, b: ArrayBuffer): bool {
   if (n != b.byteLength) return false;
   return bytesEq(p, changetype<usize>(b), n);
-}
-
-function utf16Units(p: usize, n: i32): i32 {
-  let units = 0;
-  for (let i = 0; i < n; i++) {
-    const c = load<u8>(p + <usize>i);
-    if ((c & 0xc0) != 0x80) units += c >= 0xf0 ? 2 : 1;
-  }
-  return units;
 }
 
 function isInteger(v: f64): bool {
@@ -254,7 +245,7 @@ export class ChangeProcessor {
     if (!this.present(opP, end, K_STRING, 'op', 'a string')) return false;
     let op = -1;
     let s = rawStringIfPlain(opP, end);
-    if (s == 0) s = decodeString(opP, end);
+    if (s == 0) s = decodeShort(opP, end);
     if (decodedLen == 1) {
       const c = load<u8>(s);
       op = c == 0x63 ? 0 : c == 0x75 ? 1 : c == 0x64 ? 2 : c == 0x72 ? 3 : -1;
@@ -286,7 +277,7 @@ export class ChangeProcessor {
     const lsn = <i64>this.lastNumber;
     if (!this.present(tableP, end, K_STRING, 'source.table', 'a string')) return false;
     s = rawStringIfPlain(tableP, end);
-    if (s == 0) s = decodeString(tableP, end);
+    if (s == 0) s = decodeShort(tableP, end);
     if (!bytesEqual(s, decodedLen, this.tableBytes)) {
       return this.fail('wrong_table', 'source.table', 'source.table must be ' + this.spec.table);
     }
@@ -363,10 +354,10 @@ export class ChangeProcessor {
   /** Which field a raw key names (escapes decoded when present), or -1. */
   fieldIndex(kp: usize, kl: i32, escaped: bool, end: usize): i32 {
     if (escaped) {
-      kp = decodeString(kp - 1, end);
+      kp = decodeShort(kp - 1, end);
       kl = decodedLen;
     }
-    if (kl == 0) return -1;
+    if (kl <= 0) return -1;
     const first = load<u8>(kp);
     const n = this.nameLen.length;
     for (let i = 0; i < n; i++) {
@@ -382,7 +373,7 @@ export class ChangeProcessor {
 
   enumIndex(f: Field, p: usize, end: usize): i32 {
     let s = rawStringIfPlain(p, end);
-    if (s == 0) s = decodeString(p, end);
+    if (s == 0) s = decodeShort(p, end);
     const len = decodedLen;
     for (let j = 0; j < f.valueBytes.length; j++) {
       if (bytesEqual(s, len, unchecked(f.valueBytes[j]))) return j;
@@ -423,13 +414,7 @@ export class ChangeProcessor {
     }
     if (jk != K_STRING) return this.fail('wrong_type', path, path + ' must be a string');
     if (kind == KIND_STRING) {
-      let units = 0;
-      const raw = rawStringIfPlain(p, end);
-      if (raw != 0) units = utf16Units(raw, decodedLen);
-      else {
-        decodeString(p, end);
-        units = decodedUnits;
-      }
+      const units = stringUnits(p, unchecked(this.ve[i])); // counted on the raw literal: no decoding
       if (units == 0) return this.fail('empty', path, path + ' must not be empty');
       if (units > f.maxLen)
         return this.fail('too_long', path, path + ' must be at most ' + f.maxLen.toString() + ' characters');
@@ -443,7 +428,7 @@ export class ChangeProcessor {
     }
     if (kind == KIND_FACILITY) {
       let s = rawStringIfPlain(p, end);
-      if (s == 0) s = decodeString(p, end);
+      if (s == 0) s = decodeShort(p, end);
       const len = decodedLen;
       let found = -1;
       for (let j = 0; j < this.facilityBytes.length; j++) {
@@ -458,7 +443,7 @@ export class ChangeProcessor {
     }
     // KIND_TIMESTAMP
     let s = rawStringIfPlain(p, end);
-    if (s == 0) s = decodeString(p, end);
+    if (s == 0) s = decodeShort(p, end);
     const t = parseTimestamp(s, decodedLen);
     if (!timestampOk)
       return this.fail('invalid_timestamp', path, path + ' must be an ISO-8601 timestamp with an offset');
