@@ -151,6 +151,7 @@ export function createKafkaSource({
     const next = new Set<Key>();
     for (const a of payload.assignments ?? []) for (const p of a.partitions) next.add(keyOf(a.topic, p));
     const gen = payload.generationId ?? consumer.generationId;
+    if (gen === generation && next.size === owned.size && [...next].every((k) => owned.has(k))) return;
     // A skipped generation means someone else may have owned our partitions in between.
     const continuous = generation >= 0 && gen === generation + 1;
     generation = gen;
@@ -180,9 +181,10 @@ export function createKafkaSource({
           starts = await startingOffsets(added.filter((k) => owned.has(k)));
           break;
         } catch (err) {
+          // Kafka may be restarting: keep trying while running (a later rejoin supersedes this one).
           onError(err);
-          if (!running || attempt >= 20) return;
-          await sleep(250);
+          if (!running) return;
+          await sleep(Math.min(250 * 2 ** attempt, 2_000));
         }
       }
       const assigned: Key[] = [];
