@@ -74,13 +74,13 @@ describe('Kafka source', () => {
     expect(first.headers.find((h) => h.key === 'ferry-event-id')).toBeDefined();
     expect(Buffer.from(first.value!).toString()).toContain('"seq"');
     await c.commitAll();
-    await until(() => source.lag().length === 4 && source.lag().every((l) => l.lag === 0n), 10_000, 'lag 0');
+    await until(() => source.lag().length === 4 && source.lag().every((l) => l.lag === 0n), 30_000, 'lag 0');
 
     // Pause partition 0: nothing more arrives from it while others flow.
     source.pause([{ topic, partition: 0 }]);
     const before = c.records.length;
     await producer.produce(topic, 2000, 400, { keys: 50, run });
-    await until(() => source.lag().some((l) => l.partition === 0 && l.lag > 0n), 10_000, 'lag on p0');
+    await until(() => source.lag().some((l) => l.partition === 0 && l.lag > 0n), 30_000, 'lag on p0');
     await new Promise((r) => setTimeout(r, 1000));
     const during = c.records.slice(before);
     expect(during.some((r) => r.partition === 0)).toBe(false);

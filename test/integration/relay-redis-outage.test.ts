@@ -65,12 +65,18 @@ it('Redis down for 10 s: block waits, deliver keeps going, nothing lost', async 
   proxy.down();
   const downAt = Date.now();
   await producer.produce(topic, 2000, 2000, { keys: 100, run, valueBytes: 500 });
-  // deliver: keeps delivering while Redis is gone.
-  await waitFor(() => api.report('deliverer').applied >= 4000, 9_000, 'deliverer delivers during the outage');
-  // block: nothing new reaches the API while the store is unreachable.
+  // deliver: keeps delivering while Redis is gone. Redis stays down for at least 10 s, longer if the
+  // (shared, possibly busy) machine needs more time to deliver the new records.
+  await waitFor(
+    () => api.report('deliverer').applied >= 4000,
+    90_000,
+    'deliverer delivers during the outage',
+  );
   while (Date.now() - downAt < 10_000) await new Promise((r) => setTimeout(r, 100));
+  // block: nothing new reached the API while the store was unreachable.
   const blockedDuring = api.report('blocker').applied;
   expect(blockedDuring).toBe(2000);
+  const outageMs = Date.now() - downAt;
   const unavailable = await metricTotal(relay.port, 'ferry_dedupe_unavailable_total');
   expect(unavailable).toBeGreaterThan(0);
 
@@ -90,5 +96,8 @@ it('Redis down for 10 s: block waits, deliver keeps going, nothing lost', async 
     expect(report.duplicateApplications).toBe(0);
     expect(report.orderViolations).toBe(0);
   }
-  console.log(`blocker held at ${blockedDuring} for 10 s; dedupe-unavailable events: ${unavailable}`);
+  console.log(
+    `Redis unreachable for ${outageMs} ms: blocker held at ${blockedDuring}, deliverer went on; ` +
+      `dedupe-unavailable events: ${unavailable}`,
+  );
 });
