@@ -12,6 +12,7 @@ export function register(cmd: Command): void {
       '\nExit codes: 0 after a graceful stop, 1 on a start failure, 2 on an invalid config.',
     )
     .action(async (opts: { config?: string }) => {
+      (await import('../../relay/heap-limits.ts')).reexecWithHeapLimits();
       const [{ createNodeHost }, { runRelay }] = await Promise.all([
         import('../../relay/host-node.ts'),
         import('../../relay/main.ts'),

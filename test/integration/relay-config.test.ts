@@ -92,6 +92,15 @@ describe('relay config errors', () => {
     });
     expect(deno.stderr).toContain('routes[0].sinks[0].onOpen: must be pause or deadletter');
     expect(deno.status).toBe(2);
+    // The deno.json task (with its V8 heap flags) runs the same entry.
+    const task = spawnSync(DENO, ['task', 'relay', '--config', file], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(task.stderr).toContain('routes[0].sinks[0].onOpen: must be pause or deadletter');
+    expect(task.status).toBe(2);
     const missing = spawnSync(NODE, ['relay/entry/node.ts'], {
       cwd: ROOT,
       env: { ...env, FERRY_CONFIG: '' },
