@@ -8,7 +8,6 @@ import { prepareModule } from './prepare.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
-  C_LOGS,
   C_MEMORY_BYTES,
   C_OUT_BYTES,
   C_OUT_COUNT,
@@ -50,9 +49,6 @@ interface Instance {
   batch: InputBatch | null;
   settle: { resolve(): void; reject(error: FerryWasmError): void } | null;
   dead: boolean;
-  /** Log lines received from the worker, and a waiter for the ones still in flight. */
-  logsReceived: number;
-  logsWaiter: { target: number; resolve(): void } | null;
   watchdog: ReturnType<typeof setInterval>;
 }
 
@@ -149,8 +145,6 @@ export async function createTransformHost({
       batch: null,
       settle: null,
       dead: false,
-      logsReceived: 0,
-      logsWaiter: null,
       watchdog: undefined as unknown as ReturnType<typeof setInterval>,
     };
     // Settled by the worker's 'ready' (first read_batch_header, §2.4) or by a trap during start-up.
@@ -160,14 +154,8 @@ export async function createTransformHost({
     inst.ready.catch(() => {});
     worker.onMessage((raw) => {
       const msg = raw as WorkerMessage;
-      if (msg.type === 'log') {
-        inst.logsReceived++;
-        onLog(msg.level, msg.line);
-        if (inst.logsWaiter !== null && inst.logsReceived >= inst.logsWaiter.target) {
-          inst.logsWaiter.resolve();
-          inst.logsWaiter = null;
-        }
-      } else if (msg.type === 'done') {
+      if (msg.type === 'log') onLog(msg.level, msg.line);
+      else if (msg.type === 'done') {
         // The guest asked for the next batch: the previous one is finished (§2.4).
         const s = inst.settle;
         if (s !== null && !inst.dead && msg.seq === Atomics.load(control, C_BATCH_SEQ)) {
@@ -307,13 +295,7 @@ export async function createTransformHost({
     Atomics.notify(inst.control, C_BATCH_SEQ);
     await settled;
     inst.batch = null;
-    // Deliver the batch's guest logs before its outputs, so callers see them in order.
-    const posted = Atomics.load(inst.control, C_LOGS);
-    if (inst.logsReceived < posted) {
-      await new Promise<void>((resolve) => {
-        inst.logsWaiter = { target: posted, resolve };
-      });
-    }
+    // The batch's guest logs were delivered before its 'done' message (same port, in order).
     const outputs = readOutputs(inst);
     stats.batches++;
     stats.recordsIn += batch.records.length;

@@ -20,7 +20,6 @@ export const C_RECORD_INDEX = 5; // worker: index in the batch of the record bei
 export const C_OUT_COUNT = 6; // worker: records in the output region
 export const C_OUT_BYTES = 7; // worker: bytes used in the output region
 export const C_MEMORY_BYTES = 8; // worker: guest linear memory size at the last batch boundary
-export const C_LOGS = 9; // worker: log lines posted so far (the main thread drains them before resolving a batch)
 export const CONTROL_SLOTS = 16;
 
 export const INPUT_HEADER_BYTES = 64;

@@ -3,14 +3,7 @@
 // talks through the shared regions described in shared.ts.
 import { createGuestMemory, FfiTrap } from './ffi.ts';
 import { createSchemaRegistry } from './schema-registry.ts';
-import {
-  C_BUSY,
-  C_LOGS,
-  C_RECORD_INDEX,
-  C_RECORD_SEQ,
-  type WorkerInit,
-  type WorkerMessage,
-} from './shared.ts';
+import { C_BUSY, C_RECORD_INDEX, C_RECORD_SEQ, type WorkerInit, type WorkerMessage } from './shared.ts';
 import { createTransformAbi, VmShutdown } from './transform-abi.ts';
 import { createWasi, ProcExit, type WasiClock } from './wasi.ts';
 import { parentPort } from './worker-port.ts';
@@ -46,10 +39,7 @@ function run(init: WorkerInit): void {
       environ: init.environ,
       clock,
       logLineMaxBytes: init.logLineMaxBytes,
-      onLog: (level, line) => {
-        Atomics.add(control, C_LOGS, 1);
-        post({ type: 'log', level, line });
-      },
+      onLog: (level, line) => post({ type: 'log', level, line }),
     }),
   } as unknown as WebAssembly.Imports;
   Atomics.store(control, C_BUSY, 1);
