@@ -30,16 +30,21 @@ function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-/** The broker's deploy-time checks (wasm/build) plus its link-time import set (wasm/host). */
+/**
+ * The broker's deploy-time checks (wasm/build) plus what its linker refuses at instantiate (wasm/host):
+ * the deploy reasons when there are any (with the signature mismatches only the linker sees), else the
+ * link problems.
+ */
 function refusals(bytes: Uint8Array): string[] {
   const deploy = checkModule(bytes);
-  const reasons = deploy.ok ? [] : [...deploy.reasons];
+  let link: string[];
   try {
-    for (const p of linkProblems(readModuleInfo(bytes))) if (!reasons.includes(p)) reasons.push(p);
+    link = linkProblems(readModuleInfo(bytes));
   } catch (error) {
-    if (reasons.length === 0) reasons.push(`invalid module: ${(error as Error).message}`);
+    link = [`invalid module: ${(error as Error).message}`];
   }
-  return reasons;
+  if (deploy.ok) return link;
+  return [...deploy.reasons, ...link.filter((p) => p.startsWith('incompatible import type'))];
 }
 
 function metricsLine(m: RunnerMetricsSnapshot): string {
