@@ -84,6 +84,7 @@ export async function createTransformHost({
   const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0, memoryBytes: 0 };
   const timers: Timers = new Map();
   let closed = false;
+  let inFlight = false;
   let nextDelay = initialMs;
   let current: Instance | null = null;
   let starting: Promise<Instance> | null = null;
@@ -284,6 +285,21 @@ export async function createTransformHost({
   async function process(batch: InputBatch): Promise<BatchResult> {
     if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
     if (batch.records.length === 0) return { outputs: [] }; // the broker skips empty batches (§2.6)
+    if (inFlight) {
+      throw new FerryWasmError({
+        code: 'FERRY_WASM_BUSY',
+        message: 'a batch is already in flight on this host',
+      });
+    }
+    inFlight = true;
+    try {
+      return await runBatch(batch);
+    } finally {
+      inFlight = false;
+    }
+  }
+
+  async function runBatch(batch: InputBatch): Promise<BatchResult> {
     const inst = await instance();
     inst.batch = batch;
     const seq = Atomics.load(inst.control, C_BATCH_SEQ) + 1;

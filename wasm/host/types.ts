@@ -100,4 +100,6 @@ export type FerryWasmErrorCode =
   /** Bad host options (env vars or output topics breaking §9 rules). */
   | 'FERRY_WASM_CONFIG'
   /** process() after close(). */
-  | 'FERRY_WASM_CLOSED';
+  | 'FERRY_WASM_CLOSED'
+  /** process() while another batch is in flight (one batch at a time, as the broker hands them over). */
+  | 'FERRY_WASM_BUSY';
