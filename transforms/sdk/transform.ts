@@ -26,6 +26,7 @@ import { RecordWriter } from './writer';
 export type OnRecordWrittenCallback = (event: OnRecordWrittenEvent, writer: RecordWriter) => void;
 
 const MIN_READ_BUFFER: i32 = 4096;
+const EMPTY = new ArrayBuffer(0);
 /** Records between two collections inside a batch (bounds the garbage of records that allocate). */
 export const COLLECT_EVERY: i32 = 128;
 /** Room kept after the largest payload so RecordWriter.forward can append headers in place. */
@@ -58,8 +59,7 @@ export class TransformLoop {
     const hdr = changetype<usize>(this.batchScratch);
     const maxSize = this.abi.readBatchHeader(hdr);
     if (maxSize < 0) return false;
-    if (maxSize + FORWARD_SLACK > this.readBuf.byteLength)
-      this.readBuf = new ArrayBuffer(maxSize + FORWARD_SLACK);
+    if (maxSize + FORWARD_SLACK > this.readBuf.byteLength) this.growReadBuffer(maxSize + FORWARD_SLACK);
     const count = load<i32>(hdr + BATCH_RECORD_COUNT);
     const malformedBefore = this.malformed;
     for (let i = 0; i < count; i++) {
@@ -76,7 +76,7 @@ export class TransformLoop {
     let n = this.abi.readNextRecord(rs, changetype<usize>(this.readBuf), <u32>this.readBuf.byteLength);
     while (n == INVALID_BUFFER) {
       // Buffer too small: the record was not consumed, so grow and retry (ABI.md §3).
-      this.readBuf = new ArrayBuffer(this.readBuf.byteLength << 1);
+      this.growReadBuffer(this.readBuf.byteLength << 1);
       n = this.abi.readNextRecord(rs, changetype<usize>(this.readBuf), <u32>this.readBuf.byteLength);
     }
     if (n < 0) return false;
@@ -110,6 +110,17 @@ export class TransformLoop {
     }
     this.callback(ev, this.writer);
     return true;
+  }
+
+  /**
+   * Replaces the read buffer with a bigger one (rounded up to 64 KiB), freeing the old one first:
+   * with records near 1 MB, holding both would pass the broker's 2 MiB memory limit. Called only
+   * between records, where collecting is safe (see the top of this file).
+   */
+  growReadBuffer(size: i32): void {
+    this.readBuf = EMPTY;
+    __collect();
+    this.readBuf = new ArrayBuffer((size + 0xffff) & ~0xffff);
   }
 
   /** Runs forever against the broker (read_batch_header blocks), or until the stub runs dry. */
