@@ -354,8 +354,6 @@ export function validateJson(
   if (len <= 0) return JSON_SYNTAX;
   const end = ptr + <usize>len;
   if (!validUtf8(ptr, end)) return JSON_UTF8;
-  const need = (len >> 3) + 1;
-  if (nest.byteLength < need) nest = new ArrayBuffer(need);
   let p = skipWs(ptr, end);
   let depth = 0;
   let deepest = 0;
@@ -372,7 +370,12 @@ export function validateJson(
         if (depth < 64) {
           const bit = (<u64>1) << (<u64>depth);
           mask = isObj ? mask | bit : mask & ~bit;
-        } else setBit(depth, isObj);
+        } else {
+          // Past 64 levels (hostile input only): one bit per level in `nest`, sized once per document.
+          const need = (len >> 3) + 1;
+          if (nest.byteLength < need) nest = new ArrayBuffer(need);
+          setBit(depth, isObj);
+        }
         depth++;
         if (depth > deepest) deepest = depth;
         p = skipWs(p + 1, end);
