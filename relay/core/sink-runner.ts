@@ -209,9 +209,13 @@ export function createSinkRunner({
   function pump(): void {
     if (stopper.signal.aborted || adminPaused) return;
     while (ready.size > 0 && inFlight < sink.maxInFlight) {
-      if (breakerOpen) {
-        if (!probeAllowed || inFlight > 0) return;
-        probeAllowed = false;
+      // Breaker open: only one probe, and only when nothing else is in flight.
+      if (breakerOpen && (!probeAllowed || inFlight > 0)) return;
+      const key = ready.values().next().value as string;
+      const lane = keys.get(key);
+      if (!lane || lane.busy || lane.queue.length === 0) {
+        ready.delete(key);
+        continue;
       }
       const wait = limiter.take(clock.now());
       if (wait > 0) {
@@ -224,10 +228,8 @@ export function createSinkRunner({
         }
         return;
       }
-      const key = ready.values().next().value as string;
       ready.delete(key);
-      const lane = keys.get(key);
-      if (!lane || lane.busy || lane.queue.length === 0) continue;
+      if (breakerOpen) probeAllowed = false;
       start(lane);
     }
   }
