@@ -129,6 +129,8 @@ export class ChangeProcessor {
   entityPart: ArrayBuffer = new ArrayBuffer(0);
 
   nameLen: StaticArray<i32> = new StaticArray<i32>(0);
+  /** byLength[n]: bit i set when field i's name is n bytes long (names < 64 bytes, <= 32 fields). */
+  byLength: StaticArray<u32> = new StaticArray<u32>(64);
   nameFirst: StaticArray<u8> = new StaticArray<u8>(0);
   namePtr: StaticArray<usize> = new StaticArray<usize>(0);
 
@@ -143,6 +145,7 @@ export class ChangeProcessor {
       this.nameLen[i] = nb.byteLength;
       this.nameFirst[i] = nb.byteLength > 0 ? load<u8>(changetype<usize>(nb)) : 0;
       this.namePtr[i] = changetype<usize>(nb);
+      if (nb.byteLength < 64 && i < 32) this.byLength[nb.byteLength] |= (<u32>1) << (<u32>i);
     }
     this.vp = new StaticArray<usize>(n);
     this.ve = new StaticArray<usize>(n);
@@ -357,16 +360,14 @@ export class ChangeProcessor {
       kp = decodeShort(kp - 1, end);
       kl = decodedLen;
     }
-    if (kl <= 0) return -1;
+    if (kl <= 0 || kl >= 64) return -1;
     const first = load<u8>(kp);
-    const n = this.nameLen.length;
-    for (let i = 0; i < n; i++) {
-      if (
-        unchecked(this.nameLen[i]) == kl &&
-        unchecked(this.nameFirst[i]) == first &&
-        bytesEq(kp, unchecked(this.namePtr[i]), kl)
-      )
-        return i;
+    // Only the fields whose name has this length (a bit per field), usually one or two.
+    let candidates = unchecked(this.byLength[kl]);
+    while (candidates != 0) {
+      const i = <i32>ctz(candidates);
+      candidates &= candidates - 1;
+      if (unchecked(this.nameFirst[i]) == first && bytesEq(kp, unchecked(this.namePtr[i]), kl)) return i;
     }
     return -1;
   }
