@@ -600,3 +600,52 @@ describe('rate limit with an open breaker', () => {
     expect(relay.state().sinks[0]?.breaker).toBe('closed');
   });
 });
+
+describe('open breaker and a probe that makes no HTTP call', () => {
+  it('probes again when the probe stopped at the dedupe store (no stall)', async () => {
+    let failing = true;
+    let storeDown = false;
+    const api = createScriptedSender(() => (failing ? { kind: 'response', status: 503 } : ok));
+    const base = createMemoryDedupeStore({ instanceId: 'i1' });
+    const store: DedupeStore = {
+      claim: (...a) => (storeDown ? Promise.reject(new Error('ECONNREFUSED')) : base.claim(...a)),
+      markDone: (...a) => base.markDone(...a),
+      release: (...a) => base.release(...a),
+      ping: async () => !storeDown,
+      close: async () => {},
+    };
+    const { relay, source } = setup(
+      {
+        routes: [
+          {
+            topics: 'orders',
+            sinks: [
+              testSink('api', {
+                breaker: { threshold: 2, halfOpenAfter: '30ms' },
+                retry: { attempts: 1, backoffBase: '5ms', backoffCap: '20ms' },
+                onExhausted: 'block',
+                parkFor: '20ms',
+                dedupe: { store: 'memory', onUnavailable: 'block' },
+              }),
+            ],
+          },
+        ],
+      },
+      { api },
+      store,
+    );
+    source.produce('orders', 0, orders(20, 10));
+    await relay.start();
+    await waitUntil(() => relay.state().sinks[0]?.mode === 'open', 5000, 'breaker open');
+    storeDown = true;
+    failing = false;
+    await new Promise((r) => setTimeout(r, 200)); // probes now stop at the store
+    storeDown = false;
+    await waitUntil(
+      () => source.committed.get('orders/0') === 20n,
+      10_000,
+      'all delivered after the store is back',
+    );
+    expect(relay.state().sinks[0]?.breaker).toBe('closed');
+  });
+});

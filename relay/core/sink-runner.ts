@@ -287,6 +287,8 @@ export function createSinkRunner({
         break;
       }
     }
+    // A probe that made no HTTP call (dedupe said done, store down, ...) leaves the breaker open: probe again.
+    if (breakerOpen) scheduleProbe();
     pump();
   }
 
