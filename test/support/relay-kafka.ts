@@ -16,10 +16,15 @@ export async function createTopic(prefix: string, partitions: number): Promise<s
   return name;
 }
 
+/** Deletes the topics and the consumer groups the relay tests name after them (`g-<topic>`, `relay-<topic>`). */
 export async function deleteTopics(...names: string[]): Promise<void> {
+  if (names.length === 0) return;
   const admin = new Admin({ clientId: 'ferry-test-admin', bootstrapBrokers: [KAFKA_BOOTSTRAP] });
   try {
     await admin.deleteTopics({ topics: names }).catch(() => {});
+    await admin
+      .deleteGroups({ groups: names.flatMap((n) => [`g-${n}`, `relay-${n}`, `consume-only-${n}`]) })
+      .catch(() => {});
   } finally {
     await admin.close();
   }
