@@ -80,10 +80,16 @@ export class ByteBuilder {
     const tmp = memory.data(20);
     let n = 0;
     let u = <u64>v;
-    do {
+    while (u > 0xffffffff) {
       store<u8>(tmp + n++, <u8>(0x30 + (u % 10)));
       u /= 10;
-    } while (u != 0);
+    }
+    // 32-bit division for the rest (most ids, offsets and LSNs fit): much cheaper than 64-bit
+    let w = <u32>u;
+    do {
+      store<u8>(tmp + n++, <u8>(0x30 + (w % 10)));
+      w /= 10;
+    } while (w != 0);
     const p = this.reserve(n);
     for (let i = 0; i < n; i++) store<u8>(p + i, load<u8>(tmp + n - 1 - i));
     this.len += n;
