@@ -3,6 +3,7 @@
 // Setup: a fresh 12-partition topic of ~1 KB JSON records, the relay as a child process
 // (relay/entry/node.ts: undici sender, Redis dedupe on), one POST per record to the mock API over
 // keep-alive (mock API in this process). Phases:
+//   0. ceiling: the undici sender straight into the mock API (what DESIGN.md measures the relay against);
 //   1. consume-only: the same Kafka client (our Kafka source) reading the backlog with no sink;
 //   2. throughput: the relay drains the same backlog into the mock API -> delivered records/s,
 //      relay CPU and RSS;
@@ -10,6 +11,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
+import { createUndiciSender } from '../../relay/adapters/http-undici.ts';
 import { createKafkaSource } from '../../relay/adapters/kafka-source.ts';
 import { startMockApi } from '../support/mock-api/index.ts';
 import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
@@ -63,6 +65,34 @@ try {
   let t = Date.now();
   await producer.produce(topic, 0, RECORDS, { keys: KEYS, run, valueBytes: VALUE_BYTES });
   console.log(`produced backlog: ${RECORDS} records in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  // 0. The ceiling the relay is measured against: undici -> mock API, 1 KB POSTs, same concurrency, no relay.
+  {
+    const sender = createUndiciSender({ connections: MAX_IN_FLIGHT });
+    const body = new TextEncoder().encode(JSON.stringify({ key: 'k', pad: 'x'.repeat(VALUE_BYTES - 20) }));
+    let ok = 0;
+    let n = 0;
+    const end = Date.now() + 5_000;
+    const t0 = Date.now();
+    await Promise.all(
+      Array.from({ length: MAX_IN_FLIGHT }, async () => {
+        while (Date.now() < end) {
+          const r = await sender.send({
+            url: `${api.url}/ceiling`,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': `c${n++}` },
+            body,
+            timeoutMs: 5_000,
+          });
+          if (r.kind === 'response' && r.status === 200) ok++;
+        }
+      }),
+    );
+    await sender.close();
+    console.log(
+      `ceiling (undici -> mock API, no relay, ${MAX_IN_FLIGHT} concurrent): ${Math.round(ok / ((Date.now() - t0) / 1000))} requests/s; load average ${load()}`,
+    );
+  }
 
   // 1. Consume-only, same client, no sink.
   {
