@@ -113,14 +113,14 @@ export class TransformLoop {
   }
 
   /**
-   * Replaces the read buffer with a bigger one (rounded up to 64 KiB), freeing the old one first:
+   * Replaces the read buffer with a bigger one (rounded up to 4 KiB), freeing the old one first:
    * with records near 1 MB, holding both would pass the broker's 2 MiB memory limit. Called only
    * between records, where collecting is safe (see the top of this file).
    */
   growReadBuffer(size: i32): void {
     this.readBuf = EMPTY;
     __collect();
-    this.readBuf = new ArrayBuffer((size + 0xffff) & ~0xffff);
+    this.readBuf = new ArrayBuffer((size + 0xfff) & ~0xfff);
   }
 
   /** Runs forever against the broker (read_batch_header blocks), or until the stub runs dry. */
