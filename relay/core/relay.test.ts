@@ -14,6 +14,8 @@ const bodyOf = (r: SinkRequest) =>
 const ok: SinkResponse = { kind: 'response', status: 200 };
 
 const running: Relay[] = [];
+const registries = new Map<Relay, ReturnType<typeof createRegistry>>();
+const metricsOf = (relay: Relay) => registries.get(relay);
 afterEach(async () => {
   for (const r of running.splice(0)) await r.stop({ deadlineMs: 200 });
 });
@@ -38,6 +40,7 @@ function setup(
     instanceId: 'i1',
   });
   running.push(relay);
+  registries.set(relay, metrics);
   return { relay, source, dlq, metrics, memory };
 }
 
@@ -221,11 +224,13 @@ describe('createRelay', () => {
     await waitUntil(() => (relay.state().sinks[0]?.parkedKeys.length ?? 0) > 0, 5000, 'k0 parked');
     const state = relay.state().sinks[0];
     expect(state?.parkedKeys.map((k) => k.key)).toEqual(['orders\u0000k0']);
+    expect(metricsOf(relay)?.value('ferry_parked_keys', { sink: 'api' })).toBe(1);
     expect(state?.parkedKeys[0]?.parked).toBe(true);
     await relay.commitNow();
     expect(source.committed.get('orders/0') ?? 0n).toBe(0n);
     poison = false;
     await waitUntil(() => source.committed.get('orders/0') === 40n, 5000, 'commit after unpark');
+    expect(metricsOf(relay)?.value('ferry_parked_keys', { sink: 'api' })).toBe(0);
     // k0's records went out in order: seq never goes back except to retry the same record.
     const k0 = api.requests.filter((r) => bodyOf(r).key === 'k0').map((r) => bodyOf(r).seq as number);
     for (let i = 1; i < k0.length; i++) expect(k0[i]).toBeGreaterThanOrEqual(k0[i - 1] as number);
@@ -436,6 +441,7 @@ describe('createRelay', () => {
     await waitUntil(() => source.isPaused({ topic: 'orders', partition: 0 }), 5000, 'paused');
     expect(api.requests).toHaveLength(0);
     expect(relay.state().sinks[0]?.mode).toBe('paused');
+    expect(metricsOf(relay)?.value('ferry_sink_state', { sink: 'api' })).toBe(1);
     relay.resumeSink('api');
     await waitUntil(() => source.committed.get('orders/0') === 30n, 5000, 'drained');
     expect(relay.pauseSink('nope')).toBe(false);

@@ -113,6 +113,16 @@ export function createSinkRunner({
     buffered: metrics.gauge('ferry_buffered_records', 'Records queued for a sink, not yet terminal', [
       'sink',
     ]),
+    waitingKeys: metrics.gauge(
+      'ferry_parked_keys',
+      'Keys waiting before their next attempt (parked after exhausted retries, dedupe pending or store down), per sink',
+      ['sink'],
+    ),
+    state: metrics.gauge(
+      'ferry_sink_state',
+      'Sink state: 0 running, 1 paused by an operator, 2 breaker open (paused)',
+      ['sink'],
+    ),
   };
 
   m.inFlight.set(labels, 0);
@@ -159,6 +169,18 @@ export function createSinkRunner({
   let breakerName: BreakerStateName = 'closed';
 
   const mode = (): SinkMode => (adminPaused ? 'paused' : breakerOpen ? 'open' : 'running');
+  let waiting = 0;
+  const publishWaiting = (delta: number) => {
+    waiting += delta;
+    m.waitingKeys.set(labels, waiting);
+  };
+  /** The relay must re-plan paused partitions, and the state gauge follows the mode. */
+  const modeChanged = () => {
+    m.state.set(labels, adminPaused ? 1 : breakerOpen ? 2 : 0);
+    onFlowChange();
+  };
+  m.waitingKeys.set(labels, 0);
+  m.state.set(labels, 0);
 
   const updateFullness = () => {
     const wasFull = full;
@@ -194,14 +216,14 @@ export function createSinkRunner({
       if (!breakerOpen) {
         breakerOpen = true;
         logger.warn('breaker opened, sink paused', { sink: sink.id });
-        onFlowChange();
+        modeChanged();
       }
       scheduleProbe();
     } else if (state === 'closed' && breakerOpen) {
       breakerOpen = false;
       probeAllowed = false;
       logger.info('breaker closed after a half-open success, sink resumed', { sink: sink.id });
-      onFlowChange();
+      modeChanged();
       pump();
     }
   });
@@ -240,6 +262,7 @@ export function createSinkRunner({
     lane.busy = true;
     lane.reason = undefined;
     lane.parked = false;
+    if (lane.waitingUntil !== undefined) publishWaiting(-1);
     lane.waitingUntil = undefined;
     inFlight++;
     m.inFlight.set(labels, inFlight);
@@ -275,12 +298,14 @@ export function createSinkRunner({
         if (breakerOpen) scheduleProbe();
         break;
       case 'wait': {
+        if (lane.waitingUntil === undefined) publishWaiting(1);
         lane.waitingUntil = clock.now() + step.ms;
         lane.reason = step.reason;
         lane.parked = step.parked;
         void sleep(step.ms).then((ok) => {
-          if (!ok || lane.busy || keys.get(lane.key) !== lane) return;
+          if (!ok || lane.busy || keys.get(lane.key) !== lane || lane.waitingUntil === undefined) return;
           lane.waitingUntil = undefined;
+          publishWaiting(-1);
           if (lane.queue.length > 0) ready.add(lane.key);
           pump();
         });
@@ -334,12 +359,12 @@ export function createSinkRunner({
     pause() {
       if (adminPaused) return;
       adminPaused = true;
-      onFlowChange();
+      modeChanged();
     },
     resume() {
       if (!adminPaused) return;
       adminPaused = false;
-      onFlowChange();
+      modeChanged();
       pump();
     },
     abandon(partitions) {
@@ -356,6 +381,10 @@ export function createSinkRunner({
         }
         lane.queue.splice(0, lane.queue.length, ...keep);
         if (lane.queue.length === 0 && !lane.busy) {
+          if (lane.waitingUntil !== undefined) {
+            lane.waitingUntil = undefined;
+            publishWaiting(-1);
+          }
           keys.delete(lane.key);
           ready.delete(lane.key);
         }
