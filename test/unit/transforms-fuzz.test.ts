@@ -112,3 +112,48 @@ describe('shipments transform under random input', () => {
     expect(host.stats.restarts).toBe(0);
   });
 });
+
+for (const entity of ['trailers', 'loads'] as const) {
+  describe(`${entity} transform under random input`, () => {
+    let host: TransformHost;
+    let base = 0n;
+    const entityContract = ENTITIES[entity]!;
+    const valid = loadCorpus(entity)
+      .filter((c) => c.expect.verdict === 'clean' && c.expand === undefined)
+      .map((c) => JSON.parse(new TextDecoder().decode(caseValue(c)!)) as Record<string, unknown>);
+
+    beforeAll(async () => {
+      host = await startEntityTransform(entity);
+    }, 120_000);
+    afterAll(async () => {
+      await host?.close();
+    });
+
+    it('valid envelopes with one member replaced by random JSON agree with the contract', async () => {
+      const mutated = fc
+        .tuple(
+          fc.constantFrom(...valid),
+          fc.constantFrom('source', 'after', 'before'),
+          fc.constantFrom(...entityContract.fields.map((f) => f.name), 'lsn', 'table', 'ts_ms'),
+          fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.double(), fc.integer(), fc.string()),
+        )
+        .map(([env, where, key, value]) => {
+          const copy = structuredClone(env) as Record<string, unknown>;
+          const target = copy[where];
+          if (typeof target === 'object' && target !== null) (target as Record<string, unknown>)[key] = value;
+          return enc.encode(JSON.stringify(copy));
+        });
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutated, { minLength: 1, maxLength: 20 }), async (values) => {
+          const got = await verdicts(host, base, values);
+          base += BigInt(values.length);
+          got.forEach((g, i) => {
+            expect(summary(g)).toBe(summary(judgeChange(entityContract, values[i]!)));
+          });
+        }),
+        { numRuns: 100 },
+      );
+      expect(host.stats.traps).toBe(0);
+    });
+  });
+}
