@@ -62,14 +62,14 @@ describe('shipments transform under random input', () => {
       ),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   it('random JSON documents', async () => {
     const doc = fc.jsonValue({ maxDepth: 40 }).map((v) => enc.encode(JSON.stringify(v)));
     await fc.assert(fc.asyncProperty(fc.array(doc, { minLength: 1, maxLength: 20 }), check), {
       numRuns: 150,
     });
-  });
+  }, 60_000);
 
   it('valid envelopes with one member replaced by random JSON', async () => {
     const mutated = fc
@@ -92,7 +92,7 @@ describe('shipments transform under random input', () => {
     await fc.assert(fc.asyncProperty(fc.array(mutated, { minLength: 1, maxLength: 20 }), check), {
       numRuns: 200,
     });
-  });
+  }, 60_000);
 
   it('valid envelopes cut at a random byte', async () => {
     const cut = fc
@@ -105,7 +105,7 @@ describe('shipments transform under random input', () => {
     await fc.assert(fc.asyncProperty(fc.array(cut, { minLength: 1, maxLength: 20 }), check), {
       numRuns: 100,
     });
-  });
+  }, 60_000);
 
   it('keeps running after all of it: the host saw no trap', () => {
     expect(host.stats.traps).toBe(0);
@@ -154,6 +154,6 @@ for (const entity of ['trailers', 'loads'] as const) {
         { numRuns: 100 },
       );
       expect(host.stats.traps).toBe(0);
-    });
+    }, 60_000);
   });
 }
