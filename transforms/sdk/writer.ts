@@ -25,9 +25,10 @@ export class RecordWriter {
 
   /**
    * Writes the input record unchanged plus `extra` headers (a dead letter, say), without copying
-   * the key and value: the payload is extended in the read buffer when its header count keeps its
-   * varint size and the extra headers fit in the slack kept after it; otherwise it is re-encoded.
-   * The event's views must not be used afterwards.
+   * the key and value: the payload is extended in place in the read buffer (the header count is
+   * rewritten, the headers shifted if it needs a longer varint, the new headers appended in the
+   * slack kept after the payload). Only when they do not fit is the record re-encoded.
+   * The event's header views must not be used afterwards.
    */
   forward(event: OnRecordWrittenEvent, extra: RecordHeader[], options: WriteOptions | null = null): i32 {
     const rec = event.record;
@@ -42,12 +43,17 @@ export class RecordWriter {
     }
     const start = event.payload.ptr;
     const len = event.payload.len;
-    const fits = len + extraBytes <= event.bufferCapacity; // the payload starts at the buffer's start
-    if (fits && varintSize(oldCount) == varintSize(newCount)) {
-      writeVarint(event.headerCountPtr, newCount);
+    // A count that needs a longer varint shifts the existing headers right by the difference.
+    const grow = varintSize(newCount) - varintSize(oldCount);
+    if (len + grow + extraBytes <= event.bufferCapacity) {
+      // (the payload starts at the buffer's start, so capacity bounds it)
+      const countPtr = event.headerCountPtr;
+      const oldHeaders = countPtr + <usize>varintSize(oldCount);
+      if (grow > 0) memory.copy(oldHeaders + <usize>grow, oldHeaders, start + <usize>len - oldHeaders);
+      writeVarint(countPtr, newCount);
       const b = encodeHeaders(extra, this.tail.reset());
-      memory.copy(start + <usize>len, b.ptr, <usize>b.len);
-      return this.writePayload(start, len + b.len, options);
+      memory.copy(start + <usize>(len + grow), b.ptr, <usize>b.len);
+      return this.writePayload(start, len + grow + b.len, options);
     }
     const all: RecordHeader[] = [];
     for (let i = 0; i < oldCount; i++) all.push(unchecked(rec.headers[i]));
