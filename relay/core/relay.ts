@@ -254,7 +254,7 @@ export function createRelay({
       tracker.track(record.topic, record.partition, record.offset, 0);
       return;
     }
-    for (const runner of sinks) consumed.inc({ sink: runner.id });
+    for (const runner of sinks) consumed.inc(runner.labels);
     const parsed = parseValue(record);
     if (!parsed.ok) {
       unparseable.inc({ topic: record.topic });
@@ -268,7 +268,7 @@ export function createRelay({
     const targets: SinkRunner[] = [];
     for (const runner of sinks) {
       // A tombstone (null value) carries nothing to deliver: it counts as filtered.
-      if (value === null || !matchesFilter(value, runner.sink.filter)) filtered.inc({ sink: runner.id });
+      if (value === null || !matchesFilter(value, runner.sink.filter)) filtered.inc(runner.labels);
       else targets.push(runner);
     }
     const ticket = tracker.track(record.topic, record.partition, record.offset, targets.length);

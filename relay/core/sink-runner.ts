@@ -68,6 +68,8 @@ export interface SinkState {
 
 export interface SinkRunner {
   readonly id: string;
+  /** `{ sink: id }`, shared so per-record metric calls allocate nothing. */
+  readonly labels: Readonly<Record<string, string>>;
   readonly sink: SinkOptions;
   enqueue(delivery: Delivery): void;
   /** Admin pause/resume (independent of the breaker). */
@@ -327,6 +329,7 @@ export function createSinkRunner({
 
   return {
     id: sink.id,
+    labels,
     sink,
     enqueue(delivery) {
       if (stopper.signal.aborted) {

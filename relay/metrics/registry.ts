@@ -28,6 +28,9 @@ const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n'
 const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
 function seriesKey(labelNames: readonly string[], labels: Labels | undefined): string {
+  // Hot path (every record touches a few per-sink counters): no array for the common label counts.
+  if (labelNames.length === 0) return '';
+  if (labelNames.length === 1) return labels?.[labelNames[0] as string] ?? '';
   return labelNames.map((n) => labels?.[n] ?? '').join('\u0000');
 }
 
