@@ -185,7 +185,7 @@ export class ChangeProcessor {
       return this.fail(
         'out_of_range',
         field,
-        field + ' must be an integer in ' + min.toString() + '..' + max.toString(),
+        field + ' must be an integer in ' + (<i64>min).toString() + '..' + (<i64>max).toString(),
       );
     }
     return true;
@@ -408,7 +408,7 @@ export class ChangeProcessor {
         return this.fail(
           'out_of_range',
           path,
-          path + ' must be an integer in ' + min.toString() + '..' + max.toString(),
+          path + ' must be an integer in ' + (<i64>min).toString() + '..' + (<i64>max).toString(),
         );
       }
       return true;
