@@ -2,11 +2,9 @@
 // record loop on the in-memory stub ABI (transforms/sdk/stub_abi.ts). The payloads it writes are
 // decoded with the host's codec (wasm/host/payload.ts), so the two sides of ABI.md §5/§6 are
 // checked against each other.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileEntry } from '../../wasm/build/index.ts';
+import { compileEntryCached } from '../../wasm/build/index.ts';
 import { decodePayload, encodePayload, parseWriteOptions } from '../../wasm/host/index.ts';
 
 interface Harness {
@@ -101,10 +99,8 @@ const record = (
 
 describe('AssemblyScript SDK on the stub ABI', () => {
   beforeAll(async () => {
-    const outFile = join(mkdtempSync(join(tmpdir(), 'ferry-sdk-')), 'sdk-harness.wasm');
-    const err = await compileEntry({ entry: 'sdk/testing/sdk-harness.ts', outFile });
-    expect(err).toBeNull();
-    wasm = new Uint8Array(readFileSync(outFile));
+    const path = await compileEntryCached({ entry: 'sdk/testing/sdk-harness.ts', name: 'sdk-harness' });
+    wasm = new Uint8Array(readFileSync(path));
   }, 120_000);
 
   it('reads records, parses JSON values and writes with headers (payload codec, ABI.md §5)', () => {

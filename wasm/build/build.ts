@@ -107,6 +107,37 @@ function compile(transformsDir: string, name: string, outFile: string): Promise<
 }
 
 /**
+ * Like compileEntry, but cached in outDir as <name>.wasm by the same source hash as transforms
+ * (for test modules such as the SDK harness). Resolves with the module's path; rejects with a
+ * BuildError when it does not compile.
+ */
+export async function compileEntryCached(options: {
+  entry: string;
+  name: string;
+  outDir?: string;
+  transformsDir?: string;
+}): Promise<string> {
+  const { entry, name, outDir = DEFAULT_OUT_DIR, transformsDir = DEFAULT_TRANSFORMS_DIR } = options;
+  await mkdir(outDir, { recursive: true });
+  const wasmPath = join(outDir, `${name}.wasm`);
+  const hash = `${entry}\n${await sourceHash(transformsDir, name)}`;
+  if ((await exists(wasmPath)) && (await readFile(`${wasmPath}.sha256`, 'utf8').catch(() => '')) === hash)
+    return wasmPath;
+  const tmp = `${wasmPath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const err = await compileEntry({ entry, outFile: tmp, transformsDir });
+  if (err !== null) {
+    throw Object.assign(new Error(`${entry} does not compile:\n${err}`), {
+      code: 'FERRY_TRANSFORM_BUILD' as const,
+      retryable: false as const,
+      results: [],
+    });
+  }
+  await rename(tmp, wasmPath);
+  await writeFile(`${wasmPath}.sha256`, hash);
+  return wasmPath;
+}
+
+/**
  * Compiles any AssemblyScript entry under transformsDir with the preset (for SDK test modules that
  * are not transforms). Returns the compiler's error text, or null on success.
  */

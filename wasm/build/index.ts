@@ -6,6 +6,7 @@ export {
   buildTransforms,
   buildTransformsOrThrow,
   compileEntry,
+  compileEntryCached,
   DEFAULT_OUT_DIR,
   isBuildError,
   listTransforms,
