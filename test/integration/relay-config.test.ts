@@ -1,5 +1,5 @@
 // A bad config is refused before anything starts: a clear `path: problem` list on stderr and exit
-// code 2, from `ferry relay run`, from `ferry relay check-config`, and from the Deno entry point.
+// code 2, from `ferry relay run`, from `ferry relay check-config`, and from the Deno and Bun entry points.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = process.execPath;
 const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
+const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 
 const BAD = `
 kafka: { brokers: ["127.0.0.1:19092"] }
@@ -74,7 +75,7 @@ describe('relay config errors', () => {
     expect(good.stdout).toContain('-> billing POST');
   });
 
-  it('the Node and Deno entry points exit 2 too (FERRY_CONFIG and --config)', () => {
+  it('the Node, Deno and Bun entry points exit 2 too (FERRY_CONFIG and --config)', () => {
     const file = writeConfig(BAD);
     const node = spawnSync(NODE, ['relay/entry/node.ts'], {
       cwd: ROOT,
@@ -101,6 +102,14 @@ describe('relay config errors', () => {
     });
     expect(task.stderr).toContain('routes[0].sinks[0].onOpen: must be pause or deadletter');
     expect(task.status).toBe(2);
+    const bun = spawnSync(BUN, ['relay/entry/bun.ts', '--config', file], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(bun.stderr).toContain('routes[0].sinks[0].onOpen: must be pause or deadletter');
+    expect(bun.status).toBe(2);
     const missing = spawnSync(NODE, ['relay/entry/node.ts'], {
       cwd: ROOT,
       env: { ...env, FERRY_CONFIG: '' },

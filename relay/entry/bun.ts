@@ -1,0 +1,38 @@
+// Bun entry point: fetch senders, Bun.serve. Usage: bun relay/entry/bun.ts --config relay.yaml
+// Same config and behaviour as the Node and Deno entries.
+import { createFetchSender } from '../adapters/http-fetch.ts';
+import { runRelay } from '../main.ts';
+
+interface BunServer {
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+interface BunApi {
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch: (request: Request) => Response | Promise<Response>;
+  }): BunServer;
+  file(path: string): { text(): Promise<string>; exists(): Promise<boolean> };
+}
+const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
+
+await runRelay({
+  name: 'bun',
+  args: process.argv.slice(2),
+  env: process.env,
+  readTextFile: async (path) => {
+    const file = Bun.file(path);
+    if (!(await file.exists())) throw new Error(`no such file: ${path}`);
+    return file.text();
+  },
+  serve: async (fetch, { port, hostname }) => {
+    const server = Bun.serve({ port, hostname, fetch });
+    return { port: server.port, close: async () => void (await server.stop()) };
+  },
+  onSignal: (signal, handler) => {
+    process.on(signal, handler);
+  },
+  exit: (code) => process.exit(code),
+  createSender: () => createFetchSender({}),
+});
