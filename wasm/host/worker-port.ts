@@ -1,5 +1,7 @@
-// The only runtime-specific line of the worker: on Node the worker talks through worker_threads'
-// parentPort; in Deno, Bun and browsers it is a web Worker and talks through `self`.
+// The only runtime-specific line of the worker: on Node and Deno the worker talks through worker_threads'
+// parentPort; on Bun and in browsers it is a web Worker and talks through `self` (worker-spawn.ts says why).
+import { usesWebWorker } from './worker-spawn.ts';
+
 export interface Port {
   postMessage(message: unknown): void;
   onMessage(handler: (message: unknown) => void): void;
@@ -11,9 +13,8 @@ interface WebScope {
 }
 
 export async function parentPort(): Promise<Port> {
-  const g = globalThis as unknown as { WorkerGlobalScope?: unknown; self?: WebScope };
-  if (g.WorkerGlobalScope !== undefined && g.self !== undefined) {
-    const scope = g.self;
+  const scope = (globalThis as unknown as { self?: WebScope }).self;
+  if (usesWebWorker() && scope !== undefined) {
     return {
       postMessage: (m) => scope.postMessage(m),
       onMessage: (h) => scope.addEventListener('message', (e) => h(e.data)),

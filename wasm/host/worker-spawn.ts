@@ -1,5 +1,9 @@
-// Starts a worker on any runtime: web Worker (Deno, Bun, browsers) when the global exists, else Node's
-// worker_threads. Both run the same worker.ts.
+// Starts a worker on any runtime; both kinds run the same worker.ts. node:worker_threads on Node and Deno:
+// the watchdog must be able to end a guest stuck in a loop, and Deno's web Worker.terminate() leaves such a
+// thread spinning for good while its worker_threads ends it. A web Worker on Bun (its worker_threads
+// terminate() never settles for a thread stuck in Wasm, which would hang close()) and where there is no
+// `process` (browsers). Bun cannot end a thread stuck in a pure Wasm loop at all (a JavaScriptCore limit,
+// oven-sh/bun PR 36356): the host still reports out_of_fuel and restarts, but the old thread keeps a core.
 
 export interface SpawnedWorker {
   post(message: unknown): void;
@@ -15,9 +19,15 @@ interface WebWorker {
   terminate(): void;
 }
 
+/** Whether this runtime's workers are web Workers talking through `self` (shared with worker-port.ts). */
+export function usesWebWorker(): boolean {
+  const g = globalThis as { Bun?: unknown; process?: unknown };
+  return g.Bun !== undefined || g.process === undefined;
+}
+
 export async function spawnWorker(url: URL): Promise<SpawnedWorker> {
   const WebWorkerCtor = (globalThis as { Worker?: new (u: URL, o: { type: 'module' }) => WebWorker }).Worker;
-  if (WebWorkerCtor !== undefined) {
+  if (WebWorkerCtor !== undefined && usesWebWorker()) {
     const w = new WebWorkerCtor(url, { type: 'module' });
     return {
       post: (m) => w.postMessage(m),
