@@ -25,7 +25,13 @@ export function createGuestMemory(exports: () => WebAssembly.Exports | null): Gu
   // An instance's exports never change once it exists, so the lookup by name is done once and then only
   // the buffer is compared (it is replaced whenever memory.grow succeeds).
   let mem: WebAssembly.Memory | null = null;
+  // A successful memory.grow detaches the old buffer of an ordinary memory, so an empty view is the cheap
+  // sign that the buffer must be fetched again (reading `memory.buffer` on every host call cost more than
+  // the checks themselves). A shared memory (only from a precompiled module) keeps its old buffer valid but
+  // short, so it is compared on every call as before.
+  let shared = false;
   function refresh(): void {
+    if (u8.length !== 0 && !shared) return;
     if (mem === null) {
       const found = exports()?.memory;
       if (!(found instanceof WebAssembly.Memory)) throw new FfiTrap('Missing memory export');
@@ -33,6 +39,7 @@ export function createGuestMemory(exports: () => WebAssembly.Exports | null): Gu
     }
     if (mem.buffer !== buffer) {
       buffer = mem.buffer;
+      shared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
       u8 = new Uint8Array(buffer);
       dv = new DataView(buffer);
     }

@@ -1,9 +1,10 @@
 // createTransformHost: the broker side of the ABI for one transform instance (ABI.md §2, §10, §11).
 // The guest runs in its own worker; batches go in and outputs come out through shared memory, and the
 // main thread only wakes on a message: one per finished batch ('done'), and rare ones (ready, log, trap).
+
+import { createHeaderKeyCache, decodeOutputs, encodeBatch } from './batch-codec.ts';
 import { buildEnviron } from './config.ts';
 import { FerryWasmError, type TrapKind } from './errors.ts';
-import { decodePayload, headerKeyBytes, payloadSize, writePayload } from './payload.ts';
 import { prepareModule } from './prepare.ts';
 import {
   C_BATCH_SEQ,
@@ -16,27 +17,15 @@ import {
   C_SHUTDOWN,
   CONTROL_SLOTS,
   growableShared,
-  growShared,
   INITIAL_REGION_BYTES,
-  INPUT_HEADER_BYTES,
   MAX_REGION_BYTES,
-  OUTPUT_ENTRY_BYTES,
-  RECORD_ENTRY_BYTES,
   type WorkerInit,
   type WorkerMessage,
 } from './shared.ts';
-import type {
-  BatchResult,
-  HostStats,
-  InputBatch,
-  OutputRecord,
-  TransformHost,
-  TransformHostOptions,
-} from './types.ts';
+import type { BatchResult, HostStats, InputBatch, TransformHost, TransformHostOptions } from './types.ts';
 import { type SpawnedWorker, spawnWorker } from './worker-spawn.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
-const TWO_32 = 4294967296;
 
 interface Instance {
   worker: SpawnedWorker;
@@ -83,6 +72,7 @@ export async function createTransformHost({
   const compiled = await prepareModule(module, memoryLimitBytes);
   const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0, memoryBytes: 0 };
   const timers: Timers = new Map();
+  const headerKeys = createHeaderKeyCache();
   let closed = false;
   let inFlight = false;
   let nextDelay = initialMs;
@@ -222,66 +212,6 @@ export async function createTransformHost({
     throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
   }
 
-  function writeBatch(inst: Instance, batch: InputBatch): void {
-    let bytes = new Uint8Array(inst.input);
-    let view = new DataView(inst.input);
-    let pos = INPUT_HEADER_BYTES;
-    let maxPayload = 0;
-    let maxTs = Number.NEGATIVE_INFINITY;
-    for (const record of batch.records) {
-      const keys = headerKeyBytes(record);
-      const size = payloadSize(record, keys);
-      const need = pos + RECORD_ENTRY_BYTES + size;
-      if (need > bytes.length) {
-        if (!growShared(inst.input, need)) throw new RangeError('batch too large for the host input buffer');
-        bytes = new Uint8Array(inst.input);
-        view = new DataView(inst.input);
-      }
-      view.setBigInt64(pos, record.offset, true);
-      const ts = record.timestamp;
-      view.setUint32(pos + 8, (ts % TWO_32) >>> 0, true);
-      view.setInt32(pos + 12, Math.floor(ts / TWO_32), true);
-      view.setInt32(pos + 16, 0, true);
-      view.setInt32(pos + 20, size, true);
-      writePayload(bytes, pos + RECORD_ENTRY_BYTES, record, keys);
-      pos = need;
-      if (size > maxPayload) maxPayload = size;
-      if (ts > maxTs) maxTs = ts;
-    }
-    const first = batch.records[0]!;
-    const last = batch.records[batch.records.length - 1]!;
-    view.setBigInt64(0, batch.baseOffset, true);
-    view.setInt32(8, batch.records.length, true);
-    view.setInt32(12, maxPayload, true);
-    view.setInt32(16, batch.partitionLeaderEpoch ?? 0, true);
-    view.setInt32(20, 0, true); // attributes: create_time, uncompressed (§2.6)
-    view.setInt32(24, Number(last.offset - batch.baseOffset), true);
-    view.setInt32(28, batch.producerEpoch ?? -1, true);
-    view.setBigInt64(32, BigInt(Math.trunc(first.timestamp)), true);
-    view.setBigInt64(40, BigInt(Math.trunc(maxTs)), true);
-    view.setBigInt64(48, batch.producerId ?? -1n, true);
-    view.setInt32(56, batch.baseSequence ?? -1, true);
-  }
-
-  function readOutputs(inst: Instance): OutputRecord[] {
-    const count = Atomics.load(inst.control, C_OUT_COUNT);
-    // One copy of the used output region per batch; every key, value and header value is a view into it
-    // (the shared region is overwritten by the next batch).
-    const bytes = new Uint8Array(inst.output, 0, Atomics.load(inst.control, C_OUT_BYTES)).slice();
-    const view = new DataView(bytes.buffer);
-    const outputs: OutputRecord[] = new Array(count);
-    let pos = 0;
-    for (let i = 0; i < count; i++) {
-      const topic = outputTopics[view.getInt32(pos, true)]!;
-      const len = view.getInt32(pos + 4, true);
-      const start = pos + OUTPUT_ENTRY_BYTES;
-      const rec = decodePayload(bytes, start, start + len, false);
-      outputs[i] = { topic, key: rec.key, value: rec.value, headers: rec.headers };
-      pos = start + len;
-    }
-    return outputs;
-  }
-
   async function process(batch: InputBatch): Promise<BatchResult> {
     if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
     if (batch.records.length === 0) return { outputs: [] }; // the broker skips empty batches (§2.6)
@@ -306,13 +236,20 @@ export async function createTransformHost({
     const settled = new Promise<void>((resolve, reject) => {
       inst.settle = { resolve, reject };
     });
-    writeBatch(inst, batch);
+    if (!encodeBatch(inst.input, batch, headerKeys)) {
+      inst.settle = null;
+      inst.batch = null;
+      throw new RangeError('batch too large for the host input buffer');
+    }
     Atomics.store(inst.control, C_BATCH_SEQ, seq);
     Atomics.notify(inst.control, C_BATCH_SEQ);
     await settled;
     inst.batch = null;
     // The batch's guest logs were delivered before its 'done' message (same port, in order).
-    const outputs = readOutputs(inst);
+    // One copy of the used output region per batch; every key, value and header value is a view into it
+    // (the shared region is overwritten by the next batch).
+    const used = new Uint8Array(inst.output, 0, Atomics.load(inst.control, C_OUT_BYTES)).slice();
+    const outputs = decodeOutputs(used, Atomics.load(inst.control, C_OUT_COUNT), outputTopics, headerKeys);
     stats.batches++;
     stats.recordsIn += batch.records.length;
     stats.recordsOut += outputs.length;

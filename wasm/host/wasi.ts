@@ -20,8 +20,11 @@ export class ProcExit extends Error {
 }
 
 export interface WasiClock {
-  /** Wall clock in ns: the current batch/record timestamp (§8). */
-  realtimeNs: bigint;
+  /**
+   * Wall clock: the current batch/record timestamp in ms (§8), a plain number so that setting it per record
+   * allocates nothing; clock_time_get converts it to ns.
+   */
+  realtimeMs: number;
 }
 
 export interface WasiOptions {
@@ -109,7 +112,7 @@ export function createWasi({ memory, args, environ, clock, onLog, logLineMaxByte
     clock_time_get(id: number, _precision: bigint, out: number) {
       memory.check(out, 8);
       if (id === 0) {
-        memory.view().setBigUint64(out, BigInt.asUintN(64, clock.realtimeNs), true);
+        memory.view().setBigUint64(out, BigInt.asUintN(64, BigInt(clock.realtimeMs) * 1_000_000n), true);
         return ERRNO_SUCCESS;
       }
       if (id >= 1 && id <= 3) {

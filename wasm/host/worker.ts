@@ -19,7 +19,7 @@ function run(init: WorkerInit): void {
   let exports: WebAssembly.Exports | null = null;
   const memory = createGuestMemory(() => exports);
   // Before the first batch the wall clock is timestamp::min() (§8).
-  const clock: WasiClock = { realtimeNs: 0n };
+  const clock: WasiClock = { realtimeMs: 0 };
   const imports = {
     redpanda_transform: createTransformAbi({
       memory,
