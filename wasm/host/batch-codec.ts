@@ -77,12 +77,41 @@ export function createHeaderKeyCache(): HeaderKeyCache {
 }
 
 /**
- * Writes `batch` into the input region (growing it when needed). Returns false when the batch does not fit
- * the region's maximum size.
+ * A private, ordinary buffer the batch is encoded into before one copy into the shared input region: V8
+ * copies into a SharedArrayBuffer word by word only when source and destination are congruent mod 8, which
+ * record values (views at any offset of a fetch response) rarely are, and the single copy at offset 0 is.
  */
-export function encodeBatch(input: SharedArrayBuffer, batch: InputBatch, keys: HeaderKeyCache): boolean {
-  let bytes = new Uint8Array(input);
-  let view = new DataView(input);
+export interface Staging {
+  bytes: Uint8Array;
+  view: DataView;
+}
+
+export function createStaging(initialBytes = 1 << 16): Staging {
+  const bytes = new Uint8Array(initialBytes);
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
+function growStaging(stage: Staging, used: number, atLeast: number): void {
+  const bytes = new Uint8Array(Math.max(atLeast, stage.bytes.length * 2));
+  bytes.set(stage.bytes.subarray(0, used));
+  stage.bytes = bytes;
+  stage.view = new DataView(bytes.buffer);
+}
+
+/**
+ * Writes `batch` into the input region (growing it when needed), through `stage`. Returns false when the
+ * batch does not fit the region's maximum size. `align` is the guest read buffer's address mod 8.
+ */
+export function encodeBatch(
+  input: SharedArrayBuffer,
+  batch: InputBatch,
+  keys: HeaderKeyCache,
+  align: number,
+  stage: Staging,
+): boolean {
+  const max = (input as unknown as { maxByteLength: number }).maxByteLength;
+  let bytes = stage.bytes;
+  let view = stage.view;
   let pos = INPUT_HEADER_BYTES;
   let maxPayload = 0;
   let maxTs = Number.NEGATIVE_INFINITY;
@@ -98,11 +127,13 @@ export function encodeBatch(input: SharedArrayBuffer, batch: InputBatch, keys: H
       const header = headers[h]!;
       size += fieldSize(keys.encode(header.key)) + fieldSize(header.value);
     }
-    const need = pos + RECORD_ENTRY_BYTES + size;
+    const pad = (align - (pos + RECORD_ENTRY_BYTES)) & 7; // payload ≡ guest buffer mod 8 (shared.ts)
+    const need = pos + RECORD_ENTRY_BYTES + pad + size;
     if (need > bytes.length) {
-      if (!growShared(input, need)) return false;
-      bytes = new Uint8Array(input);
-      view = new DataView(input);
+      if (need > max) return false;
+      growStaging(stage, pos, need);
+      bytes = stage.bytes;
+      view = stage.view;
     }
     view.setBigInt64(pos, record.offset, true);
     const ts = record.timestamp;
@@ -110,7 +141,8 @@ export function encodeBatch(input: SharedArrayBuffer, batch: InputBatch, keys: H
     view.setInt32(pos + 12, Math.floor(ts / TWO_32), true);
     view.setInt32(pos + 16, 0, true);
     view.setInt32(pos + 20, size, true);
-    let p = writeField(bytes, pos + RECORD_ENTRY_BYTES, record.key);
+    view.setInt32(pos + 24, pad, true);
+    let p = writeField(bytes, pos + RECORD_ENTRY_BYTES + pad, record.key);
     p = writeField(bytes, p, record.value);
     p = writeVarint(bytes, p, headerCount);
     for (let h = 0; h < headerCount; h++) {
@@ -135,6 +167,8 @@ export function encodeBatch(input: SharedArrayBuffer, batch: InputBatch, keys: H
   view.setBigInt64(40, BigInt(Math.trunc(maxTs)), true);
   view.setBigInt64(48, batch.producerId ?? -1n, true);
   view.setInt32(56, batch.baseSequence ?? -1, true);
+  if (!growShared(input, pos)) return false;
+  new Uint8Array(input, 0, pos).set(bytes.subarray(0, pos));
   return true;
 }
 
@@ -178,8 +212,8 @@ export function decodeOutputs(
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const topic = topics[view.getInt32(pos, true)]!;
-    const end = pos + OUTPUT_ENTRY_BYTES + view.getInt32(pos + 4, true);
-    at = pos + OUTPUT_ENTRY_BYTES;
+    at = pos + OUTPUT_ENTRY_BYTES + view.getInt32(pos + 8, true);
+    const end = at + view.getInt32(pos + 4, true);
     const key = field(bytes, end);
     const value = field(bytes, end);
     const headerCount = readLength(bytes, end);

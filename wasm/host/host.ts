@@ -2,13 +2,14 @@
 // The guest runs in its own worker; batches go in and outputs come out through shared memory, and the
 // main thread only wakes on a message: one per finished batch ('done'), and rare ones (ready, log, trap).
 
-import { createHeaderKeyCache, decodeOutputs, encodeBatch } from './batch-codec.ts';
+import { createHeaderKeyCache, createStaging, decodeOutputs, encodeBatch } from './batch-codec.ts';
 import { buildEnviron } from './config.ts';
 import { FerryWasmError, type TrapKind } from './errors.ts';
 import { prepareModule } from './prepare.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
+  C_IN_ALIGN,
   C_MEMORY_BYTES,
   C_OUT_BYTES,
   C_OUT_COUNT,
@@ -73,6 +74,7 @@ export async function createTransformHost({
   const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0, memoryBytes: 0 };
   const timers: Timers = new Map();
   const headerKeys = createHeaderKeyCache();
+  const staging = createStaging();
   let closed = false;
   let inFlight = false;
   let nextDelay = initialMs;
@@ -236,7 +238,7 @@ export async function createTransformHost({
     const settled = new Promise<void>((resolve, reject) => {
       inst.settle = { resolve, reject };
     });
-    if (!encodeBatch(inst.input, batch, headerKeys)) {
+    if (!encodeBatch(inst.input, batch, headerKeys, Atomics.load(inst.control, C_IN_ALIGN), staging)) {
       inst.settle = null;
       inst.batch = null;
       throw new RangeError('batch too large for the host input buffer');

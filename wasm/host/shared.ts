@@ -7,9 +7,14 @@
 //   header (64 bytes): base_offset i64 @0, record_count i32 @8, max_payload i32 @12,
 //     partition_leader_epoch i32 @16, attributes i32 @20, last_offset_delta i32 @24, producer_epoch i32 @28,
 //     base_timestamp i64 @32, max_timestamp i64 @40, producer_id i64 @48, base_sequence i32 @56
-//   records from @64: offset i64, timestamp i64, attributes i32, payload_len i32, payload (ABI.md §5)
+//   records from @64: offset i64, timestamp i64, attributes i32, payload_len i32, pad i32, (4 unused),
+//     pad bytes, payload (ABI.md §5)
 // output (growable SAB), appended by the worker during a batch:
-//   per record: topic_index i32, payload_len i32, payload (ABI.md §5)
+//   per record: topic_index i32, payload_len i32, pad i32, pad bytes, payload (ABI.md §5)
+// The pads (0..7) make each payload's address in the region congruent mod 8 with the guest buffer it is
+// copied from/to: copies between a SharedArrayBuffer and ordinary memory run word by word only then (V8's
+// relaxed memcpy), ~3.5x faster than byte by byte for 1 KB records. The worker publishes the alignment of
+// the guest's read buffer in C_IN_ALIGN; guests reuse one buffer, so the next batch is laid out for it.
 
 export const C_BATCH_SEQ = 0; // main -> worker: bumped when a batch is ready
 export const C_DONE_SEQ = 1; // worker -> main: the batch seq once the guest asks for the next batch (+ a 'done' message)
@@ -20,11 +25,12 @@ export const C_RECORD_INDEX = 5; // worker: index in the batch of the record bei
 export const C_OUT_COUNT = 6; // worker: records in the output region
 export const C_OUT_BYTES = 7; // worker: bytes used in the output region
 export const C_MEMORY_BYTES = 8; // worker: guest linear memory size at the last batch boundary
+export const C_IN_ALIGN = 9; // worker: (read_next_record buf) mod 8, the last one seen
 export const CONTROL_SLOTS = 16;
 
 export const INPUT_HEADER_BYTES = 64;
-export const RECORD_ENTRY_BYTES = 24;
-export const OUTPUT_ENTRY_BYTES = 8;
+export const RECORD_ENTRY_BYTES = 32;
+export const OUTPUT_ENTRY_BYTES = 12;
 
 export const INITIAL_REGION_BYTES = 1 << 20;
 export const MAX_REGION_BYTES = 256 << 20;

@@ -7,6 +7,7 @@ import {
   C_BATCH_SEQ,
   C_BUSY,
   C_DONE_SEQ,
+  C_IN_ALIGN,
   C_MEMORY_BYTES,
   C_OUT_BYTES,
   C_OUT_COUNT,
@@ -100,7 +101,9 @@ export function createTransformAbi(opts: TransformAbiOptions) {
   }
 
   function emit(topicIndex: number, src: Uint8Array, ptr: number, len: number): void {
-    const need = outPos + OUTPUT_ENTRY_BYTES + len;
+    const at = outPos + OUTPUT_ENTRY_BYTES;
+    const pad = (ptr - at) & 7; // payload congruent with ptr mod 8: word-wise copy (shared.ts)
+    const need = at + pad + len;
     if (need > outBytes.length) {
       if (!growShared(output, need)) throw new FfiTrap('output of one batch exceeds the host buffer');
       outBytes = new Uint8Array(output);
@@ -108,12 +111,13 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     }
     outView.setInt32(outPos, topicIndex, true);
     outView.setInt32(outPos + 4, len, true);
+    outView.setInt32(outPos + 8, pad, true);
+    const dst = at + pad;
     if (len <= 64) {
       // Short payloads: a loop beats creating a view for set().
-      const at = outPos + OUTPUT_ENTRY_BYTES;
-      for (let i = 0; i < len; i++) outBytes[at + i] = src[ptr + i]!;
-    } else outBytes.set(src.subarray(ptr, ptr + len), outPos + OUTPUT_ENTRY_BYTES);
-    outPos += OUTPUT_ENTRY_BYTES + len;
+      for (let i = 0; i < len; i++) outBytes[dst + i] = src[ptr + i]!;
+    } else outBytes.set(src.subarray(ptr, ptr + len), dst);
+    outPos = need;
     outCount++;
   }
 
@@ -206,8 +210,10 @@ export function createTransformAbi(opts: TransformAbiOptions) {
       dv.setInt32((tsPtr >>> 0) + 4, hi, true);
       dv.setUint32(offsetPtr >>> 0, inView.getUint32(inPos, true), true);
       dv.setUint32((offsetPtr >>> 0) + 4, inView.getUint32(inPos + 4, true), true);
-      const start = inPos + RECORD_ENTRY_BYTES;
-      mem.set(inBytes.subarray(start, start + size), buf >>> 0);
+      const start = inPos + RECORD_ENTRY_BYTES + inView.getInt32(inPos + 24, true);
+      const dst = buf >>> 0;
+      mem.set(inBytes.subarray(start, start + size), dst);
+      control[C_IN_ALIGN] = dst & 7;
       clock.realtimeMs = hi * 4294967296 + lo;
       // Plain stores: the watchdog only needs to see the values change (int32 accesses never tear).
       control[C_RECORD_INDEX] = cursor;
