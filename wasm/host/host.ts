@@ -9,6 +9,8 @@ import { prepareModule } from './prepare.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
+  C_DONE_MSG,
+  C_DONE_SEQ,
   C_IN_ALIGN,
   C_MEMORY_BYTES,
   C_OUT_BYTES,
@@ -27,6 +29,14 @@ import type { BatchResult, HostStats, InputBatch, TransformHost, TransformHostOp
 import { type SpawnedWorker, spawnWorker } from './worker-spawn.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
+
+type WaitAsync = (
+  a: Int32Array,
+  index: number,
+  value: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
+/** Atomics.waitAsync where the runtime has it (Node, Deno); else batches end with a message (shared.ts). */
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 interface Instance {
   worker: SpawnedWorker;
@@ -97,6 +107,7 @@ export async function createTransformHost({
     if (inst.dead) return;
     inst.dead = true;
     clearInterval(inst.watchdog);
+    Atomics.notify(inst.control, C_DONE_SEQ); // ends a pending waitAsync (it then finds the instance dead)
     void inst.worker.terminate();
     if (closed) {
       inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
@@ -198,6 +209,7 @@ export async function createTransformHost({
       outputTopics,
       memoryLimitBytes,
       logLineMaxBytes,
+      notifyDone: waitAsync !== undefined,
     };
     worker.post(init);
     current = inst;
@@ -235,9 +247,12 @@ export async function createTransformHost({
     const inst = await instance();
     inst.batch = batch;
     const seq = Atomics.load(inst.control, C_BATCH_SEQ) + 1;
+    let settle: NonNullable<Instance['settle']> | null = null;
     const settled = new Promise<void>((resolve, reject) => {
-      inst.settle = { resolve, reject };
+      settle = { resolve, reject };
+      inst.settle = settle;
     });
+    const doneBefore = Atomics.load(inst.control, C_DONE_SEQ);
     if (!encodeBatch(inst.input, batch, headerKeys, Atomics.load(inst.control, C_IN_ALIGN), staging)) {
       inst.settle = null;
       inst.batch = null;
@@ -245,6 +260,21 @@ export async function createTransformHost({
     }
     Atomics.store(inst.control, C_BATCH_SEQ, seq);
     Atomics.notify(inst.control, C_BATCH_SEQ);
+    if (waitAsync !== undefined) {
+      // The batch ends with a notify on C_DONE_SEQ, or, when it logged, with a 'done' message after its logs.
+      const onWake = () => {
+        const s = inst.settle;
+        if (s === settle && s !== null && !inst.dead && Atomics.load(inst.control, C_DONE_SEQ) === seq) {
+          if (Atomics.load(inst.control, C_DONE_MSG) === 0) {
+            inst.settle = null;
+            s.resolve();
+          }
+        }
+      };
+      const w = waitAsync(inst.control, C_DONE_SEQ, doneBefore);
+      if (w.async) void w.value.then(onWake);
+      else onWake();
+    }
     await settled;
     inst.batch = null;
     // The batch's guest logs were delivered before its 'done' message (same port, in order).
@@ -274,6 +304,7 @@ export async function createTransformHost({
       clearInterval(inst.watchdog);
       Atomics.store(inst.control, C_SHUTDOWN, 1);
       Atomics.notify(inst.control, C_BATCH_SEQ);
+      Atomics.notify(inst.control, C_DONE_SEQ);
       inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
       await inst.worker.terminate();
     }

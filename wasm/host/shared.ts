@@ -25,6 +25,7 @@ export const C_RECORD_INDEX = 5; // worker: index in the batch of the record bei
 export const C_OUT_COUNT = 6; // worker: records in the output region
 export const C_OUT_BYTES = 7; // worker: bytes used in the output region
 export const C_MEMORY_BYTES = 8; // worker: guest linear memory size at the last batch boundary
+export const C_DONE_MSG = 10; // worker: 1 = this batch's end comes as a 'done' message (logs precede it), 0 = notify only
 export const C_IN_ALIGN = 9; // worker: (read_next_record buf) mod 8, the last one seen
 export const CONTROL_SLOTS = 16;
 
@@ -47,6 +48,12 @@ export interface WorkerInit {
   outputTopics: string[];
   memoryLimitBytes: number;
   logLineMaxBytes: number;
+  /**
+   * The main thread waits for C_DONE_SEQ with Atomics.waitAsync: a batch that logged nothing ends with
+   * Atomics.notify alone (no message to serialize and dispatch). Without waitAsync, every batch ends with a
+   * 'done' message.
+   */
+  notifyDone: boolean;
 }
 
 /** Messages a worker posts to the main thread (rare: ready, logs, the final trap). */

@@ -6,6 +6,7 @@ import { isValidPayload } from './payload.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
+  C_DONE_MSG,
   C_DONE_SEQ,
   C_IN_ALIGN,
   C_MEMORY_BYTES,
@@ -49,6 +50,11 @@ export interface TransformAbiOptions {
    * Atomics.waitAsync on the main thread, which not every runtime has.
    */
   onBatchDone(seq: number): void;
+  /**
+   * When given and it returns true (no log message of this batch is in flight), the batch ends with
+   * Atomics.notify on C_DONE_SEQ instead of onBatchDone's message (shared.ts C_DONE_MSG).
+   */
+  notifyDone?: () => boolean;
 }
 
 const LOG_APPEND_TIME = 0x08;
@@ -61,7 +67,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function createTransformAbi(opts: TransformAbiOptions) {
-  const { memory, control, input, output, clock, memoryLimitBytes, onReady, onBatchDone } = opts;
+  const { memory, control, input, output, clock, memoryLimitBytes, onReady, onBatchDone, notifyDone } = opts;
   const topicNames = opts.outputTopics.map((t) => encoder.encode(t));
   let seenSeq = 0;
   let started = false;
@@ -83,9 +89,12 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     Atomics.store(control, C_OUT_BYTES, outPos);
     Atomics.store(control, C_RECORD_INDEX, -1);
     Atomics.store(control, C_BUSY, 0);
+    const byNotify = notifyDone?.() === true;
+    Atomics.store(control, C_DONE_MSG, byNotify ? 0 : 1);
     Atomics.store(control, C_DONE_SEQ, seenSeq);
     active = false;
-    onBatchDone(seenSeq);
+    if (byNotify) Atomics.notify(control, C_DONE_SEQ);
+    else onBatchDone(seenSeq);
   }
 
   function waitForBatch(): void {

@@ -20,6 +20,7 @@ function run(init: WorkerInit): void {
   const memory = createGuestMemory(() => exports);
   // Before the first batch the wall clock is timestamp::min() (§8).
   const clock: WasiClock = { realtimeMs: 0 };
+  let logged = false; // a log message was posted since the last batch ended
   const imports = {
     redpanda_transform: createTransformAbi({
       memory,
@@ -31,6 +32,15 @@ function run(init: WorkerInit): void {
       memoryLimitBytes: init.memoryLimitBytes,
       onReady: () => post({ type: 'ready' }),
       onBatchDone: (seq) => post({ type: 'done', seq }),
+      ...(init.notifyDone
+        ? {
+            notifyDone: () => {
+              const quiet = !logged;
+              logged = false;
+              return quiet;
+            },
+          }
+        : {}),
     }),
     redpanda_schema_registry: createSchemaRegistry(memory),
     wasi_snapshot_preview1: createWasi({
@@ -39,7 +49,10 @@ function run(init: WorkerInit): void {
       environ: init.environ,
       clock,
       logLineMaxBytes: init.logLineMaxBytes,
-      onLog: (level, line) => post({ type: 'log', level, line }),
+      onLog: (level, line) => {
+        logged = true;
+        post({ type: 'log', level, line });
+      },
     }),
   } as unknown as WebAssembly.Imports;
   Atomics.store(control, C_BUSY, 1);
