@@ -82,6 +82,13 @@ export function createKafkaSource({
     retryDelay: 200,
   });
 
+  // A failed background rejoin is emitted as an 'error' event on the consumer; without a listener
+  // Node throws it as an uncaught exception and the relay dies. Report it; the fetch loop's own
+  // error handling and the readiness probe (isConnected) carry on from there.
+  consumer.on('error', (error: unknown) => {
+    if (running) onError(error);
+  });
+
   let handler: SourceHandler | undefined;
   let running = false;
   let connected = false;

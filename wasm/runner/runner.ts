@@ -197,6 +197,14 @@ export function createTransformRunner({
       heartbeatInterval: heartbeatIntervalMs,
       maxWaitTime: 250,
     });
+    // The client reports a failed background rejoin (after a rebalance) as an 'error' event on the
+    // consumer itself; with no listener Node throws it as an uncaught exception. While stopping it is
+    // expected (the connection pool is closing); otherwise the group is lost: stop and fail `done`.
+    consumer.on('error', (error: Error) => {
+      if (stopping !== null) return;
+      onEvent(`consumer error: ${error.message}`);
+      void stop().then(() => rejectDone(error));
+    });
     consumer.on('consumer:group:join', onJoin);
     stream = await consumer.consume({
       topics: [inputTopic],
