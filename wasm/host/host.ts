@@ -132,6 +132,20 @@ export async function createTransformHost({
     onTrap(error);
   }
 
+  /**
+   * Resolves the batch in flight if the worker has ended it by notify (C_DONE_MSG 0). Called on the
+   * waitAsync wake-up, and by the watchdog as a safety net should a wake-up ever be missed.
+   */
+  function resolveIfDone(inst: Instance): void {
+    const s = inst.settle;
+    if (s === null || inst.dead || inst.batch === null) return;
+    const seq = Atomics.load(inst.control, C_BATCH_SEQ);
+    if (Atomics.load(inst.control, C_DONE_SEQ) === seq && Atomics.load(inst.control, C_DONE_MSG) === 0) {
+      inst.settle = null;
+      s.resolve();
+    }
+  }
+
   async function launch(): Promise<Instance> {
     if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
     const worker = await spawnWorker(WORKER_URL);
@@ -182,6 +196,7 @@ export async function createTransformHost({
     let lastChange = Date.now();
     inst.watchdog = setInterval(
       () => {
+        if (waitAsync !== undefined) resolveIfDone(inst);
         const seq = Atomics.load(control, C_RECORD_SEQ);
         const now = Date.now();
         if (seq !== lastSeq || Atomics.load(control, C_BUSY) === 0) {
@@ -263,13 +278,7 @@ export async function createTransformHost({
     if (waitAsync !== undefined) {
       // The batch ends with a notify on C_DONE_SEQ, or, when it logged, with a 'done' message after its logs.
       const onWake = () => {
-        const s = inst.settle;
-        if (s === settle && s !== null && !inst.dead && Atomics.load(inst.control, C_DONE_SEQ) === seq) {
-          if (Atomics.load(inst.control, C_DONE_MSG) === 0) {
-            inst.settle = null;
-            s.resolve();
-          }
-        }
+        if (inst.settle === settle) resolveIfDone(inst);
       };
       const w = waitAsync(inst.control, C_DONE_SEQ, doneBefore);
       if (w.async) void w.value.then(onWake);
