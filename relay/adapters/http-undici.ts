@@ -2,7 +2,7 @@
 // On Node this is several times faster than fetch for small POSTs (test/bench/http-senders.ts measures it).
 // One sender per sink, so the connection limit is per sink. Failures are reported, never thrown:
 // timeouts -> {kind:'timeout'}, everything else below HTTP -> {kind:'network-error'}.
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
@@ -63,6 +63,91 @@ export function splitUrl(
   return { origin, path: rest.startsWith('?') ? '/' + rest : rest };
 }
 
+interface Dispatched {
+  readonly status: number;
+  readonly retryAfterHeader: string | undefined;
+  /** Non-2xx only: the first bytes of the body (enough for the kept characters). */
+  readonly body: Buffer | undefined;
+}
+
+/**
+ * One request through the pool's dispatch API with a minimal handler: no Readable stream, no
+ * AsyncResource, no body promise per response (undici's request() allocates all three, and at one
+ * POST per record they showed up as a large share of the relay's CPU and GC). 2xx bodies are
+ * discarded as they arrive; non-2xx bodies are kept up to `keepBytes`. Rejects with undici's error
+ * (or the signal's reason) exactly where request() would.
+ */
+function dispatchOnce(
+  pool: Pool,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortSignal | undefined,
+  keepBytes: number,
+): Promise<Dispatched> {
+  return new Promise<Dispatched>((resolve, reject) => {
+    let status = 0;
+    let retryAfterHeader: string | undefined;
+    let chunks: Buffer[] | undefined;
+    let kept = 0;
+    let settled = false;
+    let abortRequest: ((reason: unknown) => void) | undefined;
+    let abortedWith: unknown;
+    const onAbort = () => {
+      abortedWith = signal?.reason ?? new Error('aborted');
+      // As with request() + body.dump(): a 2xx whose status line arrived counts as answered.
+      if (status >= 200 && status < 300) finish(undefined, { status, retryAfterHeader, body: undefined });
+      abortRequest?.(abortedWith);
+    };
+    const finish = (error: unknown, value?: Dispatched) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (value === undefined) reject(error);
+      else resolve(value);
+    };
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        reject(signal.reason ?? new Error('aborted'));
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(controller) {
+        abortRequest = (reason) => controller.abort(reason as Error);
+        if (abortedWith !== undefined) controller.abort(abortedWith as Error);
+      },
+      onResponseStart(_controller, statusCode, headers) {
+        if (statusCode < 200) return;
+        status = statusCode;
+        const ra = headers['retry-after'];
+        retryAfterHeader = Array.isArray(ra) ? ra[0] : ra;
+      },
+      onResponseData(_controller, chunk) {
+        if (status >= 200 && status < 300) return;
+        if (kept >= keepBytes) return;
+        if (chunks === undefined) chunks = [];
+        chunks.push(chunk);
+        kept += chunk.length;
+      },
+      onResponseEnd() {
+        finish(undefined, {
+          status,
+          retryAfterHeader,
+          body: chunks === undefined ? undefined : Buffer.concat(chunks).subarray(0, keepBytes),
+        });
+      },
+      onResponseError(_controller, error) {
+        finish(error);
+      },
+    };
+    try {
+      pool.dispatch(options, handler);
+    } catch (error) {
+      finish(error);
+    }
+  });
+}
+
 export function createUndiciSender({
   connections = 64,
   keepAliveTimeoutMs = 30_000,
@@ -110,28 +195,26 @@ export function createUndiciSender({
       const onOuterAbort = () => controller?.abort();
       if (precise) outer?.addEventListener('abort', onOuterAbort, { once: true });
       try {
-        const res = await poolFor(target.origin).request({
-          path: target.path,
-          method: request.method as 'POST',
-          headers: request.headers,
-          body: request.body,
-          headersTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
-          bodyTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
-          signal: controller?.signal ?? outer ?? null,
-        });
-        const status = res.statusCode;
-        const retryAfterHeader = res.headers['retry-after'];
-        const retryAfterMs = parseRetryAfter(
-          Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader,
-          now(),
+        const { status, retryAfterHeader, body } = await dispatchOnce(
+          poolFor(target.origin),
+          {
+            path: target.path,
+            method: request.method as 'POST',
+            headers: request.headers,
+            body: request.body,
+            headersTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
+            bodyTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
+          },
+          controller?.signal ?? outer ?? undefined,
+          maxErrorBodyChars * 4,
         );
+        const retryAfterMs = parseRetryAfter(retryAfterHeader, now());
         if (status >= 200 && status < 300) {
-          await res.body.dump();
           return retryAfterMs === undefined
             ? { kind: 'response', status }
             : { kind: 'response', status, retryAfterMs };
         }
-        const text = (await res.body.text()).slice(0, maxErrorBodyChars);
+        const text = (body === undefined ? '' : body.toString('utf8')).slice(0, maxErrorBodyChars);
         return retryAfterMs === undefined
           ? { kind: 'response', status, body: text }
           : { kind: 'response', status, retryAfterMs, body: text };
