@@ -45,6 +45,19 @@ afterAll(async () => {
   await deleteTopics(created).catch(() => {});
 });
 
+/** Awaits `promise` for at most `ms`, else throws naming the step (a hang becomes a clear failure). */
+async function within<T>(label: string, ms: number, promise: Promise<T>): Promise<T> {
+  let timeout: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timeout = setTimeout(() => reject(new Error(`${label}: not done within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
 function report(label: string, accounting: TransformAccounting): void {
   console.log(label, { ...accounting, missing: accounting.missing.length });
 }
@@ -141,8 +154,11 @@ describe('ferry transform run on the local stack', () => {
       });
     const a = make('a');
     const b = make('b');
+    const started = Date.now();
+    const step = (line: string) => events.push(`test +${Date.now() - started} ms: ${line}`);
     try {
-      await a.start();
+      await within('a.start()', 30_000, a.start());
+      step('a started');
       const generation = generate({
         count: 1500,
         rate: 400,
@@ -151,23 +167,29 @@ describe('ferry transform run on the local stack', () => {
         batchSize: 20,
         tables: { shipments: 1, trailers: 0, loads: 0 },
       });
+      generation.catch(() => {});
       await waitUntil(() => a.metrics().recordsIn >= 100, { timeoutMs: 60_000, message: 'runner a started' });
-      await b.start();
+      step('a has 100 records');
+      await within('b.start()', 30_000, b.start());
+      step('b started');
       await waitUntil(() => b.metrics().recordsIn >= 100, {
         timeoutMs: 60_000,
         message: 'runner b took partitions',
       });
-      await a.stop();
-      const result = await generation;
+      step('b has 100 records');
+      await within('a.stop()', 60_000, a.stop());
+      step('a stopped');
+      const result = await within('generator', 60_000, generation);
+      step('generator done');
       const cdc = await waitForChanges(result.changes, from, { timeoutMs: 60_000 });
       expect(cdc.missing).toEqual([]);
-      await waitUntil(() => groupCaughtUp(groupId, topic), { timeoutMs: 90_000, message: 'group caught up' });
+      await waitUntil(() => groupCaughtUp(groupId, topic), { timeoutMs: 60_000, message: 'group caught up' });
+      step('group caught up');
       expect(b.metrics().partitions).toHaveLength(6);
-    } catch (error) {
-      console.log(events.join('\n'));
-      throw error;
     } finally {
-      await Promise.all([a.stop(), b.stop()]);
+      await within('a.stop() and b.stop()', 60_000, Promise.all([a.stop(), b.stop()])).finally(() => {
+        console.log(events.join('\n'));
+      });
     }
     const accounting = account(
       table,

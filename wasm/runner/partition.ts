@@ -19,6 +19,7 @@ export interface PartitionLaneOptions {
   maxBatchRecords: number;
   createHost(): Promise<TransformHost>;
   produce(outputs: OutputRecord[]): Promise<void>;
+  /** Called only after the batch's outputs are acknowledged; the runner commits it (coalesced) later. */
   commit(nextOffset: bigint): Promise<void>;
   onBatch(records: number, outputs: OutputRecord[]): void;
   onTrap(error: Error): void;
@@ -30,7 +31,7 @@ export interface PartitionLaneOptions {
 export interface PartitionLane {
   push(message: InputMessage): void;
   queued(): number;
-  /** Stops after the batch in flight (its outputs acknowledged and its offset committed), closes the host. */
+  /** Stops after the batch in flight (outputs acknowledged, offset handed to `commit`), closes the host. */
   stop(): Promise<void>;
 }
 

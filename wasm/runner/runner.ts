@@ -2,6 +2,13 @@
 // assigned partition (like the broker's VM per partition), outputs produced with acks=all by an idempotent
 // producer and acknowledged before the input offsets are committed.
 //
+// Commits: lanes only record the next offset of an acknowledged batch; one coalesced commit request is
+// in flight at a time, none while the group is rebalancing, and its offsets are filtered against the
+// current assignment when the request is built. Why: the client's commit() re-joins the group itself
+// when a commit fails with a rebalance/generation error. With one commit per lane in flight, the commits
+// that failed during a rebalance re-joined again right after it completed ("leader re-joining group
+// during Stable"), which started the next rebalance: a storm that lasted as long as records flowed.
+//
 // Rebalances: the client re-delivers retained partitions from their committed offsets after every join;
 // each lane drops what it already queued. Revoked partitions stop at once: their queued records are
 // dropped (the next owner fetches them from the committed offset) and the batch in flight finishes.
@@ -32,6 +39,8 @@ export function createTransformRunner({
   backoff,
   sessionTimeoutMs = 10_000,
   heartbeatIntervalMs = 1_000,
+  rebalanceTimeoutMs = 15_000,
+  stopTimeoutMs = 15_000,
   metricsIntervalMs = 5_000,
   onMetrics = () => {},
   onLog,
@@ -49,6 +58,11 @@ export function createTransformRunner({
   let paused = false;
   let stopping: Promise<void> | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
+  /** Next offsets to commit (acknowledged batches), per partition. */
+  const pending = new Map<number, bigint>();
+  let committing: Promise<void> | null = null;
+  /** Between a rebalance notice from the client and the end of the next join: commits would fail. */
+  let rebalancing = false;
   let resolveDone!: () => void;
   let rejectDone!: (error: unknown) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -74,6 +88,62 @@ export function createTransformRunner({
       paused = false;
       stream.resume();
     }
+  }
+
+  /** Resolves with the promise's value, or after `ms` with `undefined` and an event (stop must end). */
+  async function bounded<T>(what: string, promise: Promise<T>, ms = stopTimeoutMs): Promise<T | undefined> {
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<undefined>((resolve) => {
+      timeout = setTimeout(() => {
+        onEvent(`stop: ${what} did not end within ${ms} ms; going on`);
+        resolve(undefined);
+      }, ms);
+    });
+    try {
+      return await Promise.race([promise, expired]);
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  function recordCommit(partition: number, offset: bigint): void {
+    if (!owned.has(partition)) return;
+    if ((pending.get(partition) ?? -1n) < offset) pending.set(partition, offset);
+    flushCommits();
+  }
+
+  function flushCommits(): void {
+    if (committing !== null || rebalancing || consumer === null || pending.size === 0) return;
+    const c = consumer;
+    const wanted = [...pending].filter(([p]) => owned.has(p));
+    pending.clear();
+    if (wanted.length === 0) return;
+    // Re-evaluated each time the client builds the request, including its retry after a rejoin.
+    const request = {
+      get offsets() {
+        return wanted
+          .filter(([p]) => owned.has(p))
+          .map(([partition, offset]) => ({ topic: inputTopic, partition, offset, leaderEpoch: -1 }));
+      },
+    };
+    committing = c
+      .commit(request)
+      .then(
+        () => {
+          for (const _ of wanted) metrics.countCommit();
+        },
+        (error: Error) => {
+          onEvent(`commit of [${wanted.map(([p, o]) => `${p}@${o}`).join(', ')}] failed (${error.message})`);
+          // A later commit covers it; a partition that moved is re-processed by its next owner.
+          for (const [p, o] of wanted) {
+            if (owned.has(p) && (pending.get(p) ?? -1n) < o) pending.set(p, o);
+          }
+        },
+      )
+      .finally(() => {
+        committing = null;
+        if (stopping === null) flushCommits();
+      });
   }
 
   async function produce(outputs: OutputRecord[]): Promise<void> {
@@ -123,8 +193,7 @@ export function createTransformRunner({
       commit: async (offset) => {
         // A lane whose partition was revoked must not commit: the new owner may already have started.
         if (lanes.get(partition) !== l || !owned.has(partition) || consumer === null) return;
-        await consumer.commit({ offsets: [{ topic: inputTopic, partition, offset, leaderEpoch: -1 }] });
-        metrics.countCommit();
+        recordCommit(partition, offset);
       },
       onBatch: (records, outputs) => {
         metrics.countBatch(records, outputs);
@@ -145,11 +214,20 @@ export function createTransformRunner({
     return l;
   }
 
-  function onJoin(payload: { assignments?: ReadonlyArray<{ topic: string; partitions: number[] }> }): void {
+  function onRebalance(): void {
+    rebalancing = true;
+  }
+
+  function onJoin(payload: {
+    generationId?: number;
+    assignments?: ReadonlyArray<{ topic: string; partitions: number[] }>;
+  }): void {
     const now = new Set(
       payload.assignments?.filter((a) => a.topic === inputTopic).flatMap((a) => a.partitions) ?? [],
     );
     owned = now;
+    rebalancing = false;
+    for (const p of pending.keys()) if (!now.has(p)) pending.delete(p);
     for (const [partition, l] of lanes) {
       if (!now.has(partition)) {
         lanes.delete(partition);
@@ -161,7 +239,9 @@ export function createTransformRunner({
       }
     }
     metrics.setPartitions([...now]);
-    onEvent(`assigned ${inputTopic} partitions [${[...now].sort((a, b) => a - b).join(', ')}]`);
+    onEvent(
+      `assigned ${inputTopic} partitions [${[...now].sort((a, b) => a - b).join(', ')}] (generation ${payload.generationId ?? '?'})`,
+    );
   }
 
   async function measureLag(): Promise<void> {
@@ -195,6 +275,7 @@ export function createTransformRunner({
       autocommit: false,
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
       maxWaitTime: 250,
     });
     // The client reports a failed background rejoin (after a rebalance) as an 'error' event on the
@@ -206,12 +287,14 @@ export function createTransformRunner({
       void stop().then(() => rejectDone(error));
     });
     consumer.on('consumer:group:join', onJoin);
+    consumer.on('consumer:group:rebalance', onRebalance);
     stream = await consumer.consume({
       topics: [inputTopic],
       mode: 'committed',
       fallbackMode: startFrom,
       autocommit: false,
       sessionTimeout: sessionTimeoutMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,
     });
     stream.on('data', (m) => {
@@ -234,11 +317,30 @@ export function createTransformRunner({
       stream?.pause();
       const all = [...lanes.values()].map((l) => l.stop());
       lanes.clear();
-      await Promise.allSettled([...all, ...laneStops.values()]);
-      await measureLag();
-      await stream?.close().catch(() => {});
-      await consumer?.close().catch(() => {});
-      await producer?.close().catch(() => {});
+      await bounded('partition lanes', Promise.allSettled([...all, ...laneStops.values()]));
+      // The last acknowledged offsets: one final commit, unless the group is rebalancing (then the next
+      // owner re-processes from the last commit: duplicates, nothing lost).
+      await bounded('commit in flight', committing ?? Promise.resolve());
+      flushCommits();
+      await bounded('final commit', committing ?? Promise.resolve());
+      await bounded('lag', measureLag(), 5_000);
+      await bounded('consumer stream close', stream?.close().catch(() => {}) ?? Promise.resolve());
+      if (
+        (await bounded(
+          'consumer close',
+          consumer?.close().then(
+            () => true,
+            () => true,
+          ) ?? Promise.resolve(true),
+        )) === undefined
+      ) {
+        await bounded(
+          'consumer forced close',
+          consumer?.close(true).catch(() => {}) ?? Promise.resolve(),
+          5_000,
+        );
+      }
+      await bounded('producer close', producer?.close().catch(() => {}) ?? Promise.resolve());
       onMetrics(metrics.snapshot());
       resolveDone();
     })();

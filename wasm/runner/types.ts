@@ -26,6 +26,10 @@ export interface TransformRunnerOptions {
   backoff?: BackoffOptions;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /** How long the broker waits for every member to re-join during a rebalance (default 15 s). */
+  rebalanceTimeoutMs?: number;
+  /** stop(): the bound on each step (lanes, final commit, closing the clients), default 15 s. */
+  stopTimeoutMs?: number;
   /** How often lag is measured and onMetrics called. Default 5000 ms; 0 = never. */
   metricsIntervalMs?: number;
   onMetrics?(snapshot: RunnerMetricsSnapshot): void;
