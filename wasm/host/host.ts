@@ -26,7 +26,7 @@ import {
   type WorkerMessage,
 } from './shared.ts';
 import type { BatchResult, HostStats, InputBatch, TransformHost, TransformHostOptions } from './types.ts';
-import { type SpawnedWorker, spawnWorker } from './worker-spawn.ts';
+import { type SpawnedWorker, spawnWorker, usesWebWorker } from './worker-spawn.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
@@ -35,8 +35,12 @@ type WaitAsync = (
   index: number,
   value: number,
 ) => { async: false; value: string } | { async: true; value: Promise<string> };
-/** Atomics.waitAsync where the runtime has it (Node, Deno); else batches end with a message (shared.ts). */
-const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+/**
+ * Atomics.waitAsync on the runtimes whose workers are node:worker_threads (Node, Deno); elsewhere,
+ * and on Bun (web Workers; a Bun smoke hung once in CI on the notify path), batches end with a
+ * message (shared.ts), the path every runtime has.
+ */
+const waitAsync = usesWebWorker() ? undefined : (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 interface Instance {
   worker: SpawnedWorker;
