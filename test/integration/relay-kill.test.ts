@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
 import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
 import { relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait.ts';
 
 const RECORDS = 20_000;
 const MAX_IN_FLIGHT = 64;
@@ -20,14 +21,6 @@ afterAll(async () => {
   await api.stop();
   await deleteTopics(...topics);
 });
-
-const waitFor = async (cond: () => boolean, timeoutMs: number, what: string) => {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 for (let round = 1; round <= 5; round++) {
   it(`round ${round}: kill -9 mid-run, restart, zero lost, zero duplicate applications`, async () => {

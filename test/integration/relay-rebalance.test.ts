@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
 import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
 import { metricTotal, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { waitFor } from '../support/wait.ts';
 
 const RECORDS = 20_000;
 let api: MockApi;
@@ -17,14 +18,6 @@ afterAll(async () => {
   await api.stop();
   await deleteTopics(...topics);
 });
-
-const waitFor = async (cond: () => boolean, timeoutMs: number, what: string) => {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 it('a second instance joins mid-run and the first leaves: zero lost, zero duplicates', async () => {
   const run = `reb-${Date.now()}`;

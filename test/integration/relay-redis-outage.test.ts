@@ -8,6 +8,7 @@ import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
 import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
 import { metricTotal, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { waitFor } from '../support/wait.ts';
 
 let api: MockApi;
 let proxy: TcpProxy;
@@ -24,14 +25,6 @@ afterAll(async () => {
   await proxy.close();
   await deleteTopics(...topics);
 });
-
-const waitFor = async (cond: () => boolean, timeoutMs: number, what: string) => {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 it('Redis down for 10 s: block waits, deliver keeps going, nothing lost', async () => {
   const run = `outage-${Date.now()}`;

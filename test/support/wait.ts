@@ -26,3 +26,15 @@ export async function waitUntil<T>(
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Polls a synchronous condition every 20 ms (tight enough to catch a kill point mid-run) and
+ * throws `timed out waiting for <what>` after `timeoutMs`.
+ */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
