@@ -8,6 +8,7 @@
 // For scale, the module alone (driven in this thread without the host) is measured too.
 // Run: npm run bench:transforms        (BENCH_SECONDS=3 per measurement by default)
 import { cpus } from 'node:os';
+import { KNOWN_FACILITIES } from '../../deploy/local/generator/index.ts';
 import { judgeChange, shipments } from '../../relay/contracts/index.ts';
 import { createTransformHost, encodePayload } from '../../wasm/host/index.ts';
 import type { HostRecord } from '../../wasm/host/types.ts';
@@ -15,20 +16,7 @@ import { transformModule } from '../support/transforms.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const enc = new TextEncoder();
-const FACILITIES = [
-  'ATL1',
-  'CHI2',
-  'DAL1',
-  'DEN1',
-  'LAX3',
-  'SEA1',
-  'NYC4',
-  'MIA1',
-  'PHX1',
-  'TOR1',
-  'MEX1',
-  'ANC1',
-];
+const FACILITIES = KNOWN_FACILITIES;
 
 /** A realistic ~1 KB Debezium change of public.shipments; every 20th one is invalid. */
 function event(i: number): Uint8Array {
