@@ -2,7 +2,13 @@
 // The guest runs in its own worker; batches go in and outputs come out through shared memory, and the
 // main thread only wakes on a message: one per finished batch ('done'), and rare ones (ready, log, trap).
 
-import { createHeaderKeyCache, createStaging, decodeOutputs, encodeBatch } from './batch-codec.ts';
+import {
+  copyOutputRegion,
+  createHeaderKeyCache,
+  createStaging,
+  decodeOutputs,
+  encodeBatch,
+} from './batch-codec.ts';
 import { buildEnviron } from './config.ts';
 import { FerryWasmError, type TrapKind } from './errors.ts';
 import { prepareModule } from './prepare.ts';
@@ -293,7 +299,7 @@ export async function createTransformHost({
     // The batch's guest logs were delivered before its 'done' message (same port, in order).
     // One copy of the used output region per batch; every key, value and header value is a view into it
     // (the shared region is overwritten by the next batch).
-    const used = new Uint8Array(inst.output, 0, Atomics.load(inst.control, C_OUT_BYTES)).slice();
+    const used = copyOutputRegion(inst.output, Atomics.load(inst.control, C_OUT_BYTES));
     const outputs = decodeOutputs(used, Atomics.load(inst.control, C_OUT_COUNT), outputTopics, headerKeys);
     stats.batches++;
     stats.recordsIn += batch.records.length;
