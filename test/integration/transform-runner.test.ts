@@ -255,9 +255,10 @@ describe('ferry transform run on the local stack', () => {
       });
       const m = runner.metrics();
       // partition 1 went through; partition 0 never gets past the poison record at offset 1 (a record before
-      // it may have gone through in a batch of its own, depending on how the fetch split them)
+      // it may have gone through in a batch of its own, depending on how the fetch split them). No upper
+      // bound on recordsIn: a group rejoin re-fetches from the last commit (at-least-once, seen in CI);
+      // the committed offsets below are what prove the stall.
       expect(m.recordsIn).toBeGreaterThanOrEqual(2);
-      expect(m.recordsIn).toBeLessThanOrEqual(3);
       expect(m.outByTopic[out]).toBe(m.recordsIn);
       expect(events.some((e) => /trapped: wasm trap: unreachable \(record offset 1\)/.test(e))).toBe(true);
       expect(await groupCaughtUp(`ferry-it-${run}-poison`, input)).toBe(false);
