@@ -55,7 +55,10 @@ export function kafkaService(): Service {
       writeFileSync(confFile, properties(kafkaProperties()));
       if (existsSync(join(logDir, 'meta.properties'))) return;
       mkdirSync(logDir, { recursive: true });
-      const clusterId = randomBytes(16).toString('base64url');
+      // Like Kafka's own Uuid.randomUuid: an id starting with '-' would be read by the storage tool
+      // as an option ("argument --cluster-id: expected one argument"), so draw again.
+      let clusterId = randomBytes(16).toString('base64url');
+      while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
       say(`kafka: formatting KRaft storage (cluster id ${clusterId})`);
       const res = spawnSync(
         JAVA,
