@@ -17,6 +17,8 @@ export interface RelayProcess {
   readonly child: ChildProcess;
   readonly port: number;
   readonly stderr: () => string;
+  /** The `event` field of every JSON line printed so far (listening, started, stopped, ...). */
+  readonly events: () => readonly string[];
   /** SIGKILL by pid; resolves when the process is gone. */
   kill9(): Promise<void>;
   /** SIGTERM and wait for the graceful exit. */
@@ -37,17 +39,19 @@ export async function spawnRelay({
   startTimeoutMs = 60_000,
 }: {
   configPath: string;
-  runtime?: 'node' | 'deno';
+  runtime?: 'node' | 'deno' | 'bun';
   env?: Record<string, string>;
   startTimeoutMs?: number;
 }): Promise<RelayProcess> {
-  const [cmd, args] =
-    runtime === 'node'
-      ? [process.execPath, [join(ROOT, 'relay/entry/node.ts'), '--config', configPath]]
-      : [
-          join(ROOT, 'node_modules/.bin/deno'),
-          ['run', '-A', '--quiet', join(ROOT, 'relay/entry/deno.ts'), '--config', configPath],
-        ];
+  const commands: Record<typeof runtime, [string, string[]]> = {
+    node: [process.execPath, [join(ROOT, 'relay/entry/node.ts'), '--config', configPath]],
+    deno: [
+      join(ROOT, 'node_modules/.bin/deno'),
+      ['run', '-A', '--quiet', join(ROOT, 'relay/entry/deno.ts'), '--config', configPath],
+    ],
+    bun: [join(ROOT, 'node_modules/.bin/bun'), [join(ROOT, 'relay/entry/bun.ts'), '--config', configPath]],
+  };
+  const [cmd, args] = commands[runtime];
   const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...process.env, FERRY_LOG: 'quiet', ...env },
@@ -61,6 +65,7 @@ export async function spawnRelay({
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout! });
   let port = 0;
+  const events: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`relay did not start in ${startTimeoutMs} ms: ${err.slice(-2000)}`)),
@@ -77,6 +82,7 @@ export async function spawnRelay({
       } catch {
         return;
       }
+      if (msg.event !== undefined) events.push(msg.event);
       if (msg.event === 'listening') port = msg.port ?? 0;
       if (msg.event === 'started') {
         clearTimeout(timer);
@@ -89,6 +95,7 @@ export async function spawnRelay({
     child,
     port,
     stderr: () => err,
+    events: () => events,
     async kill9() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       process.kill(child.pid!, 'SIGKILL');
