@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
 import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
 import { metricTotal, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, waitUntil } from '../support/wait.ts';
 
 const RECORDS = 20_000;
 let api: MockApi;
@@ -45,11 +45,21 @@ it('a second instance joins mid-run and the first leaves: zero lost, zero duplic
   await producer.produce(topic, 0, RECORDS / 2, { keys: 400, run, valueBytes: 1000 });
   const a = await spawnRelay({ configPath: config('reb-a') });
   await waitFor(() => api.report(endpoint).applied >= RECORDS / 5, 120_000, 'a quarter applied');
-  // Keep producing while the group changes.
-  const producing = producer.produce(topic, RECORDS / 2, RECORDS / 2, { keys: 400, run, valueBytes: 1000 });
+  // Keep producing, paced, while the group changes: A alone could otherwise drain everything before B
+  // is assigned a partition (seen in CI), and the test would prove nothing about the rebalance.
+  const producing = (async () => {
+    const chunk = 250;
+    for (let from = RECORDS / 2; from < RECORDS; from += chunk) {
+      await producer.produce(topic, from, chunk, { keys: 400, run, valueBytes: 1000 });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
   const b = await spawnRelay({ configPath: config('reb-b') });
-  await waitFor(() => api.report(endpoint).applied >= RECORDS / 2, 120_000, 'half applied');
   // Both members work while both are in the group.
+  await waitUntil(async () => (await metricTotal(b.port, 'ferry_records_delivered_total')) > 0, {
+    timeoutMs: 60_000,
+    message: 'b delivered records while a is still in the group',
+  });
   const deliveredByA = await metricTotal(a.port, 'ferry_records_delivered_total');
   expect(deliveredByA).toBeGreaterThan(0);
   expect(await a.stop()).toBe(0);
