@@ -35,8 +35,8 @@ function kib(bytes: number): string {
  * the deploy reasons when there are any (with the signature mismatches only the linker sees), else the
  * link problems.
  */
-function refusals(bytes: Uint8Array): string[] {
-  const deploy = checkModule(bytes);
+function refusals(bytes: Uint8Array, memoryLimitBytes?: number): string[] {
+  const deploy = checkModule(bytes, memoryLimitBytes === undefined ? {} : { memoryLimitBytes });
   let link: string[];
   try {
     link = linkProblems(readModuleInfo(bytes));
@@ -105,25 +105,34 @@ Examples:
     .command('check')
     .description('check one .wasm file as the broker would at deploy and link time')
     .argument('<file>', 'the .wasm module')
+    .option(
+      '--memory-limit <bytes>',
+      "the broker's data_transforms_per_function_memory_limit",
+      positiveInt,
+      2 * 1024 * 1024,
+    )
     .addHelpText(
       'after',
       `
 Prints the module's size, ABI version, imports and memory, or the reasons the broker would refuse it
-(exit 1). Works on modules from any SDK (Go, Rust, C++, JS, AssemblyScript).
+(exit 1). Works on modules from any SDK (Go, Rust, C++, JS, AssemblyScript). A module built with the
+standard Go toolchain starts with more than the default 2 MiB of memory: check it (and run it) with the
+limit the broker is configured with.
 
-Example:
-  ferry transform check build/wasm/shipments.wasm`,
+Examples:
+  ferry transform check build/wasm/shipments.wasm
+  ferry transform check --memory-limit 16777216 validation.wasm`,
     )
-    .action(async (file: string) => {
+    .action(async (file: string, opts: { memoryLimit: number }) => {
       const bytes = new Uint8Array(await readFile(file));
-      const reasons = refusals(bytes);
+      const reasons = refusals(bytes, opts.memoryLimit);
       if (reasons.length > 0) {
         console.log(`${file}: REFUSED`);
         for (const r of reasons) console.log(`  - ${r}`);
         process.exitCode = 1;
         return;
       }
-      const result = checkModule(bytes);
+      const result = checkModule(bytes, { memoryLimitBytes: opts.memoryLimit });
       if (!result.ok) return;
       const { info } = result;
       console.log(`${file}: ok`);
