@@ -12,6 +12,14 @@ import { KAFKA_BROKERS, REDIS_URL } from './stack-env.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+// Relays this test process started and that are still running: killed when it exits, so a failed test
+// (which never reaches its stop()) leaves no relay behind consuming CPU for the files that follow.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export interface RelayProcess {
   readonly pid: number;
   readonly child: ChildProcess;
@@ -62,7 +70,13 @@ export async function spawnRelay({
     err += d.toString();
     if (err.length > 200_000) err = err.slice(-100_000);
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const lines = createInterface({ input: child.stdout! });
   let port = 0;
   const events: string[] = [];
