@@ -16,6 +16,7 @@ import { buildTransforms } from '../../wasm/build/index.ts';
 import { createTransformRunner } from '../../wasm/runner/index.ts';
 import { cdcOffsets, waitForChanges } from '../support/cdc.ts';
 import { endOffsets, readTopic } from '../support/kafka.ts';
+import { freePort } from '../support/ports.ts';
 import { probeModule } from '../support/probe-module.ts';
 import {
   account,
@@ -159,28 +160,45 @@ describe('ferry transform run on the local stack', () => {
     try {
       await within('a.start()', 30_000, a.start());
       step('a started');
+      // The stream runs until both hand-overs were seen, not for a fixed count: a fixed stream could end
+      // before b is assigned partitions (b would get nothing new) or before a leaves (not mid-stream).
+      const stopGenerating = new AbortController();
       const generation = generate({
-        count: 1500,
+        durationMs: 150_000, // upper bound only: stopped below once b has taken the whole stream
         rate: 400,
         badShare: 0.2,
         seed: 57,
         batchSize: 20,
         tables: { shipments: 1, trailers: 0, loads: 0 },
+        signal: stopGenerating.signal,
       });
       generation.catch(() => {});
-      await waitUntil(() => a.metrics().recordsIn >= 100, { timeoutMs: 60_000, message: 'runner a started' });
-      step('a has 100 records');
-      await within('b.start()', 30_000, b.start());
-      step('b started');
-      await waitUntil(() => b.metrics().recordsIn >= 100, {
-        timeoutMs: 60_000,
-        message: 'runner b took partitions',
-      });
-      step('b has 100 records');
-      await within('a.stop()', 60_000, a.stop());
-      step('a stopped');
+      try {
+        await waitUntil(() => a.metrics().recordsIn >= 100, {
+          timeoutMs: 60_000,
+          message: 'runner a started',
+        });
+        step('a has 100 records');
+        await within('b.start()', 30_000, b.start());
+        step('b started');
+        await waitUntil(() => b.metrics().recordsIn >= 100, {
+          timeoutMs: 60_000,
+          message: 'runner b took partitions',
+        });
+        step('b has 100 records');
+        await within('a.stop()', 60_000, a.stop());
+        step('a stopped');
+        const bBefore = b.metrics().recordsIn;
+        await waitUntil(() => b.metrics().recordsIn >= bBefore + 100, {
+          timeoutMs: 60_000,
+          message: 'runner b goes on alone after a left',
+        });
+        step('b has 100 more records on its own');
+      } finally {
+        stopGenerating.abort();
+      }
       const result = await within('generator', 60_000, generation);
-      step('generator done');
+      step(`generator done (${result.total} changes)`);
       const cdc = await waitForChanges(result.changes, from, { timeoutMs: 60_000 });
       expect(cdc.missing).toEqual([]);
       await waitUntil(() => groupCaughtUp(groupId, topic), { timeoutMs: 60_000, message: 'group caught up' });
@@ -296,7 +314,8 @@ describe('ferry transform run on the local stack', () => {
     const from = await cdcOffsets([table]);
     await commitGroupAt(groupId, topic, from.get(table)!);
     const logs: string[] = [];
-    const metricsPort = 19_000 + (process.pid % 900);
+    // Picked by the OS: a fixed range could hit a port in use (e.g. the stack's own 19092).
+    const metricsPort = await freePort();
     const startRunner = (extra: string[] = []): ChildProcess => {
       const child = spawn(
         process.execPath,
@@ -332,23 +351,39 @@ describe('ferry transform run on the local stack', () => {
       });
 
     let child = startRunner();
+    const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const recordsIn =
+      /^ferry_transform_records_in_total\{transform="shipments",input="cdc.public.shipments"\} (\d+)/m;
     try {
+      // The stream runs until the restarted runner has taken records itself, not for a fixed count: a
+      // fixed stream could be fully processed and committed before the kill, leaving the restart nothing.
+      const stopGenerating = new AbortController();
       const generation = generate({
-        count: 1500,
-        rate: 500,
+        durationMs: 150_000, // upper bound only: stopped below
+        rate: 250,
         badShare: 0.2,
         seed: 41,
         batchSize: 20,
         tables: { shipments: 1, trailers: 0, loads: 0 },
+        signal: stopGenerating.signal,
       });
-      // Kill it once it has produced part of the stream.
-      await waitUntil(async () => (await recordsSince(clean, new Map())) >= 100, {
-        timeoutMs: 60_000,
-        message: 'first clean events from the runner',
-      });
-      child.kill('SIGKILL');
-      await exited(child);
-      child = startRunner(['--metrics-port', String(metricsPort)]);
+      generation.catch(() => {});
+      try {
+        // Kill it once it has produced part of the stream.
+        await waitUntil(async () => (await recordsSince(clean, new Map())) >= 100, {
+          timeoutMs: 60_000,
+          message: 'first clean events from the runner',
+        });
+        child.kill('SIGKILL');
+        await exited(child);
+        child = startRunner(['--metrics-port', String(metricsPort)]);
+        await waitUntil(async () => Number(recordsIn.exec(await scrape())?.[1] ?? 0) >= 100, {
+          timeoutMs: 90_000,
+          message: 'the restarted runner consumed 100 records',
+        });
+      } finally {
+        stopGenerating.abort();
+      }
       const result = await generation;
       const cdc = await waitForChanges(result.changes, from, { timeoutMs: 60_000 });
       expect(cdc.missing).toEqual([]);
@@ -357,10 +392,8 @@ describe('ferry transform run on the local stack', () => {
         message: 'runner caught up after restart',
       });
       // Prometheus metrics served by the restarted runner
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(metrics).toMatch(
-        /^ferry_transform_records_in_total\{transform="shipments",input="cdc.public.shipments"\} [1-9]/m,
-      );
+      const metrics = await scrape();
+      expect(Number(recordsIn.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
       expect(metrics).toMatch(/^ferry_transform_records_dead_lettered_total\{[^}]*\} [1-9]/m);
       expect(metrics).toMatch(/^ferry_transform_lag_records\{[^}]*partition="0"\} \d+/m);
       // graceful stop: finishes the batch in flight, commits, leaves the group, exit code 0
