@@ -61,5 +61,5 @@ describe('ferry transform check', () => {
       expect(out).toMatch(/Usage: ferry transform/);
       expect(out).toMatch(/Example/);
     }
-  });
+  }, 60_000); // three CLI processes in a row: more than the unit default on a loaded machine
 });

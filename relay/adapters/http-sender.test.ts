@@ -35,7 +35,8 @@ describe.each([
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' },
     body: new TextEncoder().encode('{"key":"a","seq":1}'),
-    timeoutMs: 2000,
+    // Generous: a loaded machine must not turn an answer into a timeout (the hang test sets its own).
+    timeoutMs: 10_000,
     ...over,
   });
 

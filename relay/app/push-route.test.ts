@@ -84,7 +84,12 @@ describe('HTTP push source', () => {
     expect((await push([rec(5), rec(4)])).status).toBe(400);
     relay.pauseSink('api');
     const pending = push(Array.from({ length: 10 }, (_, i) => rec(i)));
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait for the condition (the relay paused the partition: the sink's buffer is full), not a fixed time.
+    const deadline = Date.now() + 10_000;
+    while (!relay.state().partitions.some((p) => p.paused)) {
+      if (Date.now() > deadline) throw new Error('the partition was never paused');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const busy = await push([rec(20)]);
     expect(busy.status).toBe(429);
     expect(busy.headers.get('retry-after')).toBe('1');

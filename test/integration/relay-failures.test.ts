@@ -33,7 +33,8 @@ describe('relay failure handling', () => {
     const run = randomUUID().slice(0, 8);
     const api = await startMockApi({ endpoints: ['flaky', 'healthy'] });
     apis.push(api);
-    api.setFaults('flaky', { fixed: { status: 503, forMs: 60_000 } });
+    // 503 until the test recovers the sink below (no time window: a slow machine must not see it end early).
+    api.setFaults('flaky', { fixed: { status: 503 } });
 
     const relay = await startTestRelay(
       relayDocument({
@@ -226,9 +227,11 @@ describe('relay failure handling', () => {
     const api = await startMockApi({ endpoints: ['sink'] });
     apis.push(api);
     const dlqStart = await endOffsets('dlq.relay').catch(() => new Map<number, bigint>());
+    // Idempotent: a retried send must not write a record twice (the offsets below are exact).
     const raw = new Producer({
       clientId: 'ferry-test-malformed',
       bootstrapBrokers: [KAFKA_BOOTSTRAP],
+      idempotent: true,
       acks: -1,
     });
     const messages = [

@@ -90,7 +90,9 @@ describe('§11 restart backoff: doubling from initial to max, reset after a heal
   it('resets to the initial delay after resetAfterMs of healthy running', async () => {
     const delays: Array<number | undefined> = [];
     const host = await startProbe({
-      backoff: { initialMs: 50, maxMs: 10_000, resetAfterMs: 1500 },
+      // resetAfterMs well above any stall a loaded machine has between two traps of the loop below
+      // (a stall longer than it would reset the delay early and give [50, 50, ...]).
+      backoff: { initialMs: 50, maxMs: 10_000, resetAfterMs: 4000 },
       onTrap: (e) => delays.push((e as FerryWasmError).retryAfterMs),
     });
     try {
@@ -98,7 +100,7 @@ describe('§11 restart backoff: doubling from initial to max, reset after a heal
         await trapOf(run(host, ['trap']));
         await run(host, ['nothing']);
       }
-      await new Promise((r) => setTimeout(r, 1600));
+      await new Promise((r) => setTimeout(r, 4200));
       await trapOf(run(host, ['trap']));
       // without the reset the fourth delay would be 400 ms (50 * 2^3)
       expect(delays).toEqual([50, 100, 200, 50]);
