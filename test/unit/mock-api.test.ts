@@ -112,3 +112,54 @@ describe('ferry mock-api (as a process)', () => {
     expect(proc.child.exitCode).toBe(0);
   });
 });
+
+describe('the mock API served by Bun.serve (test/support/mock-api/main.ts under Bun)', () => {
+  it('behaves as the node:http server: ledger, replays, order, 429, reset, down, hang', async () => {
+    const { spawnMockApi } = await import('../support/mock-api/process.ts');
+    const proc = await spawnMockApi(['--endpoints', 'orders'], { runtime: 'bun' });
+    try {
+      const client = createMockApiClient(proc.url);
+      expect((await post(`${proc.url}/orders/1`, 'e1', { key: 'a', seq: 1 })).status).toBe(200);
+      expect(await (await post(`${proc.url}/orders/1`, 'e1', { key: 'a', seq: 1 })).json()).toEqual({
+        applied: false,
+        replay: true,
+      });
+      await post(`${proc.url}/orders/1`, 'e3', { key: 'a', seq: 3 });
+      await post(`${proc.url}/orders/1`, 'e2', { key: 'a', seq: 2 });
+      await client.setFaults('orders', { fixed: { status: 409, count: 1 } });
+      expect((await post(`${proc.url}/orders`, 'p1', {})).status).toBe(409);
+      await client.setFaults('orders', { rateLimit: { rate: 1, retryAfter: '7' } });
+      const limited = await post(`${proc.url}/orders`, 'x2', {});
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('7');
+      await client.setFaults('orders', { resetRate: 1 });
+      await expect(post(`${proc.url}/orders`, 'x3', {})).rejects.toThrow();
+      await client.setFaults('orders', { down: true });
+      await expect(post(`${proc.url}/orders`, 'x4', {})).rejects.toThrow();
+      await client.setFaults('orders', { hangRate: 1 });
+      await expect(
+        fetch(`${proc.url}/orders`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(200) }),
+      ).rejects.toThrow();
+      await client.setFaults('orders', {});
+      const report = await client.report('orders');
+      expect(report).toMatchObject({
+        received: 9,
+        applied: 3,
+        replays: 1,
+        orderViolations: 1,
+        duplicateKeys: [{ key: 'e1', count: 2 }],
+        byOutcome: { '200': 4, '409': 1, '429': 1, reset: 1, down: 1, hang: 1 },
+      });
+      expect(await client.applied('orders')).toEqual(['e1', 'e3', 'e2']);
+      expect((await client.requests('orders'))[0]).toMatchObject({
+        method: 'POST',
+        path: '/orders/1',
+        idempotencyKey: 'e1',
+        body: '{"key":"a","seq":1}',
+      });
+    } finally {
+      await proc.stop();
+    }
+    expect(proc.child.exitCode).toBe(0);
+  });
+});

@@ -9,6 +9,11 @@ export interface MockApiClient {
   applied(endpoint: string): Promise<string[]>;
   requests(endpoint: string, offset?: number, limit?: number): Promise<RecordedRequest[]>;
   reset(endpoint?: string): Promise<void>;
+  /** Applied and received counts only (cheap enough to poll). */
+  progress(endpoint: string): Promise<{ readonly applied: number; readonly received: number }>;
+  /** Produce-to-arrival latencies (ms) recorded for `latencyField`, and clearing them. */
+  latencies(endpoint: string): Promise<number[]>;
+  clearLatencies(endpoint: string): Promise<void>;
 }
 
 export function createMockApiClient(baseUrl: string): MockApiClient {
@@ -32,5 +37,8 @@ export function createMockApiClient(baseUrl: string): MockApiClient {
       call('GET', `${ep(endpoint)}/requests?offset=${offset}&limit=${limit}`),
     reset: async (endpoint) =>
       void (await call('POST', endpoint === undefined ? '/reset' : ep(endpoint) + '/reset')),
+    progress: (endpoint) => call('GET', ep(endpoint) + '/progress'),
+    latencies: (endpoint) => call('GET', ep(endpoint) + '/latencies'),
+    clearLatencies: async (endpoint) => void (await call('DELETE', ep(endpoint) + '/latencies')),
   };
 }

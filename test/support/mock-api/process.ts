@@ -1,4 +1,5 @@
-// Starts `ferry mock-api` as a child process and resolves with its URL (first stdout line).
+// Starts the mock API as a child process and resolves with its URL (first stdout line): `ferry mock-api`
+// on Node by default, or test/support/mock-api/main.ts under Bun (served by Bun.serve) or Node.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +10,19 @@ export interface MockApiProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnMockApi(args: readonly string[] = []): Promise<MockApiProcess> {
-  const main = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, [main, 'mock-api', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export async function spawnMockApi(
+  args: readonly string[] = [],
+  { runtime = 'cli' }: { readonly runtime?: 'cli' | 'node' | 'bun' } = {},
+): Promise<MockApiProcess> {
+  const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
+  const [cmd, argv]: [string, string[]] =
+    runtime === 'cli'
+      ? [process.execPath, [file('../../../cli/main.ts'), 'mock-api', '--port', '0', ...args]]
+      : [
+          runtime === 'bun' ? file('../../../node_modules/.bin/bun') : process.execPath,
+          [file('./main.ts'), '--port', '0', ...args],
+        ];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`mock-api exited with ${code}`)));
