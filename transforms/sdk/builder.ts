@@ -4,6 +4,59 @@ import { varintSize, writeVarint } from './varint';
 
 const HEX: string = '0123456789abcdef';
 
+/** Copies n bytes (non-overlapping); short copies inline, 8 bytes at a time (memory.copy is a call out). */
+export function copyBytes(dst: usize, src: usize, n: i32): void {
+  if (n > 128) {
+    memory.copy(dst, src, <usize>n);
+    return;
+  }
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+  for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+}
+
+/** Writes the bytes of a prepared buffer at q; returns the position after them. */
+export function putRaw(q: usize, b: ArrayBuffer): usize {
+  const n = b.byteLength;
+  copyBytes(q, changetype<usize>(b), n);
+  return q + <usize>n;
+}
+
+const POW10_U64: StaticArray<u64> = [
+  1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000,
+  1000000000000, 10000000000000, 100000000000000, 1000000000000000, 10000000000000000, 100000000000000000,
+  1000000000000000000, 10000000000000000000,
+];
+
+/** Writes v in decimal at q (at most 20 bytes); returns the position after it. */
+export function putInt(q: usize, v: i64): usize {
+  if (v < 0) {
+    store<u8>(q++, 0x2d);
+    if (v == i64.MIN_VALUE) {
+      // -v does not fit an i64: its digits spelled out
+      const s = '9223372036854775808';
+      for (let i = 0; i < 19; i++) store<u8>(q + <usize>i, <u8>s.charCodeAt(i));
+      return q + 19;
+    }
+    v = -v;
+  }
+  let u = <u64>v;
+  let n = 1;
+  while (n < 20 && u >= unchecked(POW10_U64[n])) n++;
+  let at = q + <usize>n;
+  while (u > 0xffffffff) {
+    store<u8>(--at, <u8>(0x30 + (u % 10)));
+    u /= 10;
+  }
+  // 32-bit division for the rest (most ids, offsets and LSNs fit): much cheaper than 64-bit
+  let w = <u32>u;
+  while (at > q) {
+    store<u8>(--at, <u8>(0x30 + (w % 10)));
+    w /= 10;
+  }
+  return q + <usize>n;
+}
+
 export class ByteBuilder {
   buf: ArrayBuffer;
   len: i32 = 0;
@@ -44,7 +97,7 @@ export class ByteBuilder {
   bytes(ptr: usize, n: i32): ByteBuilder {
     if (n <= 0) return this;
     const p = this.reserve(n);
-    memory.copy(p, ptr, <usize>n);
+    copyBytes(p, ptr, n);
     this.len += n;
     return this;
   }
@@ -72,27 +125,8 @@ export class ByteBuilder {
 
   /** Appends a non-negative or negative integer in decimal. */
   int(v: i64): ByteBuilder {
-    if (v < 0) {
-      this.byte(0x2d);
-      if (v == i64.MIN_VALUE) return this.str('9223372036854775808');
-      v = -v;
-    }
-    const tmp = memory.data(20);
-    let n = 0;
-    let u = <u64>v;
-    while (u > 0xffffffff) {
-      store<u8>(tmp + n++, <u8>(0x30 + (u % 10)));
-      u /= 10;
-    }
-    // 32-bit division for the rest (most ids, offsets and LSNs fit): much cheaper than 64-bit
-    let w = <u32>u;
-    do {
-      store<u8>(tmp + n++, <u8>(0x30 + (w % 10)));
-      w /= 10;
-    } while (w != 0);
-    const p = this.reserve(n);
-    for (let i = 0; i < n; i++) store<u8>(p + i, load<u8>(tmp + n - 1 - i));
-    this.len += n;
+    const p = this.reserve(20);
+    this.len += <i32>(putInt(p, v) - p);
     return this;
   }
 

@@ -107,22 +107,25 @@ export function validUtf8(p: usize, end: usize): bool {
 let sawEscape: bool = false;
 
 /**
- * Validates a string starting at its opening quote. Returns the position after the closing quote,
- * or 0. Eight bytes at a time while none is a quote, a backslash or a control character (SWAR).
+ * Validates a string starting at its opening quote, its UTF-8 included (validateJson has no separate
+ * UTF-8 pass: bytes outside strings are ASCII or a syntax error). Returns the position after the
+ * closing quote, or 0. Eight bytes at a time while none is a quote, a backslash, a control
+ * character or a non-ASCII byte (SWAR).
  */
 function scanString(p: usize, end: usize): usize {
   p++;
   sawEscape = false;
   while (true) {
     if (p + 8 <= end) {
-      // Flag bytes that are a quote, a backslash or below 0x20 (the lowest flag is exact).
+      // Flag bytes that are a quote, a backslash, below 0x20 or >= 0x80 (the lowest flag is exact).
       const v = load<u64>(p);
       const q = v ^ 0x2222222222222222;
       const b = v ^ 0x5c5c5c5c5c5c5c5c;
       const t =
         (((q - 0x0101010101010101) & ~q) |
           ((b - 0x0101010101010101) & ~b) |
-          ((v - 0x2020202020202020) & ~v)) &
+          ((v - 0x2020202020202020) & ~v) |
+          v) &
         0x8080808080808080;
       if (t == 0) {
         p += 8;
@@ -134,7 +137,10 @@ function scanString(p: usize, end: usize): usize {
     }
     const c = <u32>load<u8>(p);
     if (c == 0x22) return p + 1;
-    if (c == 0x5c) {
+    if (c >= 0x80) {
+      p = utf8Seq(p, end);
+      if (p == 0) return 0;
+    } else if (c == 0x5c) {
       sawEscape = true;
       if (p + 1 >= end) return 0;
       const e = <u32>load<u8>(p + 1);
@@ -166,7 +172,7 @@ function scanString(p: usize, end: usize): usize {
     } else if (c < 0x20) {
       return 0;
     } else {
-      p++; // UTF-8 was validated for the whole document first
+      p++;
     }
   }
 }
@@ -230,10 +236,11 @@ function getBit(depth: i32): bool {
  * Members of the root object (depth 1) and of objects that are root members' values (depth 2),
  * recorded by validateJson in the same pass, so a transform finds `source.lsn` or `after.status`
  * without scanning the document again. Entry i: key span (raw, between the quotes), whether the key
- * has escapes, value span, depth, and for depth 2 the index of the depth-1 member that holds it.
+ * has escapes, value span, depth, for depth 2 the index of the depth-1 member that holds it, and
+ * whether the value is a string literal with escapes.
  */
 export class JsonTape {
-  static readonly STRIDE: i32 = 7;
+  static readonly STRIDE: i32 = 8;
   capacity: i32;
   count: i32 = 0;
   /** More members than capacity: the tape is incomplete and callers must walk with ObjectIter. */
@@ -246,25 +253,29 @@ export class JsonTape {
   }
 
   keyPtr(i: i32): usize {
-    return <usize>unchecked(this.data[i * 7]);
+    return <usize>unchecked(this.data[i << 3]);
   }
   keyLen(i: i32): i32 {
-    return <i32>unchecked(this.data[i * 7 + 1]);
+    return <i32>unchecked(this.data[(i << 3) + 1]);
   }
   keyEscaped(i: i32): bool {
-    return unchecked(this.data[i * 7 + 2]) != 0;
+    return unchecked(this.data[(i << 3) + 2]) != 0;
   }
   valuePtr(i: i32): usize {
-    return <usize>unchecked(this.data[i * 7 + 3]);
+    return <usize>unchecked(this.data[(i << 3) + 3]);
   }
   valueEnd(i: i32): usize {
-    return <usize>unchecked(this.data[i * 7 + 4]);
+    return <usize>unchecked(this.data[(i << 3) + 4]);
   }
   depth(i: i32): i32 {
-    return <i32>unchecked(this.data[i * 7 + 5]);
+    return <i32>unchecked(this.data[(i << 3) + 5]);
   }
   parent(i: i32): i32 {
-    return <i32>unchecked(this.data[i * 7 + 6]);
+    return <i32>unchecked(this.data[(i << 3) + 6]);
+  }
+  /** True when entry i's value is a string literal with escapes (meaningless for other kinds). */
+  valueEscaped(i: i32): bool {
+    return unchecked(this.data[(i << 3) + 7]) != 0;
   }
 
   /** True when entry i's key equals `name` given as UTF-8 bytes (escapes decoded when present). */
@@ -310,33 +321,44 @@ function tapeMember(depth: i32, keyStart: usize, keyEnd: usize, valuePtr: usize)
     return;
   }
   const i = t.count++;
-  const b = i * 7;
-  const d = t.data;
-  unchecked((d[b] = <u32>(keyStart + 1)));
-  unchecked((d[b + 1] = <u32>(keyEnd - keyStart - 2)));
-  unchecked((d[b + 2] = <u32>sawEscape));
-  unchecked((d[b + 3] = <u32>valuePtr));
-  unchecked((d[b + 4] = <u32>valuePtr));
-  unchecked((d[b + 5] = <u32>depth));
-  unchecked((d[b + 6] = <u32>open1));
+  const d = changetype<usize>(t.data) + ((<usize>i) << 5);
+  store<u32>(d, <u32>(keyStart + 1));
+  store<u32>(d, <u32>(keyEnd - keyStart - 2), 4);
+  store<u32>(d, <u32>sawEscape, 8);
+  store<u32>(d, <u32>valuePtr, 12);
+  store<u32>(d, <u32>valuePtr, 16);
+  store<u32>(d, <u32>depth, 20);
+  store<u32>(d, <u32>open1, 24);
+  store<u32>(d, 0, 28);
   if (depth == 1) {
     open1 = i;
     open2 = -1;
   } else open2 = i;
 }
 
-function tapeValueEnd(depth: i32, end: usize): void {
+function tapeValueEnd(depth: i32, end: usize, escaped: bool): void {
   const t = tape;
   if (t === null) return;
   const i = depth == 1 ? open1 : depth == 2 ? open2 : -1;
-  if (i >= 0 && i < t.count) unchecked((t.data[i * 7 + 4] = <u32>end));
+  if (i >= 0 && i < t.count) {
+    const d = changetype<usize>(t.data) + ((<usize>i) << 5);
+    store<u32>(d, <u32>end, 16);
+    store<u32>(d, <u32>escaped, 28);
+  }
+}
+
+/** A failed document: invalid UTF-8 anywhere outranks the syntax error (TextDecoder runs first). */
+function syntaxOrUtf8(ptr: usize, end: usize): i32 {
+  return validUtf8(ptr, end) ? JSON_SYNTAX : JSON_UTF8;
 }
 
 /**
  * Validates [ptr, ptr+len) as one JSON document. Returns JSON_OK or an error code, checked in the
  * order the TypeScript side meets them: UTF-8 first (TextDecoder), then syntax (JSON.parse), then
- * depth. Iterative, so nesting depth costs memory (1 bit per level) and never stack. With a tape,
- * it also records where the root's members and their objects' members are (see JsonTape).
+ * depth. UTF-8 is checked inside string literals during the one pass (anything else must be ASCII
+ * to be JSON); a document that fails is checked whole for UTF-8 to pick the code. Iterative, so
+ * nesting depth costs memory (1 bit per level) and never stack. With a tape, it also records where
+ * the root's members and their objects' members are (see JsonTape).
  */
 export function validateJson(
   ptr: usize,
@@ -353,7 +375,6 @@ export function validateJson(
   open2 = -1;
   if (len <= 0) return JSON_SYNTAX;
   const end = ptr + <usize>len;
-  if (!validUtf8(ptr, end)) return JSON_UTF8;
   let p = skipWs(ptr, end);
   let depth = 0;
   let deepest = 0;
@@ -363,7 +384,7 @@ export function validateJson(
   let mode = 0;
   while (true) {
     if (mode == 0) {
-      if (p >= end) return JSON_SYNTAX;
+      if (p >= end) return syntaxOrUtf8(ptr, end);
       const c = <u32>load<u8>(p);
       if (c == 0x7b || c == 0x5b) {
         const isObj = c == 0x7b;
@@ -379,31 +400,33 @@ export function validateJson(
         depth++;
         if (depth > deepest) deepest = depth;
         p = skipWs(p + 1, end);
-        if (p >= end) return JSON_SYNTAX;
+        if (p >= end) return syntaxOrUtf8(ptr, end);
         const d = <u32>load<u8>(p);
         if (d == (isObj ? <u32>0x7d : <u32>0x5d)) {
           depth--;
           p++;
-          if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p);
+          if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p, false);
           mode = 1;
           continue;
         }
         if (isObj) {
-          if (d != 0x22) return JSON_SYNTAX;
+          if (d != 0x22) return syntaxOrUtf8(ptr, end);
           const k = p;
           p = scanString(p, end);
-          if (p == 0) return JSON_SYNTAX;
+          if (p == 0) return syntaxOrUtf8(ptr, end);
           const ke = p;
           p = skipWs(p, end);
-          if (p >= end || load<u8>(p) != 0x3a) return JSON_SYNTAX;
+          if (p >= end || load<u8>(p) != 0x3a) return syntaxOrUtf8(ptr, end);
           p = skipWs(p + 1, end);
           if (depth <= 2) tapeMember(depth, k, ke, p);
         }
         continue;
       }
       let q: usize = 0;
+      let escaped = false;
       if (c == 0x22) {
         q = scanString(p, end);
+        escaped = sawEscape;
       } else if (c == 0x2d || isDigit(c)) {
         q = scanNumber(p, end);
       } else if (c == 0x74) {
@@ -414,31 +437,31 @@ export function validateJson(
       } else if (c == 0x6e) {
         q = scanLiteral(p, end, 0x6c6c756e, 4);
       }
-      if (q == 0) return JSON_SYNTAX;
+      if (q == 0) return syntaxOrUtf8(ptr, end);
       p = q;
-      if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p);
+      if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p, escaped);
       mode = 1;
       continue;
     }
     // After a value.
     p = skipWs(p, end);
     if (depth == 0) {
-      if (p != end) return JSON_SYNTAX;
+      if (p != end) return syntaxOrUtf8(ptr, end);
       return deepest > maxDepth ? JSON_DEPTH : JSON_OK;
     }
-    if (p >= end) return JSON_SYNTAX;
+    if (p >= end) return syntaxOrUtf8(ptr, end);
     const c = <u32>load<u8>(p);
     const inObj = isObjectAt(mask, depth - 1);
     if (c == 0x2c) {
       p = skipWs(p + 1, end);
       if (inObj) {
-        if (p >= end || load<u8>(p) != 0x22) return JSON_SYNTAX;
+        if (p >= end || load<u8>(p) != 0x22) return syntaxOrUtf8(ptr, end);
         const k = p;
         p = scanString(p, end);
-        if (p == 0) return JSON_SYNTAX;
+        if (p == 0) return syntaxOrUtf8(ptr, end);
         const ke = p;
         p = skipWs(p, end);
-        if (p >= end || load<u8>(p) != 0x3a) return JSON_SYNTAX;
+        if (p >= end || load<u8>(p) != 0x3a) return syntaxOrUtf8(ptr, end);
         p = skipWs(p + 1, end);
         if (depth <= 2) tapeMember(depth, k, ke, p);
       }
@@ -448,10 +471,10 @@ export function validateJson(
     if (c == (inObj ? <u32>0x7d : <u32>0x5d)) {
       depth--;
       p++;
-      if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p);
+      if (depth <= 2 && depth > 0 && isObjectAt(mask, depth - 1)) tapeValueEnd(depth, p, false);
       continue;
     }
-    return JSON_SYNTAX;
+    return syntaxOrUtf8(ptr, end);
   }
 }
 
@@ -795,10 +818,10 @@ export function parseNumber(p: usize, end: usize): f64 {
   if (mant == 0) return neg ? -0.0 : 0.0;
   if (exp > 0) {
     if (exp > 400) v = Infinity;
-    else v *= 10 ** <f64>exp;
+    else v *= pow10(exp);
   } else if (exp < 0) {
     if (exp < -400) v = 0;
-    else if (exp >= -22) v /= 10 ** <f64>-exp;
+    else if (exp >= -22) v /= unchecked(POW10[-exp]);
     else v = v / 1e22 / 10 ** <f64>(-exp - 22);
   }
   return neg ? -v : v;

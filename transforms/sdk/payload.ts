@@ -10,7 +10,7 @@
 // encodePayload appends the same layout to a ByteBuilder.
 import { ByteBuilder } from './builder';
 import { Record, RecordData, RecordHeader } from './record';
-import { Reader } from './varint';
+import { Reader, varintSize, writeVarint } from './varint';
 
 /** Offsets of one header inside a payload. valueLen -1 = null. */
 export class HeaderSpan {
@@ -92,4 +92,49 @@ export function encodePayload(record: Record, out: ByteBuilder): ByteBuilder {
   putData(out, record.value);
   out.varint(record.headers.length);
   return encodeHeaders(record.headers, out);
+}
+
+function dataSize(d: RecordData | null): i32 {
+  return d === null ? 1 : varintSize(d.len) + d.len;
+}
+
+function putDataAt(q: usize, d: RecordData | null): usize {
+  if (d === null) return q + <usize>writeVarint(q, -1);
+  q += <usize>writeVarint(q, d.len);
+  if (d.len > 0) memory.copy(q, d.ptr, <usize>d.len);
+  return q + <usize>d.len;
+}
+
+/**
+ * Frames a value that was built in place, at [b.ptr + front, b.ptr + b.len), into one payload without
+ * copying it: the key and the value's length go into the `front` bytes kept free before the value,
+ * the header count and headers are appended after it. Returns the payload's start (it ends at
+ * b.ptr + b.len), or 0 when the key does not fit in `front` (then nothing was changed).
+ */
+export function frameInPlace(
+  b: ByteBuilder,
+  front: i32,
+  key: RecordData | null,
+  headers: RecordHeader[],
+): usize {
+  const valueLen = b.len - front;
+  const head = dataSize(key) + varintSize(valueLen);
+  if (head > front) return 0;
+  let tail = varintSize(headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const h = unchecked(headers[i]);
+    tail += dataSize(h.key) + dataSize(h.value);
+  }
+  let q = b.reserve(tail);
+  q += <usize>writeVarint(q, headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const h = unchecked(headers[i]);
+    q = putDataAt(q, h.key);
+    q = putDataAt(q, h.value);
+  }
+  b.len += tail;
+  const start = b.ptr + <usize>(front - head);
+  const at = putDataAt(start, key);
+  writeVarint(at, valueLen);
+  return start;
 }

@@ -17,7 +17,7 @@
 //      transition (checked when before.status is a known status)
 //
 // Null counts as missing. Duplicate keys: the last wins (as JSON.parse).
-import { ByteBuilder } from '../sdk/builder';
+import { ByteBuilder, copyBytes, putInt, putRaw } from '../sdk/builder';
 import {
   bytesEq,
   decodedLen,
@@ -34,11 +34,11 @@ import {
   kindAt,
   ObjectIter,
   parseNumber,
-  rawStringIfPlain,
   skipWs,
   stringUnits,
   validateJson,
 } from '../sdk/json';
+import { CodeTable } from './codes';
 import { FACILITY_CODES, FACILITY_REGIONS, FACILITY_TIME_ZONES } from './facilities';
 import {
   EntitySpec,
@@ -99,9 +99,53 @@ function isInteger(v: f64): bool {
   return isFinite(v) && Math.trunc(v) == v;
 }
 
+/** Bytes kept free before the clean event in `out`, for framing it as a payload in place. */
+export const VALUE_FRONT: i32 = 32;
+
+/** Length of the last stringContent result (-1: an escaped string too long to compare). */
+let contentLen: i32 = 0;
+
+/**
+ * The content of the string literal [p, ve) (a validated literal, quotes included): a view into the
+ * input when it has no escapes, else decoded into the scanner's scratch (decodeShort). Sets contentLen.
+ */
+function stringContent(p: usize, ve: usize, escaped: bool, end: usize): usize {
+  if (!escaped) {
+    contentLen = <i32>(ve - p) - 2;
+    return p + 1;
+  }
+  const s = decodeShort(p, end);
+  contentLen = decodedLen;
+  return s;
+}
+
+/** Whether the literal [p, ve) has a backslash (for members found without the tape). */
+function hasEscape(p: usize, ve: usize): bool {
+  for (let q = p + 1; q < ve; q++) if (load<u8>(q) == 0x5c) return true;
+  return false;
+}
+
+/** JavaScript's .length of the string literal [p, ve): stringUnits, quicker when it has no escapes. */
+function literalUnits(p: usize, ve: usize, escaped: bool, end: usize): i32 {
+  if (escaped) return stringUnits(p, end);
+  let q = p + 1;
+  const stop = ve - 1;
+  let units = 0;
+  while (q + 8 <= stop && (load<u64>(q) & 0x8080808080808080) == 0) {
+    units += 8;
+    q += 8;
+  }
+  // One unit per byte that starts a character, two for a 4-byte sequence (a surrogate pair).
+  for (; q < stop; q++) {
+    const c = <u32>load<u8>(q);
+    if ((c & 0xc0) != 0x80) units += c >= 0xf0 ? 2 : 1;
+  }
+  return units;
+}
+
 export class ChangeProcessor {
   spec: EntitySpec;
-  /** The clean event (valid when run() returned true). */
+  /** The clean event (valid when run() returned true), at [ptr + VALUE_FRONT, ptr + len). */
   out: ByteBuilder = new ByteBuilder(2048);
   /** ferry-event-id value. */
   eventId: ByteBuilder = new ByteBuilder(64);
@@ -112,14 +156,20 @@ export class ChangeProcessor {
   errorField: string = '';
   errorMessage: string = '';
 
-  // Per-record slots, one per field: value start (0 = absent) and end; parsed forms.
+  // Per-record slots, one per field: value start (0 = absent) and end, whether a string value has
+  // escapes; parsed forms.
   vp: StaticArray<usize> = new StaticArray<usize>(0);
   ve: StaticArray<usize> = new StaticArray<usize>(0);
+  vesc: StaticArray<bool> = new StaticArray<bool>(0);
   num: StaticArray<f64> = new StaticArray<f64>(0);
   idx: StaticArray<i32> = new StaticArray<i32>(0);
   ts: StaticArray<i64> = new StaticArray<i64>(0);
   facilities: ArrayBuffer[] = facilitySnippets();
-  facilityBytes: ArrayBuffer[] = [];
+  facilityCodes: CodeTable = new CodeTable([]);
+  /** Per field: its enum values as a CodeTable (empty for other kinds). */
+  enums: CodeTable[] = [];
+  /** Per field: for a weight, the index of "lb" among its unit field's values (-1: none). */
+  lbIndex: StaticArray<i32> = new StaticArray<i32>(0);
   opBytes: ArrayBuffer[] = [];
   iter: ObjectIter = new ObjectIter();
   tape: JsonTape = new JsonTape(256);
@@ -127,6 +177,8 @@ export class ChangeProcessor {
   eventIdPrefix: ArrayBuffer = new ArrayBuffer(0);
   head: ArrayBuffer = new ArrayBuffer(0);
   entityPart: ArrayBuffer = new ArrayBuffer(0);
+  /** The clean event's size beyond the input's own bytes, at most (see emit). */
+  fixedBound: i32 = 0;
 
   nameLen: StaticArray<i32> = new StaticArray<i32>(0);
   /** byLength[n]: bit i set when field i's name is n bytes long (names < 64 bytes, <= 32 fields). */
@@ -149,11 +201,26 @@ export class ChangeProcessor {
     }
     this.vp = new StaticArray<usize>(n);
     this.ve = new StaticArray<usize>(n);
+    this.vesc = new StaticArray<bool>(n);
     this.num = new StaticArray<f64>(n);
     this.idx = new StaticArray<i32>(n);
     this.ts = new StaticArray<i64>(n);
-    for (let i = 0; i < FACILITY_CODES.length; i++)
-      this.facilityBytes.push(String.UTF8.encode(FACILITY_CODES[i]));
+    this.lbIndex = new StaticArray<i32>(n);
+    const codes: ArrayBuffer[] = [];
+    for (let i = 0; i < FACILITY_CODES.length; i++) codes.push(String.UTF8.encode(FACILITY_CODES[i]));
+    this.facilityCodes = new CodeTable(codes);
+    let snippetMax = 0;
+    for (let i = 0; i < this.facilities.length; i++)
+      snippetMax = max(snippetMax, this.facilities[i].byteLength);
+    // Per field at most: its key, a comma, and a value that is either a literal from the input (counted
+    // in the input's length) or one of: a number (<= 24), a timestamp (26), a facility snippet, null.
+    let bound = 0;
+    for (let i = 0; i < n; i++) {
+      const f = spec.fields[i];
+      this.enums.push(new CodeTable(f.valueBytes));
+      this.lbIndex[i] = f.unitField >= 0 ? spec.fields[f.unitField].values.indexOf('lb') : -1;
+      bound += f.outKey.byteLength + 1 + max(32, snippetMax);
+    }
     for (let i = 0; i < OP_NAMES.length; i++) this.opBytes.push(String.UTF8.encode('"' + OP_NAMES[i] + '"'));
     this.tableBytes = String.UTF8.encode(spec.table);
     this.eventIdPrefix = String.UTF8.encode('pg:' + spec.table + ':');
@@ -161,6 +228,20 @@ export class ChangeProcessor {
     this.entityPart = String.UTF8.encode(
       ',"schema":"' + spec.schema + '","entity":"' + spec.entity + '","op":',
     );
+    // The envelope around the data: head, event id (prefix and two integers), entity part, op, id,
+    // lsn, occurredAt, data, previousStatus (a status value from the spec), and room to spare.
+    let statusMax = 0;
+    if (spec.statusField >= 0) {
+      const vb = spec.fields[spec.statusField].valueBytes;
+      for (let i = 0; i < vb.length; i++) statusMax = max(statusMax, vb[i].byteLength);
+    }
+    this.fixedBound =
+      bound +
+      this.head.byteLength +
+      this.eventIdPrefix.byteLength +
+      this.entityPart.byteLength +
+      statusMax +
+      256;
   }
 
   fail(code: string, field: string, message: string): bool {
@@ -210,9 +291,11 @@ export class ChangeProcessor {
     const tape = this.tape;
     const fast = !tape.overflow;
     let opP: usize = 0,
+      opE: usize = 0,
       sourceP: usize = 0,
       beforeP: usize = 0,
       afterP: usize = 0;
+    let opEsc = false;
     let sourceI = -1,
       beforeI = -1,
       afterI = -1;
@@ -222,8 +305,11 @@ export class ChangeProcessor {
         if (tape.depth(i) != 1) continue;
         // Dispatch on the key's length first: most envelope members match no name at all.
         const kl = tape.keyEscaped(i) ? -1 : tape.keyLen(i);
-        if ((kl == 2 || kl < 0) && tape.keyEq(i, K_OP, end)) opP = tape.valuePtr(i);
-        else if ((kl == 6 || kl < 0) && tape.keyEq(i, K_SOURCE, end)) {
+        if ((kl == 2 || kl < 0) && tape.keyEq(i, K_OP, end)) {
+          opP = tape.valuePtr(i);
+          opE = tape.valueEnd(i);
+          opEsc = tape.valueEscaped(i);
+        } else if ((kl == 6 || kl < 0) && tape.keyEq(i, K_SOURCE, end)) {
           sourceP = tape.valuePtr(i);
           sourceI = i;
         } else if ((kl == 6 || kl < 0) && tape.keyEq(i, K_BEFORE, end)) {
@@ -237,19 +323,21 @@ export class ChangeProcessor {
     } else {
       it.start(root, end);
       while (it.next()) {
-        if (it.keyIs('op')) opP = it.valuePtr;
-        else if (it.keyIs('source')) sourceP = it.valuePtr;
+        if (it.keyIs('op')) {
+          opP = it.valuePtr;
+          opE = it.valueEnd;
+        } else if (it.keyIs('source')) sourceP = it.valuePtr;
         else if (it.keyIs('before')) beforeP = it.valuePtr;
         else if (it.keyIs('after')) afterP = it.valuePtr;
       }
+      if (opP != 0) opEsc = hasEscape(opP, opE);
     }
 
     // 5. op
     if (!this.present(opP, end, K_STRING, 'op', 'a string')) return false;
     let op = -1;
-    let s = rawStringIfPlain(opP, end);
-    if (s == 0) s = decodeShort(opP, end);
-    if (decodedLen == 1) {
+    let s = stringContent(opP, opE, opEsc, end);
+    if (contentLen == 1) {
       const c = load<u8>(s);
       op = c == 0x63 ? 0 : c == 0x75 ? 1 : c == 0x64 ? 2 : c == 0x72 ? 3 : -1;
     }
@@ -259,29 +347,36 @@ export class ChangeProcessor {
     if (!this.present(sourceP, end, K_OBJECT, 'source', 'an object')) return false;
     let lsnP: usize = 0,
       tableP: usize = 0,
+      tableE: usize = 0,
       tsP: usize = 0;
+    let tableEsc = false;
     if (fast) {
       for (let i = sourceI + 1; i < tape.count && tape.depth(i) == 2; i++) {
         const kl = tape.keyEscaped(i) ? -1 : tape.keyLen(i);
         if ((kl == 3 || kl < 0) && tape.keyEq(i, K_LSN, end)) lsnP = tape.valuePtr(i);
-        else if ((kl == 5 || kl < 0) && tape.keyEq(i, K_TABLE, end)) tableP = tape.valuePtr(i);
-        else if ((kl == 5 || kl < 0) && tape.keyEq(i, K_TS_MS, end)) tsP = tape.valuePtr(i);
+        else if ((kl == 5 || kl < 0) && tape.keyEq(i, K_TABLE, end)) {
+          tableP = tape.valuePtr(i);
+          tableE = tape.valueEnd(i);
+          tableEsc = tape.valueEscaped(i);
+        } else if ((kl == 5 || kl < 0) && tape.keyEq(i, K_TS_MS, end)) tsP = tape.valuePtr(i);
       }
     } else {
       it.start(sourceP, end);
       while (it.next()) {
         if (it.keyIs('lsn')) lsnP = it.valuePtr;
-        else if (it.keyIs('table')) tableP = it.valuePtr;
-        else if (it.keyIs('ts_ms')) tsP = it.valuePtr;
+        else if (it.keyIs('table')) {
+          tableP = it.valuePtr;
+          tableE = it.valueEnd;
+        } else if (it.keyIs('ts_ms')) tsP = it.valuePtr;
       }
+      if (tableP != 0) tableEsc = hasEscape(tableP, tableE);
     }
     if (!this.present(lsnP, end, K_NUMBER, 'source.lsn', 'a number')) return false;
     if (!this.integer(lsnP, end, 0, MAX_SAFE_INTEGER, 'source.lsn')) return false;
     const lsn = <i64>this.lastNumber;
     if (!this.present(tableP, end, K_STRING, 'source.table', 'a string')) return false;
-    s = rawStringIfPlain(tableP, end);
-    if (s == 0) s = decodeShort(tableP, end);
-    if (!bytesEqual(s, decodedLen, this.tableBytes)) {
+    s = stringContent(tableP, tableE, tableEsc, end);
+    if (!bytesEqual(s, contentLen, this.tableBytes)) {
       return this.fail('wrong_table', 'source.table', 'source.table must be ' + this.spec.table);
     }
     if (!this.present(tsP, end, K_NUMBER, 'source.ts_ms', 'a number')) return false;
@@ -304,6 +399,7 @@ export class ChangeProcessor {
         if (i >= 0) {
           unchecked((this.vp[i] = tape.valuePtr(j)));
           unchecked((this.ve[i] = tape.valueEnd(j)));
+          unchecked((this.vesc[i] = tape.valueEscaped(j)));
         }
       }
     } else {
@@ -313,6 +409,7 @@ export class ChangeProcessor {
         if (i >= 0) {
           unchecked((this.vp[i] = it.valuePtr));
           unchecked((this.ve[i] = it.valueEnd));
+          unchecked((this.vesc[i] = hasEscape(it.valuePtr, it.valueEnd)));
         }
       }
     }
@@ -326,18 +423,31 @@ export class ChangeProcessor {
     const sf = this.spec.statusField;
     if (op == 1 && sf >= 0 && beforeP != 0 && kindAt(beforeP, end) == K_OBJECT) {
       let bs: usize = 0;
+      let bsEnd: usize = 0;
+      let bsEsc = false;
       const statusName = fields[sf].name;
       const statusBytes = fields[sf].nameBytes;
       if (fast) {
         for (let j = beforeI + 1; j < tape.count && tape.depth(j) == 2; j++) {
-          if (tape.keyEq(j, statusBytes, end)) bs = tape.valuePtr(j);
+          if (tape.keyEq(j, statusBytes, end)) {
+            bs = tape.valuePtr(j);
+            bsEnd = tape.valueEnd(j);
+            bsEsc = tape.valueEscaped(j);
+          }
         }
       } else {
         it.start(beforeP, end);
-        while (it.next()) if (it.keyIs(statusName)) bs = it.valuePtr;
+        while (it.next()) {
+          if (it.keyIs(statusName)) {
+            bs = it.valuePtr;
+            bsEnd = it.valueEnd;
+          }
+        }
+        if (bs != 0) bsEsc = hasEscape(bs, bsEnd);
       }
       if (bs != 0 && kindAt(bs, end) == K_STRING) {
-        previous = this.enumIndex(fields[sf], bs, end);
+        const st = stringContent(bs, bsEnd, bsEsc, end);
+        previous = unchecked(this.enums[sf]).find(st, contentLen);
         const to = unchecked(this.idx[sf]);
         const count = fields[sf].values.length;
         if (previous >= 0 && to >= 0 && !this.spec.allowed[previous * count + to]) {
@@ -368,16 +478,6 @@ export class ChangeProcessor {
       const i = <i32>ctz(candidates);
       candidates &= candidates - 1;
       if (unchecked(this.nameFirst[i]) == first && bytesEq(kp, unchecked(this.namePtr[i]), kl)) return i;
-    }
-    return -1;
-  }
-
-  enumIndex(f: Field, p: usize, end: usize): i32 {
-    let s = rawStringIfPlain(p, end);
-    if (s == 0) s = decodeShort(p, end);
-    const len = decodedLen;
-    for (let j = 0; j < f.valueBytes.length; j++) {
-      if (bytesEqual(s, len, unchecked(f.valueBytes[j]))) return j;
     }
     return -1;
   }
@@ -414,44 +514,40 @@ export class ChangeProcessor {
       return true;
     }
     if (jk != K_STRING) return this.fail('wrong_type', path, path + ' must be a string');
+    const ve = unchecked(this.ve[i]);
+    const escaped = unchecked(this.vesc[i]);
     if (kind == KIND_STRING) {
-      const units = stringUnits(p, unchecked(this.ve[i])); // counted on the raw literal: no decoding
+      const units = literalUnits(p, ve, escaped, end); // counted on the raw literal: no decoding
       if (units == 0) return this.fail('empty', path, path + ' must not be empty');
       if (units > f.maxLen)
         return this.fail('too_long', path, path + ' must be at most ' + f.maxLen.toString() + ' characters');
       return true;
     }
+    const s = stringContent(p, ve, escaped, end);
     if (kind == KIND_ENUM) {
-      const j = this.enumIndex(f, p, end);
+      const j = unchecked(this.enums[i]).find(s, contentLen);
       if (j < 0) return this.fail('invalid_enum', path, path + ' must be one of ' + f.values.join(', '));
       unchecked((this.idx[i] = j));
       return true;
     }
     if (kind == KIND_FACILITY) {
-      let s = rawStringIfPlain(p, end);
-      if (s == 0) s = decodeShort(p, end);
-      const len = decodedLen;
-      let found = -1;
-      for (let j = 0; j < this.facilityBytes.length; j++) {
-        if (bytesEqual(s, len, unchecked(this.facilityBytes[j]))) {
-          found = j;
-          break;
-        }
-      }
+      const found = this.facilityCodes.find(s, contentLen);
       if (found < 0) return this.fail('unknown_facility', path, path + ' is not a known facility code');
       unchecked((this.idx[i] = found));
       return true;
     }
     // KIND_TIMESTAMP
-    let s = rawStringIfPlain(p, end);
-    if (s == 0) s = decodeShort(p, end);
-    const t = parseTimestamp(s, decodedLen);
+    const t = parseTimestamp(s, contentLen);
     if (!timestampOk)
       return this.fail('invalid_timestamp', path, path + ' must be an ISO-8601 timestamp with an offset');
     unchecked((this.ts[i] = t));
     return true;
   }
 
+  /**
+   * Writes the clean event into `out` after VALUE_FRONT free bytes. One reservation up front bounds it
+   * (fixedBound plus the literals it copies from the input), then plain stores.
+   */
   emit(op: i32, lsn: i64, tsMs: i64, isDelete: bool, previous: i32): void {
     const fields = this.spec.fields;
     const id = <i64>unchecked(this.num[0]);
@@ -459,79 +555,96 @@ export class ChangeProcessor {
     e.bytes(changetype<usize>(this.eventIdPrefix), this.eventIdPrefix.byteLength).int(lsn).byte(0x3a).int(id);
     this.key.reset().int(id);
 
+    // Literals are copied from the input: their spans bound the rest (a huge ignored column does not count).
+    let literals = 0;
+    if (!isDelete) {
+      for (let i = 0; i < fields.length; i++) {
+        const p = unchecked(this.vp[i]);
+        if (p != 0) literals += <i32>(unchecked(this.ve[i]) - p);
+      }
+    }
     const b = this.out.reset();
-    b.bytes(changetype<usize>(this.head), this.head.byteLength);
-    b.byte(0x22).bytes(e.ptr, e.len).byte(0x22);
-    b.bytes(changetype<usize>(this.entityPart), this.entityPart.byteLength);
-    const opb = unchecked(this.opBytes[op]);
-    b.bytes(changetype<usize>(opb), opb.byteLength);
-    b.raw(S_ID).int(id).raw(S_LSN).int(lsn).raw(S_OCCURRED);
-    formatTimestamp(b.reserve(24), tsMs);
-    b.len += 24;
-    b.raw(S_DATA);
+    const base = b.reserve(VALUE_FRONT + this.fixedBound + literals);
+    let q = base + <usize>VALUE_FRONT;
+    q = putRaw(q, this.head);
+    store<u8>(q++, 0x22);
+    copyBytes(q, e.ptr, e.len);
+    q += <usize>e.len;
+    store<u8>(q++, 0x22);
+    q = putRaw(q, this.entityPart);
+    q = putRaw(q, unchecked(this.opBytes[op]));
+    q = putInt(putRaw(q, S_ID), id);
+    q = putInt(putRaw(q, S_LSN), lsn);
+    q = putRaw(q, S_OCCURRED);
+    formatTimestamp(q, tsMs);
+    q = putRaw(q + 24, S_DATA);
     if (isDelete) {
-      b.raw(S_NULL);
+      q = putRaw(q, S_NULL);
     } else {
-      b.byte(0x7b);
+      store<u8>(q++, 0x7b);
       let first = true;
       for (let i = 0; i < fields.length; i++) {
         const f = unchecked(fields[i]);
         if (f.out.length == 0) continue;
-        if (!first) b.byte(0x2c);
+        if (!first) store<u8>(q++, 0x2c);
         first = false;
-        b.bytes(changetype<usize>(f.outKey), f.outKey.byteLength);
-        this.emitValue(b, f, i);
+        q = this.emitValue(putRaw(q, f.outKey), f, i);
       }
-      b.byte(0x7d);
+      store<u8>(q++, 0x7d);
     }
-    b.raw(S_PREVIOUS);
+    q = putRaw(q, S_PREVIOUS);
     if (previous >= 0) {
-      const v = fields[this.spec.statusField].valueBytes[previous];
-      b.byte(0x22).bytes(changetype<usize>(v), v.byteLength).byte(0x22);
+      const v = unchecked(unchecked(fields[this.spec.statusField]).valueBytes[previous]);
+      store<u8>(q++, 0x22);
+      q = putRaw(q, v);
+      store<u8>(q++, 0x22);
     } else {
-      b.raw(S_NULL);
+      q = putRaw(q, S_NULL);
     }
-    b.byte(0x7d);
+    store<u8>(q++, 0x7d);
+    b.len = <i32>(q - base);
   }
 
-  emitValue(b: ByteBuilder, f: Field, i: i32): void {
+  emitValue(q: usize, f: Field, i: i32): usize {
     const p = unchecked(this.vp[i]);
-    if (p == 0) {
-      b.raw(S_NULL);
-      return;
-    }
+    if (p == 0) return putRaw(q, S_NULL);
     const kind = f.kind;
-    if (kind == KIND_ID || kind == KIND_INT) {
-      b.int(<i64>unchecked(this.num[i]));
-    } else if (kind == KIND_WEIGHT) {
+    if (kind == KIND_ID || kind == KIND_INT) return putInt(q, <i64>unchecked(this.num[i]));
+    if (kind == KIND_WEIGHT) {
       let v = unchecked(this.num[i]);
       const u = f.unitField;
-      if (u >= 0 && unchecked(this.vp[u]) != 0 && this.spec.fields[u].values[unchecked(this.idx[u])] == 'lb')
+      if (u >= 0 && unchecked(this.vp[u]) != 0 && unchecked(this.idx[u]) == unchecked(this.lbIndex[i]))
         v *= LB_TO_KG;
       const millis = <i64>Math.round(v * 1000);
-      b.int(millis / 1000);
+      q = putInt(q, millis / 1000);
       let frac = millis % 1000;
       if (frac != 0) {
-        b.byte(0x2e);
+        store<u8>(q++, 0x2e);
         let width = 3;
         while (frac % 10 == 0) {
           frac /= 10;
           width--;
         }
-        b.padded(frac, width);
+        // zero-padded to `width` digits
+        for (let k = width - 1; k >= 0; k--) {
+          store<u8>(q + <usize>k, <u8>(0x30 + (frac % 10)));
+          frac /= 10;
+        }
+        q += <usize>width;
       }
-    } else if (kind == KIND_FACILITY) {
-      const snip = unchecked(this.facilities[unchecked(this.idx[i])]);
-      b.bytes(changetype<usize>(snip), snip.byteLength);
-    } else if (kind == KIND_TIMESTAMP) {
-      b.byte(0x22);
-      formatTimestamp(b.reserve(24), unchecked(this.ts[i]));
-      b.len += 24;
-      b.byte(0x22);
-    } else {
-      // strings and enums: the validated literal as it came (escapes kept; same value once parsed)
-      // (the member's value span ends right after the closing quote)
-      b.bytes(p, <i32>(unchecked(this.ve[i]) - p));
+      return q;
     }
+    if (kind == KIND_FACILITY) return putRaw(q, unchecked(this.facilities[unchecked(this.idx[i])]));
+    if (kind == KIND_TIMESTAMP) {
+      store<u8>(q, 0x22);
+      formatTimestamp(q + 1, unchecked(this.ts[i]));
+      store<u8>(q + 25, 0x22);
+      return q + 26;
+    }
+    // strings and enums: the validated literal as it came (escapes kept; same value once parsed)
+    // (the member's value span ends right after the closing quote)
+    const n = <i32>(unchecked(this.ve[i]) - p);
+    copyBytes(q, p, n);
+    return q + <usize>n;
   }
 }

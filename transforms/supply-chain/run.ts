@@ -7,10 +7,11 @@ import { ByteBuilder } from '../sdk/builder';
 import { getEnv, inputTopic, outputTopic } from '../sdk/env';
 import { onRecordWritten } from '../sdk/index';
 import { WriteOptions } from '../sdk/options';
+import { frameInPlace } from '../sdk/payload';
 import { OnRecordWrittenEvent, Record, RecordData, RecordHeader } from '../sdk/record';
 import { log } from '../sdk/wasi';
 import { RecordWriter } from '../sdk/writer';
-import { ChangeProcessor } from './engine';
+import { ChangeProcessor, VALUE_FRONT } from './engine';
 import { EntitySpec } from './spec';
 
 let processor: ChangeProcessor | null = null;
@@ -44,8 +45,15 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
   if (value === null) return; // tombstone: dropped on purpose (see above)
   if (p.run(value.ptr, value.len)) {
     clean.key = cleanKey.set(p.key.ptr, p.key.len);
-    clean.value = cleanValue.set(p.out.ptr, p.out.len);
     eventIdHeader.value!.set(p.eventId.ptr, p.eventId.len);
+    // The clean event was built with room before it: key and headers go around it, no copy.
+    const out = p.out;
+    const start = frameInPlace(out, VALUE_FRONT, clean.key, clean.headers);
+    if (start != 0) {
+      checkWrite(writer.writePayload(start, <i32>(out.ptr + <usize>out.len - start)));
+      return;
+    }
+    clean.value = cleanValue.set(out.ptr + <usize>VALUE_FRONT, out.len - VALUE_FRONT);
     checkWrite(writer.write(clean));
     return;
   }
