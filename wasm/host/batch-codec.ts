@@ -206,13 +206,15 @@ function readLength(buf: Uint8Array, end: number): number {
   return r.value;
 }
 
-function field(buf: Uint8Array, end: number): Uint8Array | null {
+/** A view of the field at `at` (null for length -1); `base` is bytes' offset in its buffer. */
+function field(buf: Uint8Array, ab: ArrayBuffer, base: number, end: number): Uint8Array | null {
   const n = readLength(buf, end);
   if (n < 0) return null;
   const start = at;
   at += n;
   if (at > end) throw new RangeError('malformed record payload');
-  return buf.subarray(start, at);
+  // new Uint8Array(buffer, offset, length) is cheaper than subarray (no species lookup).
+  return new Uint8Array(ab, base + start, n);
 }
 
 /**
@@ -226,25 +228,27 @@ export function decodeOutputs(
   keys: HeaderKeyCache,
 ): OutputRecord[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const outputs: OutputRecord[] = new Array(count);
+  const ab = bytes.buffer as ArrayBuffer;
+  const base = bytes.byteOffset;
+  const outputs: OutputRecord[] = [];
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const topic = topics[view.getInt32(pos, true)]!;
     at = pos + OUTPUT_ENTRY_BYTES + view.getInt32(pos + 8, true);
     const end = at + view.getInt32(pos + 4, true);
-    const key = field(bytes, end);
-    const value = field(bytes, end);
+    const key = field(bytes, ab, base, end);
+    const value = field(bytes, ab, base, end);
     const headerCount = readLength(bytes, end);
-    const headers: OutputRecord['headers'] = new Array(Math.max(headerCount, 0));
+    const headers: OutputRecord['headers'] = [];
     for (let h = 0; h < headerCount; h++) {
       const n = readLength(bytes, end);
       const start = at;
       if (n > 0) at += n;
       if (at > end) throw new RangeError('malformed record payload');
       const hkey = n <= 0 ? '' : keys.decode(bytes, start, at);
-      headers[h] = { key: hkey, value: field(bytes, end) };
+      headers.push({ key: hkey, value: field(bytes, ab, base, end) });
     }
-    outputs[i] = { topic, key, value, headers };
+    outputs.push({ topic, key, value, headers });
     pos = end;
   }
   return outputs;

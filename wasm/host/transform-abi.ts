@@ -1,6 +1,6 @@
 // redpanda_transform (ABI.md §2, §3, §5, §6), the worker side: batches arrive through shared memory,
 // read_batch_header blocks on Atomics.wait, outputs are appended to the shared output region.
-import { FfiTrap, type GuestMemory } from './ffi.ts';
+import { FfiTrap, type GuestMemory, OOB } from './ffi.ts';
 import { parseWriteOptions } from './options.ts';
 import { isValidPayload } from './payload.ts';
 import {
@@ -75,12 +75,19 @@ export function createTransformAbi(opts: TransformAbiOptions) {
   let recordCount = 0;
   let cursor = 0;
   let inPos = 0;
-  let inBytes = new Uint8Array(input);
-  let inView = new DataView(input);
-  let outBytes = new Uint8Array(output);
-  let outView = new DataView(output);
+  // Fixed-length views, re-made whenever a region has grown: a view that tracks a growable
+  // SharedArrayBuffer's length asks the runtime for that length on every access.
+  let inView = new DataView(input, 0, input.byteLength);
+  let outBytes = new Uint8Array(output, 0, output.byteLength);
+  let outView = new DataView(output, 0, output.byteLength);
   let outPos = 0;
   let outCount = 0;
+
+  /** Copies the i64 at `from` in the input header to guest address `to` (two 32-bit halves, no BigInt). */
+  function copy64(dv: DataView, to: number, from: number): void {
+    dv.setUint32(to, inView.getUint32(from, true), true);
+    dv.setUint32(to + 4, inView.getUint32(from + 4, true), true);
+  }
 
   function finishBatch(): void {
     const mem = memory.bytes();
@@ -115,8 +122,8 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     const need = at + pad + len;
     if (need > outBytes.length) {
       if (!growShared(output, need)) throw new FfiTrap('output of one batch exceeds the host buffer');
-      outBytes = new Uint8Array(output);
-      outView = new DataView(output);
+      outBytes = new Uint8Array(output, 0, output.byteLength);
+      outView = new DataView(output, 0, output.byteLength);
     }
     outView.setInt32(outPos, topicIndex, true);
     outView.setInt32(outPos + 4, len, true);
@@ -125,7 +132,7 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     if (len <= 64) {
       // Short payloads: a loop beats creating a view for set().
       for (let i = 0; i < len; i++) outBytes[dst + i] = src[ptr + i]!;
-    } else outBytes.set(src.subarray(ptr, ptr + len), dst);
+    } else outBytes.set(new Uint8Array(src.buffer, ptr, len), dst); // (cheaper than subarray)
     outPos = need;
     outCount++;
   }
@@ -172,21 +179,19 @@ export function createTransformAbi(opts: TransformAbiOptions) {
       waitForBatch();
       Atomics.store(control, C_BUSY, 1);
       Atomics.add(control, C_RECORD_SEQ, 1);
-      inBytes = new Uint8Array(input);
-      inView = new DataView(input);
-      const mem = memory.bytes();
+      if (inView.byteLength !== input.byteLength) inView = new DataView(input, 0, input.byteLength);
       const dv = memory.view();
       recordCount = inView.getInt32(8, true);
       const maxPayload = inView.getInt32(12, true);
       const attrs = inView.getInt32(20, true);
-      mem.set(inBytes.subarray(0, 8), baseOffset >>> 0);
+      copy64(dv, baseOffset >>> 0, 0);
       dv.setInt32(recordCountPtr, recordCount, true);
       dv.setInt32(leaderEpoch, inView.getInt32(16, true), true);
       dv.setInt16(attributes, attrs, true);
       dv.setInt32(lastOffsetDelta, inView.getInt32(24, true), true);
-      mem.set(inBytes.subarray(32, 40), baseTimestamp >>> 0);
-      mem.set(inBytes.subarray(40, 48), maxTimestamp >>> 0);
-      mem.set(inBytes.subarray(48, 56), producerId >>> 0);
+      copy64(dv, baseTimestamp >>> 0, 32);
+      copy64(dv, maxTimestamp >>> 0, 40);
+      copy64(dv, producerId >>> 0, 48);
       dv.setInt16(producerEpoch, inView.getInt32(28, true), true);
       dv.setInt32(baseSequence, inView.getInt32(56, true), true);
       // Wall clock = first timestamp, or max timestamp for log_append_time batches (§3).
@@ -201,43 +206,47 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     },
 
     read_next_record(attrsPtr: number, tsPtr: number, offsetPtr: number, buf: number, len: number): number {
-      memory.check(attrsPtr, 1);
-      memory.check(tsPtr, 8);
-      memory.check(offsetPtr, 8);
-      memory.check(buf, len);
-      if (!active || cursor >= recordCount) return NO_ACTIVE_TRANSFORM;
-      const size = inView.getInt32(inPos + 20, true);
-      // Too small: -2 and the record is NOT consumed, so the guest may retry (§3).
-      if (len >>> 0 < size) return INVALID_BUFFER;
+      // §0: every range is checked before the call does anything (one refresh of the views).
       const mem = memory.bytes();
-      const dv = memory.view();
-      mem[attrsPtr >>> 0] = inView.getInt32(inPos + 16, true);
-      // offset and timestamp: i64 little-endian in both buffers, copied as two 32-bit halves (no views).
-      const lo = inView.getUint32(inPos + 8, true);
-      const hi = inView.getInt32(inPos + 12, true);
-      dv.setUint32(tsPtr >>> 0, lo, true);
-      dv.setInt32((tsPtr >>> 0) + 4, hi, true);
-      dv.setUint32(offsetPtr >>> 0, inView.getUint32(inPos, true), true);
-      dv.setUint32((offsetPtr >>> 0) + 4, inView.getUint32(inPos + 4, true), true);
-      const start = inPos + RECORD_ENTRY_BYTES + inView.getInt32(inPos + 24, true);
+      const size = mem.length;
+      const a = attrsPtr >>> 0;
+      const t = tsPtr >>> 0;
+      const o = offsetPtr >>> 0;
       const dst = buf >>> 0;
-      mem.set(inBytes.subarray(start, start + size), dst);
+      const cap = len >>> 0;
+      if (a + 1 > size || t + 8 > size || o + 8 > size || dst + cap > size) throw new FfiTrap(OOB);
+      if (!active || cursor >= recordCount) return NO_ACTIVE_TRANSFORM;
+      const at = inPos;
+      const payload = inView.getInt32(at + 20, true);
+      // Too small: -2 and the record is NOT consumed, so the guest may retry (§3).
+      if (cap < payload) return INVALID_BUFFER;
+      const dv = memory.view();
+      mem[a] = inView.getInt32(at + 16, true);
+      // offset and timestamp: i64 little-endian in both buffers, copied as two 32-bit halves (no BigInt).
+      const lo = inView.getUint32(at + 8, true);
+      const hi = inView.getInt32(at + 12, true);
+      dv.setUint32(t, lo, true);
+      dv.setInt32(t + 4, hi, true);
+      dv.setUint32(o, inView.getUint32(at, true), true);
+      dv.setUint32(o + 4, inView.getUint32(at + 4, true), true);
+      const start = at + RECORD_ENTRY_BYTES + inView.getInt32(at + 24, true);
+      mem.set(new Uint8Array(input, start, payload), dst); // (cheaper than subarray)
       control[C_IN_ALIGN] = dst & 7;
       clock.realtimeMs = hi * 4294967296 + lo;
       // Plain stores: the watchdog only needs to see the values change (int32 accesses never tear).
       control[C_RECORD_INDEX] = cursor;
       control[C_RECORD_SEQ] = control[C_RECORD_SEQ]! + 1;
       cursor++;
-      inPos = start + size;
-      return size;
+      inPos = start + payload;
+      return payload;
     },
 
     write_record(buf: number, len: number): number {
-      memory.check(buf, len);
-      if (!active) return NO_ACTIVE_TRANSFORM;
       const mem = memory.bytes();
       const p = buf >>> 0;
       const n = len >>> 0;
+      if (p + n > mem.length) throw new FfiTrap(OOB);
+      if (!active) return NO_ACTIVE_TRANSFORM;
       if (!isValidPayload(mem, p, p + n)) return INVALID_BUFFER;
       emit(0, mem, p, n);
       return n;
