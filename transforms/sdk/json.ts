@@ -177,6 +177,19 @@ function scanString(p: usize, end: usize): usize {
   }
 }
 
+/** The position after the run of ASCII digits at p (SWAR: eight bytes a step; the lowest flag is exact). */
+function skipDigits(p: usize, end: usize): usize {
+  while (p + 8 <= end) {
+    const v = load<u64>(p);
+    // A byte is flagged when below '0' (borrow) or above '9' (0x39 + 0x46 = 0x7f).
+    const t = ((v - 0x3030303030303030) | (v + 0x4646464646464646)) & 0x8080808080808080;
+    if (t != 0) return p + <usize>(ctz(t) >> 3);
+    p += 8;
+  }
+  while (p < end && isDigit(load<u8>(p))) p++;
+  return p;
+}
+
 function scanNumber(p: usize, end: usize): usize {
   if (p < end && load<u8>(p) == 0x2d) p++;
   if (p >= end) return 0;
@@ -184,15 +197,14 @@ function scanNumber(p: usize, end: usize): usize {
   if (c == 0x30) {
     p++;
   } else if (c - 0x31 < 9) {
-    p++;
-    while (p < end && isDigit(load<u8>(p))) p++;
+    p = skipDigits(p + 1, end);
   } else {
     return 0;
   }
   if (p < end && load<u8>(p) == 0x2e) {
     p++;
     if (p >= end || !isDigit(load<u8>(p))) return 0;
-    while (p < end && isDigit(load<u8>(p))) p++;
+    p = skipDigits(p, end);
   }
   if (p < end && (<u32>load<u8>(p) | 0x20) == 0x65) {
     p++;
@@ -201,7 +213,7 @@ function scanNumber(p: usize, end: usize): usize {
       if (c == 0x2b || c == 0x2d) p++;
     }
     if (p >= end || !isDigit(load<u8>(p))) return 0;
-    while (p < end && isDigit(load<u8>(p))) p++;
+    p = skipDigits(p, end);
   }
   return p;
 }
@@ -246,10 +258,19 @@ export class JsonTape {
   /** More members than capacity: the tape is incomplete and callers must walk with ObjectIter. */
   overflow: bool = false;
   data: StaticArray<u32>;
+  /** Entry indices of the root's members (depth 1), in order; rootCount of them. */
+  roots: StaticArray<i32>;
+  rootCount: i32 = 0;
 
   constructor(capacity: i32 = 256) {
     this.capacity = capacity;
     this.data = new StaticArray<u32>(capacity * JsonTape.STRIDE);
+    this.roots = new StaticArray<i32>(capacity);
+  }
+
+  /** The entry index of the root's n-th member. */
+  root(n: i32): i32 {
+    return unchecked(this.roots[n]);
   }
 
   keyPtr(i: i32): usize {
@@ -331,6 +352,7 @@ function tapeMember(depth: i32, keyStart: usize, keyEnd: usize, valuePtr: usize)
   store<u32>(d, <u32>open1, 24);
   store<u32>(d, 0, 28);
   if (depth == 1) {
+    unchecked((t.roots[t.rootCount++] = i));
     open1 = i;
     open2 = -1;
   } else open2 = i;
@@ -368,6 +390,7 @@ export function validateJson(
 ): i32 {
   if (into !== null) {
     into.count = 0;
+    into.rootCount = 0;
     into.overflow = false;
   }
   tape = into;

@@ -4,7 +4,7 @@
 import { bytesEq } from '../sdk/json';
 
 /** The first min(n, 8) bytes at s, little-endian, zero above n. */
-function head(s: usize, n: i32): u64 {
+export function head(s: usize, n: i32): u64 {
   if (n >= 8) return load<u64>(s);
   let v: u64 = 0;
   let i = 0;
@@ -14,6 +14,13 @@ function head(s: usize, n: i32): u64 {
   }
   for (; i < n; i++) v |= (<u64>load<u8>(s + <usize>i)) << (<u64>(i << 3));
   return v;
+}
+
+/** head(s, n) when 8 bytes from s are known readable (below `limit`): one load and a mask. */
+export function headWithin(s: usize, n: i32, limit: usize): u64 {
+  if (n >= 8) return load<u64>(s);
+  if (s + 8 > limit) return head(s, n);
+  return load<u64>(s) & (((<u64>1) << (<u64>(n << 3))) - 1);
 }
 
 export class CodeTable {

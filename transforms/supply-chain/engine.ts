@@ -38,7 +38,7 @@ import {
   stringUnits,
   validateJson,
 } from '../sdk/json';
-import { CodeTable } from './codes';
+import { CodeTable, head, headWithin } from './codes';
 import { FACILITY_CODES, FACILITY_REGIONS, FACILITY_TIME_ZONES } from './facilities';
 import {
   EntitySpec,
@@ -183,19 +183,20 @@ export class ChangeProcessor {
   nameLen: StaticArray<i32> = new StaticArray<i32>(0);
   /** byLength[n]: bit i set when field i's name is n bytes long (names < 64 bytes, <= 32 fields). */
   byLength: StaticArray<u32> = new StaticArray<u32>(64);
-  nameFirst: StaticArray<u8> = new StaticArray<u8>(0);
+  /** Per field: the first 8 bytes of its name (codes.ts head) and where the name is. */
+  nameHead: StaticArray<u64> = new StaticArray<u64>(0);
   namePtr: StaticArray<usize> = new StaticArray<usize>(0);
 
   constructor(spec: EntitySpec) {
     this.spec = spec.prepare();
     const n = spec.fields.length;
     this.nameLen = new StaticArray<i32>(n);
-    this.nameFirst = new StaticArray<u8>(n);
+    this.nameHead = new StaticArray<u64>(n);
     this.namePtr = new StaticArray<usize>(n);
     for (let i = 0; i < n; i++) {
       const nb = spec.fields[i].nameBytes;
       this.nameLen[i] = nb.byteLength;
-      this.nameFirst[i] = nb.byteLength > 0 ? load<u8>(changetype<usize>(nb)) : 0;
+      this.nameHead[i] = head(changetype<usize>(nb), nb.byteLength);
       this.namePtr[i] = changetype<usize>(nb);
       if (nb.byteLength < 64 && i < 32) this.byLength[nb.byteLength] |= (<u32>1) << (<u32>i);
     }
@@ -301,8 +302,8 @@ export class ChangeProcessor {
       afterI = -1;
     const it = this.iter;
     if (fast) {
-      for (let i = 0; i < tape.count; i++) {
-        if (tape.depth(i) != 1) continue;
+      for (let r = 0; r < tape.rootCount; r++) {
+        const i = tape.root(r);
         // Dispatch on the key's length first: most envelope members match no name at all.
         const kl = tape.keyEscaped(i) ? -1 : tape.keyLen(i);
         if ((kl == 2 || kl < 0) && tape.keyEq(i, K_OP, end)) {
@@ -466,18 +467,23 @@ export class ChangeProcessor {
 
   /** Which field a raw key names (escapes decoded when present), or -1. */
   fieldIndex(kp: usize, kl: i32, escaped: bool, end: usize): i32 {
+    let h: u64 = 0;
     if (escaped) {
       kp = decodeShort(kp - 1, end);
       kl = decodedLen;
+      if (kl <= 0 || kl >= 64) return -1;
+      h = head(kp, kl);
+    } else {
+      if (kl <= 0 || kl >= 64) return -1;
+      h = headWithin(kp, kl, end);
     }
-    if (kl <= 0 || kl >= 64) return -1;
-    const first = load<u8>(kp);
     // Only the fields whose name has this length (a bit per field), usually one or two.
     let candidates = unchecked(this.byLength[kl]);
     while (candidates != 0) {
       const i = <i32>ctz(candidates);
       candidates &= candidates - 1;
-      if (unchecked(this.nameFirst[i]) == first && bytesEq(kp, unchecked(this.namePtr[i]), kl)) return i;
+      if (unchecked(this.nameHead[i]) != h) continue;
+      if (kl <= 8 || bytesEq(kp + 8, unchecked(this.namePtr[i]) + 8, kl - 8)) return i;
     }
     return -1;
   }

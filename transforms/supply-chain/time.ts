@@ -136,8 +136,11 @@ export function formatTimestamp(q: usize, t: i64): void {
   store<u8>(q + 23, 0x5a);
 }
 
+// "00".."99" as little-endian pairs: two digits with one load and one store.
+const DIGITS2 = new StaticArray<u16>(100);
+for (let i = 0; i < 100; i++) DIGITS2[i] = <u16>((0x30 + i / 10) | ((0x30 + (i % 10)) << 8));
+
 /** Two decimal digits of v (0..99) at q. */
 function put2(q: usize, v: i32): void {
-  store<u8>(q, <u8>(0x30 + v / 10));
-  store<u8>(q + 1, <u8>(0x30 + (v % 10)));
+  store<u16>(q, unchecked(DIGITS2[v]));
 }
