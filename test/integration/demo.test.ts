@@ -13,7 +13,13 @@ describe('ferry demo', () => {
       'bin/ferry',
       ['demo', '--count', '400', '--rate', '400', '--bad-share', '0.1', '--drain-timeout', '90'],
       { cwd: root, timeout: 170_000, env: { ...process.env, FORCE_COLOR: '0' } },
-    );
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      // execFile's error names only the command: show what the demo said, so a CI failure explains itself.
+      console.log(
+        `ferry demo failed; stdout:\n${error.stdout?.slice(-6000)}\nstderr:\n${error.stderr?.slice(-4000)}`,
+      );
+      throw error;
+    });
     expect(stdout).toContain('Every change is accounted for.');
     const table = stdout.slice(stdout.indexOf('SINK'));
     for (const sink of ['tms', 'billing', 'yard', 'planning']) {
