@@ -63,89 +63,132 @@ export function splitUrl(
   return { origin, path: rest.startsWith('?') ? '/' + rest : rest };
 }
 
-interface Dispatched {
-  readonly status: number;
-  readonly retryAfterHeader: string | undefined;
-  /** Non-2xx only: the first bytes of the body (enough for the kept characters). */
-  readonly body: Buffer | undefined;
-}
-
 /**
- * One request through the pool's dispatch API with a minimal handler: no Readable stream, no
- * AsyncResource, no body promise per response (undici's request() allocates all three, and at one
- * POST per record they showed up as a large share of the relay's CPU and GC). 2xx bodies are
- * discarded as they arrive; non-2xx bodies are kept up to `keepBytes`. Rejects with undici's error
- * (or the signal's reason) exactly where request() would.
+ * One request through the pool's dispatch API, as one object: the handler, the abort listener and the
+ * timer are its methods, and it resolves a single promise with the SinkResponse (no Readable stream,
+ * AsyncResource or body promise as undici's request() allocates, and no closures, async frames or
+ * intermediate result objects per request: at one POST per record they showed up in CPU and GC).
+ * 2xx bodies are discarded as they arrive; non-2xx bodies are kept up to `keepBytes`. Failures become
+ * `timeout` / `network-error` exactly where request() would have rejected.
  */
-function dispatchOnce(
-  pool: Pool,
-  options: Dispatcher.DispatchOptions,
-  signal: AbortSignal | undefined,
-  keepBytes: number,
-): Promise<Dispatched> {
-  return new Promise<Dispatched>((resolve, reject) => {
-    let status = 0;
-    let retryAfterHeader: string | undefined;
-    let chunks: Buffer[] | undefined;
-    let kept = 0;
-    let settled = false;
-    let abortRequest: ((reason: unknown) => void) | undefined;
-    let abortedWith: unknown;
-    const onAbort = () => {
-      abortedWith = signal?.reason ?? new Error('aborted');
-      // As with request() + body.dump(): a 2xx whose status line arrived counts as answered.
-      if (status >= 200 && status < 300) finish(undefined, { status, retryAfterHeader, body: undefined });
-      abortRequest?.(abortedWith);
-    };
-    const finish = (error: unknown, value?: Dispatched) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      if (value === undefined) reject(error);
-      else resolve(value);
-    };
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        reject(signal.reason ?? new Error('aborted'));
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
+const expire = (exchange: Exchange) => exchange.expire();
+
+class Exchange implements Dispatcher.DispatchHandler {
+  status = 0;
+  retryAfterHeader: string | undefined = undefined;
+  chunks: Buffer[] | undefined = undefined;
+  kept = 0;
+  settled = false;
+  timedOut = false;
+  controller: Dispatcher.DispatchController | undefined = undefined;
+  abortedWith: Error | undefined = undefined;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (response: SinkResponse) => void;
+  readonly keepBytes: number;
+  readonly maxErrorBodyChars: number;
+  readonly now: () => number;
+
+  constructor(
+    signal: AbortSignal | undefined,
+    resolve: (response: SinkResponse) => void,
+    maxErrorBodyChars: number,
+    now: () => number,
+  ) {
+    this.signal = signal;
+    this.resolve = resolve;
+    this.maxErrorBodyChars = maxErrorBodyChars;
+    this.keepBytes = maxErrorBodyChars * 4;
+    this.now = now;
+  }
+
+  /** Abort listener (the caller's signal) and the precise timer both end up here. */
+  handleEvent(): void {
+    this.abort(this.signal?.reason ?? new Error('aborted'));
+  }
+
+  expire(): void {
+    this.timedOut = true;
+    this.abort(new Error('timed out'));
+  }
+
+  abort(reason: unknown): void {
+    if (this.settled || this.abortedWith !== undefined) return;
+    this.abortedWith = reason instanceof Error ? reason : new Error(String(reason));
+    // As with request() + body.dump(): a 2xx whose status line arrived counts as answered.
+    if (this.status >= 200 && this.status < 300) this.succeed();
+    if (this.controller !== undefined) this.controller.abort(this.abortedWith);
+    else if (!this.settled) this.fail(this.abortedWith);
+  }
+
+  finish(response: SinkResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this);
+    this.resolve(response);
+  }
+
+  succeed(): void {
+    const retryAfterMs = parseRetryAfter(this.retryAfterHeader, this.now());
+    const { status } = this;
+    if (status >= 200 && status < 300) {
+      this.finish(
+        retryAfterMs === undefined
+          ? { kind: 'response', status }
+          : { kind: 'response', status, retryAfterMs },
+      );
+      return;
     }
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(controller) {
-        abortRequest = (reason) => controller.abort(reason as Error);
-        if (abortedWith !== undefined) controller.abort(abortedWith as Error);
-      },
-      onResponseStart(_controller, statusCode, headers) {
-        if (statusCode < 200) return;
-        status = statusCode;
-        const ra = headers['retry-after'];
-        retryAfterHeader = Array.isArray(ra) ? ra[0] : ra;
-      },
-      onResponseData(_controller, chunk) {
-        if (status >= 200 && status < 300) return;
-        if (kept >= keepBytes) return;
-        if (chunks === undefined) chunks = [];
-        chunks.push(chunk);
-        kept += chunk.length;
-      },
-      onResponseEnd() {
-        finish(undefined, {
-          status,
-          retryAfterHeader,
-          body: chunks === undefined ? undefined : Buffer.concat(chunks).subarray(0, keepBytes),
-        });
-      },
-      onResponseError(_controller, error) {
-        finish(error);
-      },
-    };
-    try {
-      pool.dispatch(options, handler);
-    } catch (error) {
-      finish(error);
-    }
-  });
+    const chunks = this.chunks;
+    const text =
+      chunks === undefined
+        ? ''
+        : Buffer.concat(chunks).subarray(0, this.keepBytes).toString('utf8').slice(0, this.maxErrorBodyChars);
+    this.finish(
+      retryAfterMs === undefined
+        ? { kind: 'response', status, body: text }
+        : { kind: 'response', status, retryAfterMs, body: text },
+    );
+  }
+
+  fail(err: unknown): void {
+    const code = errorCode(err);
+    if (this.timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) this.finish({ kind: 'timeout' });
+    else this.finish({ kind: 'network-error', message: code ?? (err instanceof Error ? err.name : 'error') });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortedWith !== undefined) controller.abort(this.abortedWith);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    const ra = headers['retry-after'];
+    this.retryAfterHeader = Array.isArray(ra) ? ra[0] : ra;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.status >= 200 && this.status < 300) return;
+    if (this.kept >= this.keepBytes) return;
+    if (this.chunks === undefined) this.chunks = [];
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    this.succeed();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
 }
 
 export function createUndiciSender({
@@ -175,61 +218,49 @@ export function createUndiciSender({
     return pool;
   };
 
+  let lastUrl = '';
+  let lastTarget: { origin: string; path: string } | undefined;
+
   return {
-    async send(request: SinkRequest): Promise<SinkResponse> {
-      if (closed) return { kind: 'network-error', message: 'sender closed' };
-      const target = splitUrl(request.url, validOrigins);
-      if (target === undefined) return { kind: 'network-error', message: 'invalid URL' };
-      // undici's own headers/body timeouts are cheap but tick at a 1 s resolution: fine for long
-      // timeouts; short ones get a timer of ours (an AbortController per request costs CPU).
-      const precise = request.timeoutMs < preciseBelowMs;
-      const controller = precise ? new AbortController() : undefined;
-      let timedOut = false;
-      const timer = precise
-        ? setTimeout(() => {
-            timedOut = true;
-            controller?.abort();
-          }, request.timeoutMs)
-        : undefined;
-      const outer = request.signal;
-      const onOuterAbort = () => controller?.abort();
-      if (precise) outer?.addEventListener('abort', onOuterAbort, { once: true });
-      try {
-        const { status, retryAfterHeader, body } = await dispatchOnce(
-          poolFor(target.origin),
-          {
-            path: target.path,
-            method: request.method as 'POST',
-            headers: request.headers,
-            body: request.body,
-            headersTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
-            bodyTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
-          },
-          controller?.signal ?? outer ?? undefined,
-          maxErrorBodyChars * 4,
-        );
-        const retryAfterMs = parseRetryAfter(retryAfterHeader, now());
-        if (status >= 200 && status < 300) {
-          return retryAfterMs === undefined
-            ? { kind: 'response', status }
-            : { kind: 'response', status, retryAfterMs };
-        }
-        const text = (body === undefined ? '' : body.toString('utf8')).slice(0, maxErrorBodyChars);
-        return retryAfterMs === undefined
-          ? { kind: 'response', status, body: text }
-          : { kind: 'response', status, retryAfterMs, body: text };
-      } catch (err) {
-        if (timedOut) return { kind: 'timeout' };
-        const code = errorCode(err);
-        if (code !== undefined && TIMEOUT_CODES.has(code)) return { kind: 'timeout' };
-        const message = code ?? (err instanceof Error ? err.name : 'error');
-        return { kind: 'network-error', message };
-      } finally {
-        if (precise) {
-          clearTimeout(timer);
-          outer?.removeEventListener('abort', onOuterAbort);
-        }
+    send(request: SinkRequest): Promise<SinkResponse> {
+      if (closed) return Promise.resolve({ kind: 'network-error', message: 'sender closed' });
+      // Most sinks post every record to the same URL: split it once.
+      if (request.url !== lastUrl) {
+        lastTarget = splitUrl(request.url, validOrigins);
+        lastUrl = request.url;
       }
+      const target = lastTarget;
+      if (target === undefined) return Promise.resolve({ kind: 'network-error', message: 'invalid URL' });
+      // undici's own headers/body timeouts are cheap but tick at a 1 s resolution: fine for long
+      // timeouts; short ones get a timer of ours.
+      const precise = request.timeoutMs < preciseBelowMs;
+      const signal = request.signal;
+      return new Promise<SinkResponse>((resolve) => {
+        const exchange = new Exchange(signal, resolve, maxErrorBodyChars, now);
+        if (signal !== undefined) {
+          if (signal.aborted) {
+            exchange.fail(signal.reason ?? new Error('aborted'));
+            return;
+          }
+          signal.addEventListener('abort', exchange, { once: true });
+        }
+        if (precise) exchange.timer = setTimeout(expire, request.timeoutMs, exchange);
+        try {
+          poolFor(target.origin).dispatch(
+            {
+              path: target.path,
+              method: request.method as 'POST',
+              headers: request.headers,
+              body: request.body,
+              headersTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
+              bodyTimeout: precise ? request.timeoutMs + 1000 : request.timeoutMs,
+            },
+            exchange,
+          );
+        } catch (error) {
+          exchange.fail(error);
+        }
+      });
     },
     async close(): Promise<void> {
       closed = true;

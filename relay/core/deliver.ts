@@ -18,6 +18,7 @@ import type {
   Logger,
   Metrics,
   Outcome,
+  SinkRequest,
   SourceRecord,
 } from './contracts.ts';
 import { errorMessage, isFerryError, isRetryableError } from './errors.ts';
@@ -53,6 +54,14 @@ export type Step =
 
 export type TrackedDelivery = Delivery & { state: Attempted };
 
+/** A fresh attempt record for a delivery entering a sink's lane. */
+export const freshAttempts = (): Attempted => ({
+  attempts: 0,
+  firstFailureAt: undefined,
+  lastFailureAt: undefined,
+  dedupeFailures: 0,
+});
+
 export interface DelivererOptions {
   readonly sink: SinkOptions;
   readonly sender: HttpSender;
@@ -68,6 +77,9 @@ export interface DelivererOptions {
 }
 
 const DLQ_RETRY_CAP_MS = 5_000;
+// The common steps are shared constants: nothing downstream mutates a Step.
+const DELIVERED: Step = { kind: 'terminal', outcome: 'delivered' };
+const DEDUPLICATED: Step = { kind: 'terminal', outcome: 'deduplicated' };
 const PENDING_RETRY_MS = 250;
 
 export function createDeliverer({
@@ -197,7 +209,7 @@ export function createDeliverer({
         state.dedupeFailures = 0;
         if (claim === 'done') {
           m.deduplicated.inc(labels);
-          return { kind: 'terminal', outcome: 'deduplicated' };
+          return DEDUPLICATED;
         }
         if (claim === 'pending-elsewhere') {
           return {
@@ -231,9 +243,10 @@ export function createDeliverer({
     }
 
     // 2. Build the request (URL template failures are permanent for this record).
-    let request: Awaited<ReturnType<typeof requests.build>>;
+    let request: SinkRequest;
     try {
-      request = await requests.build(delivery.record, delivery.value, eventId, clock.now());
+      const built = requests.build(delivery.record, delivery.value, eventId, clock.now());
+      request = built instanceof Promise ? await built : built;
     } catch (e) {
       await release(eventId, claimed);
       state.attempts = Math.max(state.attempts, 0);
@@ -296,7 +309,7 @@ export function createDeliverer({
       labels,
       Math.max(0, clock.now() - commitTimestampOf(delivery.value, delivery.record)) / 1000,
     );
-    return { kind: 'terminal', outcome: 'delivered' };
+    return DELIVERED;
   }
 
   return { process };

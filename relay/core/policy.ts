@@ -19,7 +19,6 @@ import {
   isTaskCancelledError,
   retry,
   SamplingBreaker,
-  wrap,
 } from 'cockatiel';
 import type { Metrics } from './contracts.ts';
 import { isFerryError, isRetryableError } from './errors.ts';
@@ -74,6 +73,26 @@ export interface PolicyExecutor {
     fn: (context: { readonly signal: AbortSignal; readonly attempt?: number }) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T>;
+}
+
+/**
+ * cockatiel's wrap(), outer to inner, without its per-layer context merge: wrap spreads a new context
+ * object at every layer of every call, and the inner function here only needs the innermost signal
+ * (the timeout layer's, which follows the outer ones). The layers and their order are unchanged.
+ */
+export function compose(layers: readonly IPolicy[]): PolicyExecutor {
+  const last = layers.length - 1;
+  const run = <T>(
+    i: number,
+    fn: (context: { readonly signal: AbortSignal }) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> =>
+    i === last
+      ? (layers[i] as IPolicy).execute(fn, signal)
+      : (layers[i] as IPolicy).execute((context) => run(i + 1, fn, context.signal), signal);
+  return {
+    execute: (fn, signal) => run(0, fn, signal),
+  };
 }
 
 export interface SinkPolicy {
@@ -147,7 +166,7 @@ export function createSinkPolicy(sink: SinkOptions, metrics: Metrics, random?: (
   retries.inc(labels, 0);
 
   return {
-    policy: wrap(limiter, retryPolicy, breaker, timeoutPolicy) as PolicyExecutor,
+    policy: compose([limiter, retryPolicy, breaker, timeoutPolicy]),
     breaker,
     bulkhead: limiter,
     onBreakerChange(listener) {

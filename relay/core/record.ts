@@ -56,14 +56,21 @@ export function getPath(value: unknown, path: string): unknown {
   return current;
 }
 
+const field = (value: unknown, name: string): unknown =>
+  value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+const tsMsOf = (source: unknown): unknown => field(source, 'ts_ms');
+
 /**
  * The CDC commit time: Debezium's `source.ts_ms` in a raw envelope, or `occurredAt` (ISO time) in a
  * clean event from the transforms; else the record timestamp.
  */
 export function commitTimestampOf(value: unknown, record: SourceRecord): number {
-  const ts = getPath(value, 'source.ts_ms') ?? getPath(value, 'payload.source.ts_ms');
+  // Once per delivered record: plain property reads, no path splitting.
+  if (value === null || typeof value !== 'object') return record.timestamp;
+  const v = value as Record<string, unknown>;
+  const ts = tsMsOf(v.source) ?? tsMsOf(field(v.payload, 'source'));
   if (typeof ts === 'number' && Number.isFinite(ts)) return ts;
-  const occurred = getPath(value, 'occurredAt');
+  const occurred = v.occurredAt;
   if (typeof occurred === 'string') {
     const t = Date.parse(occurred);
     if (!Number.isNaN(t)) return t;

@@ -17,9 +17,10 @@ import type {
   SourceRecord,
   TopicPartition,
 } from './contracts.ts';
+import { type Attempted, freshAttempts, type TrackedDelivery } from './deliver.ts';
 import { errorMessage } from './errors.ts';
 import { matchesFilter } from './filter.ts';
-import { createOffsetTracker, type OffsetTracker } from './offset-tracker.ts';
+import { createOffsetTracker, type OffsetTracker, type RecordTicket } from './offset-tracker.ts';
 import type { RelayOptions, SinkOptions } from './options.ts';
 import { eventIdOf, orderingKeyOf, parseValue } from './record.ts';
 import { createSinkRunner, type SinkRunner, type SinkState } from './sink-runner.ts';
@@ -81,6 +82,44 @@ export interface Relay {
 }
 
 const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+/**
+ * One record routed to one sink, tied to its offset ticket. A class, so the per-record path allocates
+ * one object per route instead of a Delivery, two closures and the sink's tracked copy.
+ */
+class RoutedRecord implements TrackedDelivery {
+  readonly record: SourceRecord;
+  readonly value: unknown;
+  readonly eventId: string;
+  readonly key: string;
+  readonly state: Attempted = freshAttempts();
+  readonly #tracker: OffsetTracker;
+  readonly #ticket: RecordTicket;
+
+  constructor(
+    record: SourceRecord,
+    value: unknown,
+    eventId: string,
+    key: string,
+    tracker: OffsetTracker,
+    ticket: RecordTicket,
+  ) {
+    this.record = record;
+    this.value = value;
+    this.eventId = eventId;
+    this.key = key;
+    this.#tracker = tracker;
+    this.#ticket = ticket;
+  }
+
+  isCurrent(): boolean {
+    return this.#tracker.isCurrent(this.#ticket);
+  }
+
+  done(outcome: Outcome | 'abandoned'): void {
+    if (outcome !== 'abandoned') this.#tracker.settle(this.#ticket);
+  }
+}
 const PARSE_SINK = '*';
 
 export function createRelay({
@@ -275,19 +314,8 @@ export function createRelay({
     if (targets.length === 0) return;
     const eventId = eventIdOf(record);
     const key = orderingKeyOf(record);
-    const isCurrent = () => tracker.isCurrent(ticket);
-    for (const runner of targets) {
-      runner.enqueue({
-        record,
-        value,
-        eventId,
-        key,
-        isCurrent,
-        done: (outcome) => {
-          if (outcome !== 'abandoned') tracker.settle(ticket);
-        },
-      });
-    }
+    for (const runner of targets)
+      runner.enqueue(new RoutedRecord(record, value, eventId, key, tracker, ticket));
   }
 
   async function commitNow(): Promise<void> {

@@ -10,7 +10,13 @@ import { createWebhookSigner } from './webhook-signing.ts';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 export interface RequestBuilder {
-  build(record: SourceRecord, value: unknown, eventId: string, nowMs: number): Promise<SinkRequest>;
+  /** Synchronous unless the sink signs its requests (Web Crypto is asynchronous). May throw. */
+  build(
+    record: SourceRecord,
+    value: unknown,
+    eventId: string,
+    nowMs: number,
+  ): SinkRequest | Promise<SinkRequest>;
 }
 
 export function createRequestBuilder(sink: SinkOptions): RequestBuilder {
@@ -22,7 +28,7 @@ export function createRequestBuilder(sink: SinkOptions): RequestBuilder {
   const { body } = sink;
 
   return {
-    build: async function buildRequest(record, value, eventId, nowMs) {
+    build: function buildRequest(record, value, eventId, nowMs) {
       let payload: Uint8Array | string | null;
       if (body.kind === 'value') {
         payload = record.value;
@@ -33,16 +39,18 @@ export function createRequestBuilder(sink: SinkOptions): RequestBuilder {
         payload = JSON.stringify(projected);
       }
       const headers: Record<string, string> = { ...baseHeaders, [IDEMPOTENCY_HEADER]: eventId };
-      if (signer) {
-        Object.assign(headers, await signer.sign(eventId, Math.floor(nowMs / 1000), payload ?? ''));
-      }
-      return {
+      const request: SinkRequest = {
         url: url.render(value),
         method: sink.method,
         headers,
         body: sink.method === 'GET' || sink.method === 'HEAD' ? null : payload,
         timeoutMs: sink.timeoutMs,
       };
+      if (!signer) return request;
+      return signer.sign(eventId, Math.floor(nowMs / 1000), payload ?? '').then((signature) => {
+        Object.assign(headers, signature);
+        return request;
+      });
     },
   };
 }

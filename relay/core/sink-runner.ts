@@ -14,7 +14,7 @@ import type {
   Metrics,
   TopicPartition,
 } from './contracts.ts';
-import { createDeliverer, type Delivery, type Step, type TrackedDelivery } from './deliver.ts';
+import { createDeliverer, type Delivery, freshAttempts, type Step, type TrackedDelivery } from './deliver.ts';
 import { errorMessage, FerryError } from './errors.ts';
 import type { SinkOptions } from './options.ts';
 import { type BreakerStateName, createSinkPolicy } from './policy.ts';
@@ -71,7 +71,11 @@ export interface SinkRunner {
   /** `{ sink: id }`, shared so per-record metric calls allocate nothing. */
   readonly labels: Readonly<Record<string, string>>;
   readonly sink: SinkOptions;
-  enqueue(delivery: Delivery): void;
+  /**
+   * Queues a delivery on its key's lane. A TrackedDelivery (with its own `state`) is queued as it is,
+   * so it must be enqueued on one sink only; a plain Delivery gets a tracked copy.
+   */
+  enqueue(delivery: Delivery | TrackedDelivery): void;
   /** Admin pause/resume (independent of the breaker). */
   pause(): void;
   resume(): void;
@@ -268,12 +272,18 @@ export function createSinkRunner({
     lane.waitingUntil = undefined;
     inFlight++;
     m.inFlight.set(labels, inFlight);
-    process(delivery)
-      .catch((e): Step => {
+    process(delivery).then(
+      (step) => finish(lane, delivery, step),
+      (e: unknown) => {
         logger.error('unexpected delivery failure', { sink: sink.id, error: errorMessage(e) });
-        return { kind: 'wait', ms: 1000, reason: `internal: ${errorMessage(e)}`, parked: false };
-      })
-      .then((step) => finish(lane, delivery, step));
+        finish(lane, delivery, {
+          kind: 'wait',
+          ms: 1000,
+          reason: `internal: ${errorMessage(e)}`,
+          parked: false,
+        });
+      },
+    );
   }
 
   function finish(lane: KeyLane, delivery: TrackedDelivery, step: Step): void {
@@ -348,12 +358,16 @@ export function createSinkRunner({
         };
         keys.set(delivery.key, lane);
       }
-      lane.queue.push({
-        ...delivery,
-        isCurrent: delivery.isCurrent,
-        done: delivery.done,
-        state: { attempts: 0, firstFailureAt: undefined, lastFailureAt: undefined, dedupeFailures: 0 },
-      });
+      lane.queue.push(
+        'state' in delivery
+          ? delivery
+          : {
+              ...delivery,
+              isCurrent: delivery.isCurrent,
+              done: delivery.done,
+              state: freshAttempts(),
+            },
+      );
       buffered++;
       if (!lane.busy && lane.waitingUntil === undefined) ready.add(lane.key);
       updateFullness();

@@ -16,64 +16,115 @@ export interface TimeoutLayer {
   ): Promise<T>;
 }
 
+/** One call in flight: its own signal, the outer promise's settlers, the timer. */
+class TimeoutCall<T> {
+  readonly ctrl = new AbortController();
+  readonly context: { readonly signal: AbortSignal };
+  settled = false;
+  timer: Parameters<typeof clearTimeout>[0] = undefined;
+  resolve: (value: T) => void = noop;
+  reject: (error: unknown) => void = noop;
+  readonly layer: LayerState;
+
+  constructor(layer: LayerState) {
+    this.layer = layer;
+    this.context = { signal: this.ctrl.signal };
+  }
+
+  /** Time is up (or the parent aborted): abort the task's signal and reject with TaskCancelledError. */
+  cancel(): void {
+    if (!this.ctrl.signal.aborted) this.ctrl.abort();
+    if (this.settled) return;
+    this.end();
+    this.reject(new TaskCancelledError(`Operation timed out after ${this.layer.durationMs}ms`));
+  }
+
+  onParentAbort(reason: unknown): void {
+    if (!this.ctrl.signal.aborted) this.ctrl.abort(reason);
+    this.cancel();
+  }
+
+  value(value: T): void {
+    if (this.settled) return;
+    this.end();
+    this.resolve(value);
+  }
+
+  error(error: unknown): void {
+    if (this.settled) return;
+    this.end();
+    this.reject(error);
+  }
+
+  end(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.layer.calls?.delete(this as TimeoutCall<unknown>);
+  }
+}
+
+interface LayerState {
+  readonly durationMs: number;
+  /** Calls in flight under `parent` (one abort listener per parent signal, not one per call). */
+  calls: Set<TimeoutCall<unknown>> | undefined;
+  parent: AbortSignal | undefined;
+}
+
+const noop = () => {};
+const expire = (call: TimeoutCall<unknown>) => call.cancel();
+
 export function createTimeoutLayer(durationMs: number): TimeoutLayer {
+  // The sink's policy always passes the same parent (the sink's stop signal): its calls share one
+  // listener. A call with another parent gets a layer state of its own.
+  const shared: LayerState = { durationMs, calls: undefined, parent: undefined };
+  const watch = (state: LayerState, parent: AbortSignal) => {
+    state.parent = parent;
+    state.calls = new Set();
+    const calls = state.calls;
+    parent.addEventListener(
+      'abort',
+      () => {
+        for (const call of [...calls]) call.onParentAbort(parent.reason);
+      },
+      { once: true },
+    );
+  };
   return {
     execute<T>(
       fn: (context: { readonly signal: AbortSignal }) => PromiseLike<T> | T,
       parent?: AbortSignal,
     ): Promise<T> {
-      const ctrl = new AbortController();
-      const context = { signal: ctrl.signal };
-      let settled = false;
-      let resolveOuter: (value: T) => void = () => {};
-      let rejectOuter: (error: unknown) => void = () => {};
+      let state = shared;
+      if (parent !== undefined && !parent.aborted) {
+        if (shared.parent === undefined) watch(shared, parent);
+        else if (shared.parent !== parent) {
+          state = { durationMs, calls: undefined, parent: undefined };
+          watch(state, parent);
+        }
+      }
+      const call = new TimeoutCall<T>(state);
       const outer = new Promise<T>((resolve, reject) => {
-        resolveOuter = resolve;
-        rejectOuter = reject;
+        call.resolve = resolve;
+        call.reject = reject;
       });
-      const cancel = () => {
-        if (!ctrl.signal.aborted) ctrl.abort();
-        if (settled) return;
-        settled = true;
-        cleanup();
-        rejectOuter(new TaskCancelledError(`Operation timed out after ${durationMs}ms`));
-      };
-      const onParentAbort = () => {
-        if (!ctrl.signal.aborted) ctrl.abort(parent?.reason);
-        cancel();
-      };
-      const timer = setTimeout(cancel, durationMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        parent?.removeEventListener('abort', onParentAbort);
-      };
+      call.timer = setTimeout(expire, durationMs, call);
       if (parent !== undefined) {
-        if (parent.aborted) ctrl.abort(parent.reason);
-        else parent.addEventListener('abort', onParentAbort, { once: true });
+        if (parent.aborted) call.ctrl.abort(parent.reason);
+        else state.calls?.add(call as TimeoutCall<unknown>);
       }
       let task: PromiseLike<T> | T;
       try {
-        task = fn(context);
+        task = fn(call.context);
       } catch (error) {
         task = Promise.reject(error);
       }
       Promise.resolve(task).then(
-        (value) => {
-          if (settled) return;
-          settled = true;
-          cleanup();
-          resolveOuter(value);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          cleanup();
-          rejectOuter(error);
-        },
+        (value) => call.value(value),
+        (error: unknown) => call.error(error),
       );
       // Already aborted parent: as with cockatiel, the task starts with an aborted signal and the
       // call ends as cancelled.
-      if (ctrl.signal.aborted) queueMicrotask(cancel);
+      if (call.ctrl.signal.aborted) queueMicrotask(() => call.cancel());
       return outer;
     },
   };

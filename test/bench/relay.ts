@@ -39,6 +39,9 @@ const { values } = parseArgs({
     'ceiling-servers': { type: 'string', default: 'node,bun' },
     'ceiling-seconds': { type: 'string', default: '5' },
     'relay-node-options': { type: 'string', default: '' },
+    // Another checkout (e.g. a `git worktree` of an earlier commit): its relay runs too, on the same
+    // runtimes, labelled `<runtime>@base`, for a before/after in one run.
+    'baseline-root': { type: 'string' },
   },
 });
 const RECORDS = Number(values.records);
@@ -52,6 +55,7 @@ const MOCK = values.mock as Server;
 const CEILING_SERVERS = values['ceiling-servers'].split(',').filter(Boolean) as Server[];
 const CEILING_SECONDS = Number(values['ceiling-seconds']);
 const RELAY_NODE_OPTIONS = values['relay-node-options'];
+const BASELINE_ROOT = values['baseline-root'];
 
 const load = () =>
   loadavg()
@@ -72,7 +76,8 @@ console.log(
   `setup: node ${process.version}, ${RECORDS} records of ~${VALUE_BYTES} B per relay runtime (fresh 12-partition topic each), ` +
     `${KEYS} keys, dedupe: Redis (onUnavailable=block), sink: 1 POST per record over keep-alive ` +
     `(maxInFlight ${MAX_IN_FLIGHT}; Node relay: undici, Bun/Deno relay: fetch), relay as a child process ` +
-    `(runtimes ${RUNTIMES.join(', ')}; Node relay NODE_OPTIONS='${RELAY_NODE_OPTIONS}'), mock API in its own process ` +
+    `(runtimes ${RUNTIMES.join(', ')}; Node relay NODE_OPTIONS='${RELAY_NODE_OPTIONS}'` +
+    `${BASELINE_ROOT === undefined ? '' : `; each preceded by the relay of ${BASELINE_ROOT} as <runtime>@base`}), mock API in its own process ` +
     `(server for the relay phases: ${MOCK}); Kafka, Redis, mock API, producer and relay share the same 2 cores; ` +
     `load average ${load()}`,
 );
@@ -166,7 +171,7 @@ async function consumeOnly(topic: string): Promise<void> {
 }
 
 interface RuntimeResult {
-  readonly runtime: Runtime;
+  readonly runtime: string;
   readonly delivered: number;
   readonly cores: number;
   readonly usPerRecord: number;
@@ -190,13 +195,19 @@ async function waitApplied(client: MockApiClient, endpoint: string, target: numb
   return applied;
 }
 
-async function relayRun(runtime: Runtime, topic: string, api: MockApiProcess): Promise<RuntimeResult> {
+async function relayRun(
+  runtime: Runtime,
+  topic: string,
+  api: MockApiProcess,
+  root?: string,
+): Promise<RuntimeResult> {
   const client = createMockApiClient(api.url);
-  const endpoint = `bench-${runtime}`;
+  const label = root === undefined ? runtime : `${runtime}@base`;
+  const endpoint = root === undefined ? `bench-${runtime}` : `bench-${runtime}-base`;
   await client.configure(endpoint, { latencyField: 'producedAt' });
   const config = writeRelayConfig(
     relayConfig({
-      instanceId: `bench-${runtime}`,
+      instanceId: endpoint,
       groupId: `relay-${topic}`,
       topic,
       dlqTopic: `dlq-${topic}`,
@@ -216,6 +227,7 @@ async function relayRun(runtime: Runtime, topic: string, api: MockApiProcess): P
     configPath: config,
     runtime,
     env: runtime === 'node' ? { NODE_OPTIONS: RELAY_NODE_OPTIONS } : {},
+    ...(root === undefined ? {} : { root }),
   });
   try {
     // 2. Throughput: the relay drains the backlog.
@@ -234,7 +246,7 @@ async function relayRun(runtime: Runtime, topic: string, api: MockApiProcess): P
     const mockUs = ((cpuOf(api.child.pid!) - mockCpu0) * 1e6) / Math.max(1, drained);
     const throughputLoad = load();
     console.log(
-      `[${runtime}] throughput: ${delivered} delivered records/s (${report.applied} in ${secs.toFixed(2)} s), ` +
+      `[${label}] throughput: ${delivered} delivered records/s (${report.applied} in ${secs.toFixed(2)} s), ` +
         `relay CPU ${stats.cpuCores.toFixed(2)} cores (${usPerRecord.toFixed(0)} µs CPU per record), peak RSS ${mb(stats.peakRssBytes)}; ` +
         `mock API ${mockUs.toFixed(0)} µs CPU per request; replays ${report.replays}, order violations ${report.orderViolations}, ` +
         `duplicate applications ${report.duplicateApplications}; load average ${throughputLoad}`,
@@ -265,12 +277,12 @@ async function relayRun(runtime: Runtime, topic: string, api: MockApiProcess): P
     const p50 = pct(lat, 50);
     const p99 = pct(lat, 99);
     console.log(
-      `[${runtime}] latency at a steady ${Math.round(actualRate)} records/s for ${STEADY_SECONDS} s (${lat.length} records): ` +
+      `[${label}] latency at a steady ${Math.round(actualRate)} records/s for ${STEADY_SECONDS} s (${lat.length} records): ` +
         `produce-to-API p50 ${p50} ms, p99 ${p99} ms, max ${lat.at(-1)} ms; ` +
         `relay CPU ${stats.cpuCores.toFixed(2)} cores, peak RSS ${mb(stats.peakRssBytes)}; load average ${load()}`,
     );
     return {
-      runtime,
+      runtime: label,
       delivered,
       cores,
       usPerRecord,
@@ -295,9 +307,13 @@ try {
   await consumeOnly(first);
   const api = await startMock(MOCK);
   try {
-    for (const [i, runtime] of RUNTIMES.entries()) {
-      const topic = i === 0 ? first : await backlog();
-      results.push(await relayRun(runtime, topic, api));
+    let fresh: string | undefined = first;
+    for (const runtime of RUNTIMES) {
+      for (const root of BASELINE_ROOT === undefined ? [undefined] : [BASELINE_ROOT, undefined]) {
+        const topic = fresh ?? (await backlog());
+        fresh = undefined;
+        results.push(await relayRun(runtime, topic, api, root));
+      }
     }
   } finally {
     await api.stop();
@@ -313,11 +329,11 @@ console.log(
     `ceilings: ${[...ceilings].map(([s, c]) => `${s} ${c.rps} req/s (server ${c.serverUs.toFixed(0)} µs/req)`).join(', ')})`,
 );
 console.log(
-  'runtime  delivered/s  vs ceiling  relay cores  µs CPU/record  mock µs/req  peak RSS  p50@steady  p99@steady  load average',
+  'runtime   delivered/s  vs ceiling  relay cores  µs CPU/record  mock µs/req  peak RSS  p50@steady  p99@steady  load average',
 );
 for (const r of results) {
   console.log(
-    `${r.runtime.padEnd(8)} ${String(r.delivered).padStart(11)}  ${ref ? `${((100 * r.delivered) / ref.rps).toFixed(0)}%`.padStart(10) : '         -'}  ` +
+    `${r.runtime.padEnd(9)} ${String(r.delivered).padStart(11)}  ${ref ? `${((100 * r.delivered) / ref.rps).toFixed(0)}%`.padStart(10) : '         -'}  ` +
       `${r.cores.toFixed(2).padStart(11)}  ${r.usPerRecord.toFixed(0).padStart(13)}  ${r.mockUs.toFixed(0).padStart(11)}  ` +
       `${mb(r.rss).padStart(8)}  ${`${r.p50} ms`.padStart(10)}  ${`${r.p99} ms`.padStart(10)}  ${r.load}`,
   );

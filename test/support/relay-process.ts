@@ -45,23 +45,26 @@ export async function spawnRelay({
   runtime = 'node',
   env = {},
   startTimeoutMs = 60_000,
+  root = ROOT,
 }: {
   configPath: string;
   runtime?: 'node' | 'deno' | 'bun';
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Checkout whose relay/entry is run (benchmarks compare against another commit's relay). */
+  root?: string;
 }): Promise<RelayProcess> {
   const commands: Record<typeof runtime, [string, string[]]> = {
-    node: [process.execPath, [join(ROOT, 'relay/entry/node.ts'), '--config', configPath]],
+    node: [process.execPath, [join(root, 'relay/entry/node.ts'), '--config', configPath]],
     deno: [
       join(ROOT, 'node_modules/.bin/deno'),
-      ['run', '-A', '--quiet', join(ROOT, 'relay/entry/deno.ts'), '--config', configPath],
+      ['run', '-A', '--quiet', join(root, 'relay/entry/deno.ts'), '--config', configPath],
     ],
-    bun: [join(ROOT, 'node_modules/.bin/bun'), [join(ROOT, 'relay/entry/bun.ts'), '--config', configPath]],
+    bun: [join(ROOT, 'node_modules/.bin/bun'), [join(root, 'relay/entry/bun.ts'), '--config', configPath]],
   };
   const [cmd, args] = commands[runtime];
   const child = spawn(cmd, args, {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, FERRY_LOG: 'quiet', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
