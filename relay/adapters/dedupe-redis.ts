@@ -1,10 +1,12 @@
-// DedupeStore on Redis over TCP (ioredis). Every claim, done-mark and release issued in the same
-// tick goes out in one pipeline (one round trip) as at most three Lua calls (EVALSHA): all claims,
-// all done marks, all releases, each carrying every key of the batch (dedupe-scripts.ts). The claim
-// script is SET NX PX per key and, when refused, tells atomically: done / ours (re-entrant, lease
-// extended) / someone else's. One command per batch instead of one per record keeps both the client
-// and Redis (which share the relay's cores) cheap. Single Redis, not Cluster (keys span slots). When Redis is unreachable, calls fail
-// fast with FERRY_DEDUPE_UNAVAILABLE (no offline queue) and the core applies the sink's onUnavailable.
+// DedupeStore on Redis over TCP (ioredis). Claims, done-marks and releases are queued and go out in
+// one pipeline (one round trip) per tick, or, while a pipeline awaits its replies, together with
+// everything queued meanwhile (a busy relay sends few large batches), as at most three Lua calls
+// (EVALSHA): all claims, all done marks, all releases, each carrying every key of the batch
+// (dedupe-scripts.ts). The claim script is SET NX PX per key and, when refused, tells atomically:
+// done / ours (re-entrant, lease extended) / someone else's. One command per batch instead of one per
+// record keeps both the client and Redis (which share the relay's cores) cheap. Single Redis, not
+// Cluster (keys span slots). When Redis is unreachable, calls fail fast with FERRY_DEDUPE_UNAVAILABLE
+// (no offline queue) and the core applies the sink's onUnavailable.
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ClaimResult, DedupeStore } from '../core/contracts.ts';
@@ -21,6 +23,8 @@ export interface RedisDedupeOptions {
   readonly connectTimeoutMs?: number;
   /** Upper bound of one pipeline; more operations in the same tick start another. */
   readonly maxBatch?: number;
+  /** Pipelines awaiting replies at once; operations issued meanwhile wait and go out together. */
+  readonly maxPipelines?: number;
 }
 
 export interface RedisDedupeStore extends DedupeStore {
@@ -30,16 +34,17 @@ export interface RedisDedupeStore extends DedupeStore {
   stats(): { readonly batches: number; readonly operations: number };
 }
 
-type Op =
-  | {
-      kind: 'claim';
-      key: string;
-      leaseMs: number;
-      resolve: (r: ClaimResult) => void;
-      reject: (e: unknown) => void;
-    }
-  | { kind: 'done'; key: string; ttlMs: number; resolve: (r: unknown) => void; reject: (e: unknown) => void }
-  | { kind: 'release'; key: string; resolve: (r: unknown) => void; reject: (e: unknown) => void };
+/** One queued operation; its promise settles when its batch's reply arrives. */
+interface Op {
+  readonly kind: 'claim' | 'done' | 'release';
+  readonly key: string;
+  /** Lease (claim) or retention TTL (done), ms. */
+  readonly ms: number;
+  resolve: (r: ClaimResult | undefined) => void;
+  reject: (e: unknown) => void;
+}
+
+const noop = () => {};
 
 const KINDS = ['claim', 'done', 'release'] as const;
 const SCRIPTS = { claim: CLAIM_MANY_LUA, done: DONE_MANY_LUA, release: RELEASE_MANY_LUA } as const;
@@ -56,6 +61,7 @@ export function createRedisDedupeStore({
   commandTimeoutMs = 2_000,
   connectTimeoutMs = 5_000,
   maxBatch = 1_000,
+  maxPipelines = 1,
 }: RedisDedupeOptions): RedisDedupeStore {
   const client = new Redis(url, {
     enableOfflineQueue: false,
@@ -72,14 +78,15 @@ export function createRedisDedupeStore({
   const shas = { claim: sha1(CLAIM_MANY_LUA), done: sha1(DONE_MANY_LUA), release: sha1(RELEASE_MANY_LUA) };
   let queue: Op[] = [];
   let scheduled = false;
+  let inFlight = 0;
   let batches = 0;
   let operations = 0;
   let closed = false;
 
   const argsOf = (kind: Op['kind'], ops: readonly Op[]): Array<string | number> => {
     const keys = ops.map((o) => o.key);
-    if (kind === 'claim') return [...keys, pending, ...ops.map((o) => (o as { leaseMs: number }).leaseMs)];
-    if (kind === 'done') return [...keys, ...ops.map((o) => (o as { ttlMs: number }).ttlMs)];
+    if (kind === 'claim') return [...keys, pending, ...ops.map((o) => o.ms)];
+    if (kind === 'done') return [...keys, ...ops.map((o) => o.ms)];
     return [...keys, pending];
   };
 
@@ -90,14 +97,14 @@ export function createRedisDedupeStore({
       return;
     }
     if (kind !== 'claim') {
-      for (const op of ops) (op.resolve as (r: unknown) => void)(result);
+      for (const op of ops) op.resolve(undefined);
       return;
     }
     const codes = Array.isArray(result) ? result : [];
     ops.forEach((op, i) => {
       const r = claimResultOf(codes[i]);
       if (r === undefined) op.reject(storeUnavailable('redis', 'unexpected claim reply'));
-      else (op.resolve as (r: ClaimResult) => void)(r);
+      else op.resolve(r);
     });
   };
 
@@ -135,42 +142,56 @@ export function createRedisDedupeStore({
     if (noScript.length > 0) await run(noScript, true);
   }
 
-  const flush = () => {
+  /**
+   * Sends what is queued, at most `maxPipelines` pipelines awaiting replies at a time: while Redis
+   * answers one batch, the next one fills up (one round trip instead of one per tick when busy, no
+   * added delay when idle). `force` (close) sends everything at once.
+   */
+  const flush = (force = false) => {
     scheduled = false;
-    while (queue.length > 0) {
+    while (queue.length > 0 && (force || inFlight < maxPipelines)) {
       const ops = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
       queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-      void run(ops, false);
+      inFlight += 1;
+      void run(ops, false).finally(landed);
     }
+  };
+  const schedule = () => {
+    if (scheduled || queue.length === 0 || inFlight >= maxPipelines) return;
+    scheduled = true;
+    defer(flush);
+  };
+  const landed = () => {
+    inFlight -= 1;
+    schedule();
   };
 
   function enqueueOp(op: Op): void {
     queue.push(op);
-    if (queue.length >= maxBatch) flush();
-    else if (!scheduled) {
-      scheduled = true;
-      defer(flush);
-    }
+    schedule();
   }
 
-  const enqueue = <T>(make: (resolve: (r: T) => void, reject: (e: unknown) => void) => Op): Promise<T> => {
+  /** One object and one promise per operation (no closures, no async wrapper). */
+  function submit(
+    kind: Op['kind'],
+    sink: string,
+    eventId: string,
+    ms: number,
+  ): Promise<ClaimResult | undefined> {
     if (closed) return Promise.reject(storeUnavailable('redis', 'closed'));
-    return new Promise<T>((resolve, reject) => enqueueOp(make(resolve, reject)));
-  };
+    const op: Op = { kind, key: dedupeKey(prefix, sink, eventId), ms, resolve: noop, reject: noop };
+    const promise = new Promise<ClaimResult | undefined>((resolve, reject) => {
+      op.resolve = resolve;
+      op.reject = reject;
+    });
+    enqueueOp(op);
+    return promise;
+  }
 
   return {
-    claim(sink, eventId, leaseMs) {
-      const key = dedupeKey(prefix, sink, eventId);
-      return enqueue<ClaimResult>((resolve, reject) => ({ kind: 'claim', key, leaseMs, resolve, reject }));
-    },
-    async markDone(sink, eventId, ttlMs) {
-      const key = dedupeKey(prefix, sink, eventId);
-      await enqueue<unknown>((resolve, reject) => ({ kind: 'done', key, ttlMs, resolve, reject }));
-    },
-    async release(sink, eventId) {
-      const key = dedupeKey(prefix, sink, eventId);
-      await enqueue<unknown>((resolve, reject) => ({ kind: 'release', key, resolve, reject }));
-    },
+    claim: (sink, eventId, leaseMs) => submit('claim', sink, eventId, leaseMs) as Promise<ClaimResult>,
+    markDone: (sink, eventId, ttlMs) => submit('done', sink, eventId, ttlMs) as Promise<undefined>,
+    release: (sink, eventId) => submit('release', sink, eventId, 0) as Promise<undefined>,
     async ping() {
       if (client.status !== 'ready') return false;
       try {
@@ -196,7 +217,7 @@ export function createRedisDedupeStore({
     stats: () => ({ batches, operations }),
     async close() {
       closed = true;
-      flush();
+      flush(true);
       try {
         await client.quit();
       } catch {

@@ -7,13 +7,25 @@
 import type { TopicPartition } from './contracts.ts';
 
 interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
   readonly generation: number;
-  /** Offsets in arrival order (ascending within a partition) that are not yet popped. */
-  readonly order: bigint[];
+  /** False once revoked (or replaced): settles of its tickets are ignored. */
+  live: boolean;
+  /**
+   * Offsets with open routes, in arrival order (ascending within a partition), and their open route
+   * counts in a parallel array: index arithmetic instead of a Map keyed by bigint per record.
+   */
+  offsets: bigint[];
+  left: number[];
+  /** Absolute index of offsets[0] (entries before it were terminal and dropped). */
+  base: number;
+  /** First entry that may still be open. */
   head: number;
-  readonly remaining: Map<bigint, number>;
-  /** Next offset to read after everything terminal, once the queue drains. */
-  nextAfterLast: bigint | undefined;
+  /** Entries with open routes. */
+  open: number;
+  /** Highest offset seen (the next offset to read after it, once everything is terminal). */
+  last: bigint | undefined;
   /** Last offset handed to Source.commit. */
   committed: bigint | undefined;
 }
@@ -23,6 +35,13 @@ export interface RecordTicket {
   readonly partition: number;
   readonly offset: bigint;
   readonly generation: number;
+}
+
+/** The tracker's own view of a ticket: its partition state and its entry. */
+interface Ticket extends RecordTicket {
+  readonly state: PartitionState;
+  /** Absolute entry index; -1 for a record tracked with no routes. */
+  readonly index: number;
 }
 
 export interface OffsetTracker {
@@ -48,67 +67,88 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 export function createOffsetTracker(): OffsetTracker {
   const states = new Map<string, PartitionState>();
   let generations = 0;
+  // Records arrive in runs of one partition: the last state looked up is usually the next one too.
+  let recent: PartitionState | undefined;
 
-  const fresh = (): PartitionState => ({
-    generation: ++generations,
-    order: [],
-    head: 0,
-    remaining: new Map(),
-    nextAfterLast: undefined,
-    committed: undefined,
-  });
-
-  const stateFor = (topic: string, partition: number) => {
+  const stateFor = (topic: string, partition: number): PartitionState => {
+    if (recent?.live && recent.partition === partition && recent.topic === topic) return recent;
     const key = tpKey(topic, partition);
     let s = states.get(key);
     if (!s) {
-      s = fresh();
+      s = {
+        topic,
+        partition,
+        generation: ++generations,
+        live: true,
+        offsets: [],
+        left: [],
+        base: 0,
+        head: 0,
+        open: 0,
+        last: undefined,
+        committed: undefined,
+      };
       states.set(key, s);
     }
+    recent = s;
     return s;
   };
 
   const lowWater = (s: PartitionState): bigint | undefined => {
-    while (s.head < s.order.length && !s.remaining.has(s.order[s.head] as bigint)) s.head++;
-    if (s.head > 1024 && s.head * 2 > s.order.length) {
-      s.order.splice(0, s.head);
+    const { offsets, left } = s;
+    while (s.head < offsets.length && left[s.head] === 0) s.head++;
+    if (s.head > 1024 && s.head * 2 > offsets.length) {
+      offsets.splice(0, s.head);
+      left.splice(0, s.head);
+      s.base += s.head;
       s.head = 0;
     }
-    if (s.head < s.order.length) return s.order[s.head];
-    return s.nextAfterLast;
+    if (s.head < offsets.length) return offsets[s.head];
+    return s.last === undefined ? undefined : s.last + 1n;
+  };
+
+  const forget = (key: string) => {
+    const s = states.get(key);
+    if (s === undefined) return;
+    s.live = false;
+    states.delete(key);
+    if (recent === s) recent = undefined;
   };
 
   return {
     track(topic, partition, offset, routes) {
       const s = stateFor(topic, partition);
-      if (s.nextAfterLast === undefined || offset + 1n > s.nextAfterLast) s.nextAfterLast = offset + 1n;
+      if (s.last === undefined || offset > s.last) s.last = offset;
+      let index = -1;
       if (routes > 0) {
-        s.order.push(offset);
-        s.remaining.set(offset, routes);
+        index = s.base + s.offsets.length;
+        s.offsets.push(offset);
+        s.left.push(routes);
+        s.open += 1;
       }
-      return { topic, partition, offset, generation: s.generation };
+      const ticket: Ticket = { topic, partition, offset, generation: s.generation, state: s, index };
+      return ticket;
     },
     settle(ticket) {
-      const s = states.get(tpKey(ticket.topic, ticket.partition));
-      if (!s || s.generation !== ticket.generation) return false;
-      const left = s.remaining.get(ticket.offset);
-      if (left === undefined) return false;
-      if (left <= 1) s.remaining.delete(ticket.offset);
-      else s.remaining.set(ticket.offset, left - 1);
+      const { state: s, index } = ticket as Ticket;
+      if (!s.live) return false;
+      const i = index - s.base;
+      const left = s.left[i];
+      if (i < 0 || left === undefined || left <= 0) return false;
+      s.left[i] = left - 1;
+      if (left === 1) s.open -= 1;
       return true;
     },
     isCurrent(ticket) {
-      const s = states.get(tpKey(ticket.topic, ticket.partition));
-      return s !== undefined && s.generation === ticket.generation;
+      return (ticket as Ticket).state.live;
     },
     takeCommittable() {
       const out: Array<TopicPartition & { offset: bigint }> = [];
-      for (const [key, s] of states) {
+      for (const s of states.values()) {
         const lw = lowWater(s);
         if (lw === undefined || (s.committed !== undefined && lw <= s.committed)) continue;
         s.committed = lw;
-        const [topic, partition] = key.split('\u0000') as [string, string];
-        out.push({ topic, partition: Number(partition), offset: lw });
+        out.push({ topic: s.topic, partition: s.partition, offset: lw });
       }
       return out;
     },
@@ -119,19 +159,16 @@ export function createOffsetTracker(): OffsetTracker {
       }
     },
     pending(tp) {
-      return states.get(tpKey(tp.topic, tp.partition))?.remaining.size ?? 0;
+      return states.get(tpKey(tp.topic, tp.partition))?.open ?? 0;
     },
     assign(partitions) {
       for (const tp of partitions) stateFor(tp.topic, tp.partition);
     },
     revoke(partitions) {
-      for (const tp of partitions) states.delete(tpKey(tp.topic, tp.partition));
+      for (const tp of partitions) forget(tpKey(tp.topic, tp.partition));
     },
     partitions() {
-      return [...states.keys()].map((k) => {
-        const [topic, partition] = k.split('\u0000') as [string, string];
-        return { topic, partition: Number(partition) };
-      });
+      return [...states.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
     },
   };
 }
