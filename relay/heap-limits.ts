@@ -1,4 +1,4 @@
-// Node only, and deliberately tiny: called before the relay's modules load, since it may replace the process.
+// Node and Bun entries only, and deliberately tiny: called before the relay's modules load, since it may replace the process.
 
 /**
  * V8 grows its heap lazily up to a limit sized from the machine's memory (GBs here), so a relay that
@@ -18,4 +18,23 @@ export function reexecWithHeapLimits(env: NodeJS.ProcessEnv = process.env): void
   if (chosen || !(heapMb > 0) || typeof execve !== 'function') return;
   const flags = [`--max-old-space-size=${Math.round(heapMb)}`, '--max-semi-space-size=8'];
   execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
+}
+
+/**
+ * Bun's counterpart: JavaScriptCore sizes its GC heuristics from the machine's RAM (GBs here), so the
+ * relay on Bun sat at 250-370 MB RSS under load. Re-executes this same process (same pid) with
+ * BUN_JSC_forceRAMSize, which JSC reads only at startup, unless it is already set.
+ * FERRY_RELAY_BUN_RAM_MB sets it (default 256); 0 leaves JSC's defaults.
+ * Measured on a 40k-record drain: peak RSS 250-370 MB without, 179 MB with 256.
+ */
+export function reexecBunWithRamLimit(env: NodeJS.ProcessEnv = process.env): void {
+  const ramMb = Number(env.FERRY_RELAY_BUN_RAM_MB ?? 256);
+  const execve = (
+    process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }
+  ).execve;
+  if (env.BUN_JSC_forceRAMSize !== undefined || !(ramMb > 0) || typeof execve !== 'function') return;
+  execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    ...env,
+    BUN_JSC_forceRAMSize: String(Math.round(ramMb * 1024 * 1024)),
+  });
 }

@@ -1,7 +1,13 @@
 // Bun entry point: fetch senders, Bun.serve. Usage: bun relay/entry/bun.ts --config relay.yaml
 // Same config and behaviour as the Node and Deno entries.
-import { createFetchSender } from '../adapters/http-fetch.ts';
-import { runRelay } from '../main.ts';
+import { reexecBunWithRamLimit } from '../heap-limits.ts';
+
+// Before anything heavy loads: this may re-execute the process with a JSC RAM size (same pid).
+reexecBunWithRamLimit();
+const [{ createFetchSender }, { runRelay }] = await Promise.all([
+  import('../adapters/http-fetch.ts'),
+  import('../main.ts'),
+]);
 
 interface BunServer {
   readonly port: number;

@@ -93,15 +93,26 @@ export function createRegistry(): Registry {
       if (found?.observe) return { observe: found.observe };
       const bounds = [...buckets].sort((a, b) => a - b);
       const series = new Map<string, { counts: number[]; sum: number; count: number }>();
+      // Callers on the hot path pass the same labels object every time (a sink's `{ sink }`): the
+      // last one's series is kept, so most observations skip the key and the map lookup.
+      let lastLabels: Labels | undefined;
+      let lastSeries: { counts: number[]; sum: number; count: number } | undefined;
       const observe: Histogram['observe'] = (labels, value) => {
-        const k = seriesKey(labelNames, labels);
-        let s = series.get(k);
-        if (!s) {
-          s = { counts: bounds.map(() => 0), sum: 0, count: 0 };
-          series.set(k, s);
+        let s = labels === lastLabels ? lastSeries : undefined;
+        if (s === undefined) {
+          const k = seriesKey(labelNames, labels);
+          s = series.get(k);
+          if (!s) {
+            s = { counts: bounds.map(() => 0), sum: 0, count: 0 };
+            series.set(k, s);
+          }
+          lastLabels = labels;
+          lastSeries = s;
         }
-        for (let i = 0; i < bounds.length; i++)
-          if (value <= (bounds[i] as number)) s.counts[i] = (s.counts[i] as number) + 1;
+        // Cumulative buckets: every bound at or above the value counts it.
+        const counts = s.counts;
+        for (let i = bounds.length - 1; i >= 0 && value <= (bounds[i] as number); i--)
+          counts[i] = (counts[i] as number) + 1;
         s.sum += value;
         s.count++;
       };

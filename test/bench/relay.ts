@@ -39,6 +39,13 @@ const { values } = parseArgs({
     'ceiling-servers': { type: 'string', default: 'node,bun' },
     'ceiling-seconds': { type: 'string', default: '5' },
     'relay-node-options': { type: 'string', default: '' },
+    // Space-separated runtime flags for the Bun relay (e.g. --smol, --cpu-prof).
+    'relay-bun-flags': { type: 'string', default: '' },
+    // For the Deno relay; the default is what `deno task relay` (deno.json) runs it with.
+    'relay-deno-flags': {
+      type: 'string',
+      default: '--v8-flags=--max-old-space-size=160,--max-semi-space-size=8',
+    },
     // Another checkout (e.g. a `git worktree` of an earlier commit): its relay runs too, on the same
     // runtimes, labelled `<runtime>@base`, for a before/after in one run.
     'baseline-root': { type: 'string' },
@@ -56,6 +63,8 @@ const CEILING_SERVERS = values['ceiling-servers'].split(',').filter(Boolean) as 
 const CEILING_SECONDS = Number(values['ceiling-seconds']);
 const RELAY_NODE_OPTIONS = values['relay-node-options'];
 const BASELINE_ROOT = values['baseline-root'];
+const RELAY_BUN_FLAGS = values['relay-bun-flags'].split(' ').filter(Boolean);
+const RELAY_DENO_FLAGS = values['relay-deno-flags'].split(' ').filter(Boolean);
 
 const load = () =>
   loadavg()
@@ -76,7 +85,7 @@ console.log(
   `setup: node ${process.version}, ${RECORDS} records of ~${VALUE_BYTES} B per relay runtime (fresh 12-partition topic each), ` +
     `${KEYS} keys, dedupe: Redis (onUnavailable=block), sink: 1 POST per record over keep-alive ` +
     `(maxInFlight ${MAX_IN_FLIGHT}; Node relay: undici, Bun/Deno relay: fetch), relay as a child process ` +
-    `(runtimes ${RUNTIMES.join(', ')}; Node relay NODE_OPTIONS='${RELAY_NODE_OPTIONS}'` +
+    `(runtimes ${RUNTIMES.join(', ')}; Node relay NODE_OPTIONS='${RELAY_NODE_OPTIONS}', Bun relay flags '${RELAY_BUN_FLAGS.join(' ')}', Deno relay flags '${RELAY_DENO_FLAGS.join(' ')}'` +
     `${BASELINE_ROOT === undefined ? '' : `; each preceded by the relay of ${BASELINE_ROOT} as <runtime>@base`}), mock API in its own process ` +
     `(server for the relay phases: ${MOCK}); Kafka, Redis, mock API, producer and relay share the same 2 cores; ` +
     `load average ${load()}`,
@@ -228,6 +237,8 @@ async function relayRun(
     runtime,
     env: runtime === 'node' ? { NODE_OPTIONS: RELAY_NODE_OPTIONS } : {},
     ...(root === undefined ? {} : { root }),
+    ...(runtime === 'bun' ? { runtimeArgs: RELAY_BUN_FLAGS } : {}),
+    ...(runtime === 'deno' ? { runtimeArgs: RELAY_DENO_FLAGS } : {}),
   });
   try {
     // 2. Throughput: the relay drains the backlog.

@@ -46,6 +46,7 @@ export async function spawnRelay({
   env = {},
   startTimeoutMs = 60_000,
   root = ROOT,
+  runtimeArgs = [],
 }: {
   configPath: string;
   runtime?: 'node' | 'deno' | 'bun';
@@ -53,14 +54,19 @@ export async function spawnRelay({
   startTimeoutMs?: number;
   /** Checkout whose relay/entry is run (benchmarks compare against another commit's relay). */
   root?: string;
+  /** Flags for the runtime itself, before the entry point (e.g. Bun's --smol or --cpu-prof). */
+  runtimeArgs?: readonly string[];
 }): Promise<RelayProcess> {
   const commands: Record<typeof runtime, [string, string[]]> = {
-    node: [process.execPath, [join(root, 'relay/entry/node.ts'), '--config', configPath]],
+    node: [process.execPath, [...runtimeArgs, join(root, 'relay/entry/node.ts'), '--config', configPath]],
     deno: [
       join(ROOT, 'node_modules/.bin/deno'),
-      ['run', '-A', '--quiet', join(root, 'relay/entry/deno.ts'), '--config', configPath],
+      ['run', '-A', '--quiet', ...runtimeArgs, join(root, 'relay/entry/deno.ts'), '--config', configPath],
     ],
-    bun: [join(ROOT, 'node_modules/.bin/bun'), [join(root, 'relay/entry/bun.ts'), '--config', configPath]],
+    bun: [
+      join(ROOT, 'node_modules/.bin/bun'),
+      [...runtimeArgs, join(root, 'relay/entry/bun.ts'), '--config', configPath],
+    ],
   };
   const [cmd, args] = commands[runtime];
   const child = spawn(cmd, args, {
