@@ -6,6 +6,9 @@
  * process.execve) with a capped old space and a small young generation unless the caller already chose
  * (execArgv or NODE_OPTIONS). FERRY_RELAY_HEAP_MB sets the cap (default 160); 0 leaves V8's defaults.
  * Measured on a 40k-record drain: peak RSS 407 MB uncapped, ~200 MB capped.
+ * FERRY_RELAY_SEMI_MB sets the young generation's semi-space (default 8). It trades memory for CPU:
+ * on 60k-record drains (3 interleaved pairs) 32 took 84-95 µs CPU per record and ~240 MB peak RSS,
+ * 8 took 96-116 µs and 187-203 MB (fewer scavenges, fewer in-flight objects promoted).
  */
 export function reexecWithHeapLimits(env: NodeJS.ProcessEnv = process.env): void {
   const heapMb = Number(env.FERRY_RELAY_HEAP_MB ?? 160);
@@ -16,7 +19,11 @@ export function reexecWithHeapLimits(env: NodeJS.ProcessEnv = process.env): void
     process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }
   ).execve;
   if (chosen || !(heapMb > 0) || typeof execve !== 'function') return;
-  const flags = [`--max-old-space-size=${Math.round(heapMb)}`, '--max-semi-space-size=8'];
+  const semiMb = Number(env.FERRY_RELAY_SEMI_MB ?? 8);
+  const flags = [
+    `--max-old-space-size=${Math.round(heapMb)}`,
+    `--max-semi-space-size=${semiMb > 0 ? Math.round(semiMb) : 8}`,
+  ];
   execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
 }
 
