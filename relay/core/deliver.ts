@@ -258,7 +258,16 @@ export function createDeliverer({
       await policy.execute(async ({ signal }) => {
         state.attempts++;
         const started = clock.now();
-        const response = await sender.send({ ...request, signal });
+        // Built field by field: an object spread per attempt showed up in Bun's profile (JSC's
+        // copyDataProperties).
+        const response = await sender.send({
+          url: request.url,
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          timeoutMs: request.timeoutMs,
+          signal,
+        });
         m.latency.observe(labels, (clock.now() - started) / 1000);
         const result = classify(response);
         if (result.kind === 'failed') {
