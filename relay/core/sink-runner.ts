@@ -137,6 +137,8 @@ export function createSinkRunner({
   const { policy, onBreakerChange, dispose } = createSinkPolicy(sink, metrics, random);
   const requests = createRequestBuilder(sink);
   const limiter = createRateLimiter(sink.rateLimitPerSecond);
+  // Without a rate limit every token is free: no clock read per started record.
+  const limited = sink.rateLimitPerSecond !== undefined && sink.rateLimitPerSecond > 0;
   const stopper = new AbortController();
   const { process } = createDeliverer({
     sink,
@@ -245,7 +247,7 @@ export function createSinkRunner({
         ready.delete(key);
         continue;
       }
-      const wait = limiter.take(clock.now());
+      const wait = limited ? limiter.take(clock.now()) : 0;
       if (wait > 0) {
         if (!rateTimer) {
           rateTimer = true;
