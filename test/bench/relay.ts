@@ -226,7 +226,7 @@ async function relayRun(
           id: endpoint,
           url: `${api.url}/${endpoint}`,
           timeout: '5s',
-          bulkhead: { maxInFlight: MAX_IN_FLIGHT, buffer: 2000 }, // 2000 = the default buffer,
+          bulkhead: { maxInFlight: MAX_IN_FLIGHT, buffer: 2000 }, // the default buffer
           dedupe: { store: 'redis', ttl: '1h', lease: '30s', onUnavailable: 'block' },
         },
       ],
