@@ -567,33 +567,25 @@ describe('rate limit with an open breaker', () => {
   it('keeps probing when the probe has to wait for a token (no stall)', async () => {
     let failing = true;
     const api = createScriptedSender(() => (failing ? { kind: 'response', status: 503 } : ok));
-    const config = testConfig({
-      routes: [
-        {
-          topics: 'orders',
-          sinks: [
-            testSink('api', {
-              rateLimit: { perSecond: 20 },
-              breaker: { threshold: 2, halfOpenAfter: '30ms' },
-              retry: { attempts: 1 },
-              onExhausted: 'block',
-              parkFor: '20ms',
-            }),
-          ],
-        },
-      ],
-    });
-    const source = createMemorySource();
-    const relay = createRelay({
-      config: config.relay,
-      source,
-      senders: { api },
-      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
-      dlq: createMemoryDlq(),
-      metrics: createRegistry(),
-      instanceId: 'i1',
-    });
-    running.push(relay);
+    const { relay, source } = setup(
+      {
+        routes: [
+          {
+            topics: 'orders',
+            sinks: [
+              testSink('api', {
+                rateLimit: { perSecond: 20 },
+                breaker: { threshold: 2, halfOpenAfter: '30ms' },
+                retry: { attempts: 1 },
+                onExhausted: 'block',
+                parkFor: '20ms',
+              }),
+            ],
+          },
+        ],
+      },
+      { api },
+    );
     source.produce('orders', 0, orders(60, 30));
     await relay.start();
     await waitUntil(() => relay.state().sinks[0]?.mode === 'open', 5000, 'breaker open');

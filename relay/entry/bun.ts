@@ -1,6 +1,7 @@
 // Bun entry point: fetch senders, Bun.serve. Usage: bun relay/entry/bun.ts --config relay.yaml
 // Same config and behaviour as the Node and Deno entries.
 import { reexecBunWithRamLimit } from '../heap-limits.ts';
+import { bun } from './bun-api.ts';
 
 // Before anything heavy loads: this may re-execute the process with a JSC RAM size (same pid).
 reexecBunWithRamLimit();
@@ -9,19 +10,7 @@ const [{ createFetchSender }, { runRelay }] = await Promise.all([
   import('../main.ts'),
 ]);
 
-interface BunServer {
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): Promise<void> | void;
-}
-interface BunApi {
-  serve(options: {
-    port: number;
-    hostname: string;
-    fetch: (request: Request) => Response | Promise<Response>;
-  }): BunServer;
-  file(path: string): { text(): Promise<string>; exists(): Promise<boolean> };
-}
-const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
+const Bun = bun();
 
 await runRelay({
   name: 'bun',

@@ -2,22 +2,9 @@
 // ledger as the node:http front, about half its CPU per request. A connection is destroyed without an
 // answer (reset, down) by answering with a body stream that errors before its first byte: Bun then
 // resets the connection and the client sees no status line, as with socket.destroy() on node:http.
+import { bun } from '../../../relay/entry/bun-api.ts';
 import { answerText, CONTROL, type MockCore } from './core.ts';
 import type { MockFront } from './server.ts';
-
-interface BunServer {
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): Promise<void> | void;
-}
-interface BunApi {
-  serve(options: {
-    port: number;
-    hostname: string;
-    development?: boolean;
-    idleTimeout?: number;
-    fetch: (request: Request) => Response | Promise<Response>;
-  }): BunServer;
-}
 
 const noAnswer = () =>
   new Response(
@@ -42,7 +29,7 @@ function headersOf(request: Request): Record<string, string> {
 }
 
 export function serveBun(core: MockCore, port: number, host: string): MockFront {
-  const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
+  const Bun = bun();
 
   function handle(request: Request, body: string): Response | Promise<Response> {
     const path = pathOf(request.url);
