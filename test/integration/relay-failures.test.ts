@@ -5,34 +5,25 @@
 // - malformed records go to the DLQ at once and the relay commits past them.
 import { randomUUID } from 'node:crypto';
 import { Producer } from '@platformatic/kafka';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import { endOffsets, readTopic } from '../support/kafka.ts';
-import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
-import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
 import { lagIsZero, relayDocument, startTestRelay } from '../support/relay-run.ts';
+import { useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const ADMIN = { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' };
 
 describe('relay failure handling', () => {
-  const topics: string[] = [];
-  const apis: MockApi[] = [];
-  const producer = createTopicProducer();
-  afterAll(async () => {
-    await producer.close();
-    for (const api of apis) await api.stop();
-    await deleteTopics(...topics);
-  });
+  const bed = useRelayTestbed();
+  const { producer } = bed;
 
   it('rides out a sink answering 503: retries, breaker opens, partitions pause and resume; nothing lost, other sink unaffected', async () => {
     const PARTITIONS = 3;
     const RECORDS = 1500;
-    const topic = await createTopic('relay-503', PARTITIONS);
-    topics.push(topic);
+    const topic = await bed.topic('relay-503', PARTITIONS);
     const run = randomUUID().slice(0, 8);
-    const api = await startMockApi({ endpoints: ['flaky', 'healthy'] });
-    apis.push(api);
+    const api = await bed.startApi({ endpoints: ['flaky', 'healthy'] });
     // 503 until the test recovers the sink below (no time window: a slow machine must not see it end early).
     api.setFaults('flaky', { fixed: { status: 503 } });
 
@@ -129,12 +120,10 @@ describe('relay failure handling', () => {
 
   it('dead-letters a 400 with its headers; a replay after the fix delivers it exactly once', async () => {
     const RECORDS = 200;
-    const topic = await createTopic('relay-400', 2);
-    topics.push(topic);
+    const topic = await bed.topic('relay-400', 2);
     const run = randomUUID().slice(0, 8);
     const sinkId = `orders-${run}`;
-    const api = await startMockApi({ endpoints: ['orders'] });
-    apis.push(api);
+    const api = await bed.startApi({ endpoints: ['orders'] });
     api.setFaults('orders', { fixed: { status: 400, count: 3 } });
     const dlqStart = await endOffsets('dlq.relay').catch(() => new Map<number, bigint>());
 
@@ -221,11 +210,9 @@ describe('relay failure handling', () => {
   });
 
   it('sends malformed records to the DLQ at once and commits past them', async () => {
-    const topic = await createTopic('relay-malformed', 1);
-    topics.push(topic);
+    const topic = await bed.topic('relay-malformed', 1);
     const run = randomUUID().slice(0, 8);
-    const api = await startMockApi({ endpoints: ['sink'] });
-    apis.push(api);
+    const api = await bed.startApi({ endpoints: ['sink'] });
     const dlqStart = await endOffsets('dlq.relay').catch(() => new Map<number, bigint>());
     // Idempotent: a retried send must not write a record twice (the offsets below are exact).
     const raw = new Producer({

@@ -2,37 +2,29 @@
 // reaches every sink once, per-key order holds at the API, and more requests are in flight per sink
 // than there are partitions.
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
-import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
+import { describe, expect, it } from 'vitest';
 import { lagIsZero, relayDocument, startTestRelay } from '../support/relay-run.ts';
+import { useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const PARTITIONS = 4;
 const RECORDS = 3000;
 
 describe('relay fan-out (Kafka -> 3 sinks)', () => {
-  const topics: string[] = [];
-  let api: MockApi | undefined;
-  const producer = createTopicProducer();
-  afterAll(async () => {
-    await producer.close();
-    await api?.stop();
-    await deleteTopics(...topics);
-  });
+  const bed = useRelayTestbed();
+  const { producer } = bed;
 
   it('delivers every record to every sink once, in per-key order, with concurrency beyond the partition count', async () => {
-    const topic = await createTopic('relay-fanout', PARTITIONS);
-    topics.push(topic);
+    const topic = await bed.topic('relay-fanout', PARTITIONS);
     const run = randomUUID().slice(0, 8);
-    api = await startMockApi({ endpoints: ['billing', 'warehouse', 'analytics'] });
+    const api = await bed.startApi({ endpoints: ['billing', 'warehouse', 'analytics'] });
     for (const e of ['billing', 'warehouse', 'analytics'])
       api.setFaults(e, { latency: { kind: 'uniform', minMs: 2, maxMs: 10 } });
     await producer.produce(topic, 0, RECORDS, { keys: 300, run });
 
     const sink = (id: string, path: string) => ({
       id: `${id}-${run}`,
-      url: `${api?.url}/${path}/{key}`,
+      url: `${api.url}/${path}/{key}`,
       timeout: '5s',
       bulkhead: { maxInFlight: 32 },
       dedupe: { store: 'redis', lease: '30s' },
@@ -55,7 +47,7 @@ describe('relay fan-out (Kafka -> 3 sinks)', () => {
     );
     try {
       await waitUntil(
-        () => ['billing', 'warehouse', 'analytics'].every((e) => api?.report(e).applied === RECORDS),
+        () => ['billing', 'warehouse', 'analytics'].every((e) => api.report(e).applied === RECORDS),
         {
           timeoutMs: 120_000,
           message: 'all records applied at all three endpoints',

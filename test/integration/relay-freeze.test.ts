@@ -1,47 +1,27 @@
 // A relay frozen longer than its session timeout (SIGSTOP by pid, as a long GC pause or a starved
 // container would) loses its partitions to the other instance; when it wakes up (SIGCONT) it finds a
 // newer generation, drops everything it held and rejoins. Zero lost, zero duplicate applications.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
-import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
-import { metricTotal, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { expect, it } from 'vitest';
+import {
+  metricTotal,
+  mockApiSink,
+  relayConfig,
+  spawnRelay,
+  writeRelayConfig,
+} from '../support/relay-process.ts';
+import { notApplied, useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RECORDS = 12_000;
-let api: MockApi;
-const producer = createTopicProducer();
-const topics: string[] = [];
-beforeAll(async () => {
-  api = await startMockApi({ recordBodies: false });
-});
-afterAll(async () => {
-  await producer.close();
-  await api.stop();
-  await deleteTopics(...topics);
-});
+const bed = useRelayTestbed({ api: { recordBodies: false } });
 
 it('a relay frozen past its session timeout loses its partitions and rejoins cleanly', async () => {
   const run = `frz-${Date.now()}`;
-  const topic = await createTopic('frz', 12);
-  topics.push(topic);
+  const topic = await bed.topic('frz', 12);
+  const { api, producer } = bed;
   const endpoint = 'freeze';
   const config = (instanceId: string) =>
-    writeRelayConfig(
-      relayConfig({
-        instanceId,
-        groupId: `g-${topic}`,
-        topic,
-        dlqTopic: `dlq-${topic}`,
-        sinks: [
-          {
-            id: endpoint,
-            url: `${api.url}/${endpoint}`,
-            timeout: '5s',
-            dedupe: { store: 'redis', ttl: '1h', lease: '5s', onUnavailable: 'block' },
-          },
-        ],
-      }),
-    );
+    writeRelayConfig(relayConfig({ instanceId, topic, sinks: [mockApiSink(api.url, endpoint)] }));
   await producer.produce(topic, 0, RECORDS / 2, { keys: 300, run, valueBytes: 500 });
   const a = await spawnRelay({ configPath: config('frz-a') });
   const b = await spawnRelay({ configPath: config('frz-b') });
@@ -66,8 +46,7 @@ it('a relay frozen past its session timeout loses its partitions and rejoins cle
     expect(await b.stop()).toBe(0);
   }
   const report = api.report(endpoint);
-  const applied = new Set(api.ledger(endpoint).appliedKeys);
-  const lost = Array.from({ length: RECORDS }, (_, i) => `${run}-${i}`).filter((id) => !applied.has(id));
+  const lost = notApplied(api, endpoint, run, RECORDS);
   console.log(
     `freeze: applied=${report.applied} wire duplicates (replays)=${report.replays} order violations=${report.orderViolations}`,
   );

@@ -1,49 +1,27 @@
 // kill -9 of the relay process in the middle of a 20k-record run, then a restart: every record is
 // applied exactly once at the (idempotent) mock API, wire duplicates stay bounded by what was in
 // flight, and per-key order holds. Repeated 5 times.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
-import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
-import { relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { expect, it } from 'vitest';
+import { mockApiSink, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { notApplied, useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RECORDS = 20_000;
 const MAX_IN_FLIGHT = 64;
-let api: MockApi;
-const producer = createTopicProducer();
-const topics: string[] = [];
-
-beforeAll(async () => {
-  api = await startMockApi({ recordBodies: false });
-});
-afterAll(async () => {
-  await producer.close();
-  await api.stop();
-  await deleteTopics(...topics);
-});
+const bed = useRelayTestbed({ api: { recordBodies: false } });
 
 for (let round = 1; round <= 5; round++) {
   it(`round ${round}: kill -9 mid-run, restart, zero lost, zero duplicate applications`, async () => {
     const run = `kill${round}-${Date.now()}`;
-    const topic = await createTopic('kill', 12);
-    topics.push(topic);
+    const topic = await bed.topic('kill', 12);
+    const { api, producer } = bed;
     const endpoint = `kill${round}`;
     await producer.produce(topic, 0, RECORDS, { keys: 400, run, valueBytes: 1000 });
     const config = writeRelayConfig(
       relayConfig({
         instanceId: `killer-${round}`,
-        groupId: `g-${topic}`,
         topic,
-        dlqTopic: `dlq-${topic}`,
-        sinks: [
-          {
-            id: endpoint,
-            url: `${api.url}/${endpoint}`,
-            timeout: '5s',
-            bulkhead: { maxInFlight: MAX_IN_FLIGHT, buffer: 2000 },
-            dedupe: { store: 'redis', ttl: '1h', lease: '5s', onUnavailable: 'block' },
-          },
-        ],
+        sinks: [mockApiSink(api.url, endpoint, { bulkhead: { maxInFlight: MAX_IN_FLIGHT, buffer: 2000 } })],
       }),
     );
     const first = await spawnRelay({ configPath: config });
@@ -60,8 +38,7 @@ for (let round = 1; round <= 5; round++) {
     expect(await second.stop()).toBe(0);
 
     const report = api.report(endpoint);
-    const applied = new Set(api.ledger(endpoint).appliedKeys);
-    const lost = Array.from({ length: RECORDS }, (_, i) => `${run}-${i}`).filter((id) => !applied.has(id));
+    const lost = notApplied(api, endpoint, run, RECORDS);
     console.log(
       `round ${round}: killed at ${atKill.applied} applied; after restart applied=${report.applied} ` +
         `wire duplicates (replays)=${report.replays} duplicate keys=${report.duplicateKeyCount} ` +

@@ -1,53 +1,27 @@
 // Two relay instances in one consumer group: a second instance joins mid-run, then the first one
 // leaves (SIGTERM). Zero lost, zero duplicate applications at the mock API, per-key order kept.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
-import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
+import { expect, it } from 'vitest';
 import {
   metricTotal,
+  mockApiSink,
   type RelayProcess,
   relayConfig,
   spawnRelay,
   writeRelayConfig,
 } from '../support/relay-process.ts';
+import { notApplied, useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitFor, waitUntil } from '../support/wait.ts';
 
 const RECORDS = 20_000;
-let api: MockApi;
-const producer = createTopicProducer();
-const topics: string[] = [];
-beforeAll(async () => {
-  api = await startMockApi({ recordBodies: false });
-});
-afterAll(async () => {
-  await producer.close();
-  await api.stop();
-  await deleteTopics(...topics);
-});
+const bed = useRelayTestbed({ api: { recordBodies: false } });
 
 it('a second instance joins mid-run and the first leaves: zero lost, zero duplicates', async () => {
   const run = `reb-${Date.now()}`;
-  const topic = await createTopic('reb', 12);
-  topics.push(topic);
+  const topic = await bed.topic('reb', 12);
+  const { api, producer } = bed;
   const endpoint = 'rebalance';
-  const config = (instanceId: string) =>
-    writeRelayConfig(
-      relayConfig({
-        instanceId,
-        groupId: `g-${topic}`,
-        topic,
-        dlqTopic: `dlq-${topic}`,
-        sinks: [
-          {
-            id: endpoint,
-            url: `${api.url}/${endpoint}`,
-            timeout: '5s',
-            bulkhead: { maxInFlight: 64, buffer: 2000 },
-            dedupe: { store: 'redis', ttl: '1h', lease: '5s', onUnavailable: 'block' },
-          },
-        ],
-      }),
-    );
+  const sink = mockApiSink(api.url, endpoint, { bulkhead: { maxInFlight: 64, buffer: 2000 } });
+  const config = (instanceId: string) => writeRelayConfig(relayConfig({ instanceId, topic, sinks: [sink] }));
   await producer.produce(topic, 0, RECORDS / 2, { keys: 400, run, valueBytes: 1000 });
   const a = await spawnRelay({ configPath: config('reb-a') });
   await waitFor(() => api.report(endpoint).applied >= RECORDS / 5, 120_000, 'a quarter applied');
@@ -97,8 +71,7 @@ it('a second instance joins mid-run and the first leaves: zero lost, zero duplic
   expect(await b.stop()).toBe(0);
 
   const report = api.report(endpoint);
-  const applied = new Set(api.ledger(endpoint).appliedKeys);
-  const lost = Array.from({ length: total }, (_, i) => `${run}-${i}`).filter((id) => !applied.has(id));
+  const lost = notApplied(api, endpoint, run, total);
   console.log(
     `rebalance: applied=${report.applied} wire duplicates (replays)=${report.replays} ` +
       `order violations=${report.orderViolations}`,

@@ -4,45 +4,40 @@
 // idempotent API never applies an event twice.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_URL } from '../../deploy/local/config.ts';
-import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
-import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
-import { metricTotal, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import {
+  metricTotal,
+  mockApiSink,
+  relayConfig,
+  spawnRelay,
+  writeRelayConfig,
+} from '../support/relay-process.ts';
+import { notApplied, useRelayTestbed } from '../support/relay-testbed.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
-let api: MockApi;
+const bed = useRelayTestbed({ api: { recordBodies: false } });
 let proxy: TcpProxy;
-const producer = createTopicProducer();
-const topics: string[] = [];
 beforeAll(async () => {
-  api = await startMockApi({ recordBodies: false });
   const target = new URL(REDIS_URL);
   proxy = await startTcpProxy(target.hostname, Number(target.port));
 });
 afterAll(async () => {
-  await producer.close();
-  await api.stop();
   await proxy.close();
-  await deleteTopics(...topics);
 });
 
 it('Redis down for 10 s: block waits, deliver keeps going, nothing lost', async () => {
   const run = `outage-${Date.now()}`;
-  const topic = await createTopic('outage', 6);
-  topics.push(topic);
-  const sink = (id: string, onUnavailable: 'block' | 'deliver') => ({
-    id,
-    url: `${api.url}/${id}`,
-    timeout: '5s',
-    retry: { attempts: 3, backoffBase: '100ms', backoffCap: '1s' },
-    dedupe: { store: 'redis', ttl: '1h', lease: '5s', onUnavailable },
-  });
+  const topic = await bed.topic('outage', 6);
+  const { api, producer } = bed;
+  const sink = (id: string, onUnavailable: 'block' | 'deliver') =>
+    mockApiSink(api.url, id, {
+      retry: { attempts: 3, backoffBase: '100ms', backoffCap: '1s' },
+      dedupe: { store: 'redis', ttl: '1h', lease: '5s', onUnavailable },
+    });
   const config = writeRelayConfig(
     relayConfig({
       instanceId: 'outage-1',
-      groupId: `g-${topic}`,
       topic,
-      dlqTopic: `dlq-${topic}`,
       redisUrl: proxy.url('redis'),
       sinks: [sink('blocker', 'block'), sink('deliverer', 'deliver')],
     }),
@@ -80,8 +75,7 @@ it('Redis down for 10 s: block waits, deliver keeps going, nothing lost', async 
 
   for (const id of ['blocker', 'deliverer']) {
     const report = api.report(id);
-    const applied = new Set(api.ledger(id).appliedKeys);
-    const lost = Array.from({ length: 4000 }, (_, i) => `${run}-${i}`).filter((e) => !applied.has(e));
+    const lost = notApplied(api, id, run, 4000);
     console.log(
       `${id}: applied=${report.applied} replays=${report.replays} order violations=${report.orderViolations}`,
     );

@@ -4,43 +4,31 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_URL } from '../../deploy/local/config.ts';
-import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
-import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
-import { relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { mockApiSink, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { useRelayTestbed } from '../support/relay-testbed.ts';
 import { startUpstashGateway, type UpstashGateway } from '../support/upstash-gateway.ts';
 
-let api: MockApi;
+const bed = useRelayTestbed({ api: { recordBodies: false } });
 let gateway: UpstashGateway;
-const producer = createTopicProducer();
-const topics: string[] = [];
 beforeAll(async () => {
-  api = await startMockApi({ recordBodies: false });
   gateway = await startUpstashGateway({ redisUrl: REDIS_URL });
 });
 afterAll(async () => {
-  await producer.close();
-  await api.stop();
   await gateway.close();
-  await deleteTopics(...topics);
 });
 
 it('delivers through a relay whose dedupe store is Upstash over HTTP, despite lost replies', async () => {
   const run = `ups-${Date.now()}`;
-  const topic = await createTopic('ups', 4);
-  topics.push(topic);
+  const topic = await bed.topic('ups', 4);
+  const { api, producer } = bed;
   const sinkId = `ups${Date.now()}`;
   const config = relayConfig({
     instanceId: 'ups-1',
-    groupId: `g-${topic}`,
     topic,
-    dlqTopic: `dlq-${topic}`,
     sinks: [
-      {
-        id: sinkId,
-        url: `${api.url}/${sinkId}`,
-        timeout: '5s',
+      mockApiSink(api.url, sinkId, {
         dedupe: { store: 'upstash', ttl: '1h', lease: '10s', onUnavailable: 'block' },
-      },
+      }),
     ],
   });
   const relay = await spawnRelay({

@@ -139,9 +139,11 @@ export async function spawnRelay({
 
 export interface RelayTestConfig {
   readonly instanceId: string;
-  readonly groupId: string;
   readonly topic: string;
-  readonly dlqTopic: string;
+  /** Default `g-<topic>` (deleteTopics removes it with the topic). */
+  readonly groupId?: string;
+  /** Default `dlq-<topic>`. */
+  readonly dlqTopic?: string;
   readonly sinks: ReadonlyArray<Record<string, unknown>>;
   readonly redisUrl?: string;
   readonly commitInterval?: string;
@@ -149,9 +151,9 @@ export interface RelayTestConfig {
 
 export function relayConfig({
   instanceId,
-  groupId,
   topic,
-  dlqTopic,
+  groupId = `g-${topic}`,
+  dlqTopic = `dlq-${topic}`,
   sinks,
   redisUrl = REDIS_URL,
   commitInterval = '200ms',
@@ -166,6 +168,24 @@ export function relayConfig({
     revokeTimeout: '10s',
     shutdownTimeout: '10s',
     routes: [{ name: 'test', topics: [topic], sinks }],
+  };
+}
+
+/**
+ * A sink at the mock API endpoint `id` (`<apiUrl>/<id>`), 5 s timeout, Redis dedupe that blocks while
+ * Redis is unreachable; `overrides` replace whole fields.
+ */
+export function mockApiSink(
+  apiUrl: string,
+  id: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id,
+    url: `${apiUrl}/${id}`,
+    timeout: '5s',
+    dedupe: { store: 'redis', ttl: '1h', lease: '5s', onUnavailable: 'block' },
+    ...overrides,
   };
 }
 
