@@ -20,10 +20,14 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.stop({ deadlineMs: 200 });
 });
 
+/**
+ * A relay on a memory source, memory DLQ and memory dedupe store (instance i1). `autoStop: false` for
+ * tests that stop it themselves (it is otherwise stopped after the test).
+ */
 function setup(
   document: Record<string, unknown>,
   senders: Record<string, ReturnType<typeof createScriptedSender>>,
-  store?: DedupeStore,
+  { store, autoStop = true }: { store?: DedupeStore; autoStop?: boolean } = {},
 ) {
   const config = testConfig(document);
   const source = createMemorySource({ batchSize: 50 });
@@ -39,10 +43,13 @@ function setup(
     metrics,
     instanceId: 'i1',
   });
-  running.push(relay);
+  if (autoStop) running.push(relay);
   registries.set(relay, metrics);
   return { relay, source, dlq, metrics, memory };
 }
+
+/** A config document with one route: topic `orders` to these sinks. */
+const ordersTo = (...sinks: Record<string, unknown>[]) => ({ routes: [{ topics: 'orders', sinks }] });
 
 const orders = (n: number, keys: number) =>
   Array.from({ length: n }, (_, i) => ({
@@ -57,10 +64,7 @@ describe('createRelay', () => {
       b: createScriptedSender(() => ok, 1),
       c: createScriptedSender(() => ok, 0),
     };
-    const { relay, source, metrics } = setup(
-      { routes: [{ topics: 'orders', sinks: [testSink('a'), testSink('b'), testSink('c')] }] },
-      senders,
-    );
+    const { relay, source, metrics } = setup(ordersTo(testSink('a'), testSink('b'), testSink('c')), senders);
     source.produce('orders', 0, orders(300, 20));
     await relay.start();
     await waitUntil(() => source.committed.get('orders/0') === 300n, 10_000, 'commit of all 300');
@@ -84,20 +88,13 @@ describe('createRelay', () => {
     const flaky = createScriptedSender(() => (failing ? { kind: 'response', status: 503 } : ok));
     const healthy = createScriptedSender(() => ok);
     const { relay, source, metrics } = setup(
-      {
-        routes: [
-          {
-            topics: 'orders',
-            sinks: [
-              testSink('flaky', {
-                bulkhead: { maxInFlight: 4, buffer: 20 },
-                breaker: { threshold: 3, halfOpenAfter: '50ms' },
-              }),
-              testSink('healthy'),
-            ],
-          },
-        ],
-      },
+      ordersTo(
+        testSink('flaky', {
+          bulkhead: { maxInFlight: 4, buffer: 20 },
+          breaker: { threshold: 3, halfOpenAfter: '50ms' },
+        }),
+        testSink('healthy'),
+      ),
       { flaky, healthy },
     );
     source.produce('orders', 0, orders(200, 50));
@@ -127,10 +124,7 @@ describe('createRelay', () => {
     const api = createScriptedSender((r) =>
       reject && bodyOf(r).id === 3 ? { kind: 'response', status: 400, body: 'bad sku' } : ok,
     );
-    const { relay, source, dlq } = setup(
-      { routes: [{ topics: 'orders', sinks: [testSink('api')] }] },
-      { api },
-    );
+    const { relay, source, dlq } = setup(ordersTo(testSink('api')), { api });
     source.produce('orders', 0, [
       ...orders(3, 3),
       {
@@ -175,10 +169,10 @@ describe('createRelay', () => {
 
   it('dead-letters unparseable records at once and keeps going', async () => {
     const api = createScriptedSender(() => ok);
-    const { relay, source, dlq, metrics } = setup(
-      { routes: [{ topics: 'orders', sinks: [testSink('api'), testSink('other')] }] },
-      { api, other: createScriptedSender(() => ok) },
-    );
+    const { relay, source, dlq, metrics } = setup(ordersTo(testSink('api'), testSink('other')), {
+      api,
+      other: createScriptedSender(() => ok),
+    });
     dlq.failNext = 2; // the DLQ write is retried until acknowledged
     source.produce('orders', 0, [
       { key: text('a'), value: text('{not json') },
@@ -202,16 +196,7 @@ describe('createRelay', () => {
       poison && bodyOf(r).key === 'k0' ? { kind: 'response', status: 500 } : ok,
     );
     const { relay, source } = setup(
-      {
-        routes: [
-          {
-            topics: 'orders',
-            sinks: [
-              testSink('api', { onExhausted: 'block', parkFor: '100ms', breaker: { threshold: 1000 } }),
-            ],
-          },
-        ],
-      },
+      ordersTo(testSink('api', { onExhausted: 'block', parkFor: '100ms', breaker: { threshold: 1000 } })),
       { api },
     );
     source.produce('orders', 0, orders(40, 4)); // k0 at offsets 0,4,8...
@@ -244,7 +229,7 @@ describe('createRelay', () => {
       times.push(Date.now());
       return ++calls === 1 ? { kind: 'response', status: 429, retryAfterMs: 300 } : ok;
     });
-    const { relay, source } = setup({ routes: [{ topics: 'orders', sinks: [testSink('api')] }] }, { api });
+    const { relay, source } = setup(ordersTo(testSink('api')), { api });
     source.produce('orders', 0, orders(1, 1));
     await relay.start();
     await waitUntil(() => source.committed.get('orders/0') === 1n, 5000, 'commit');
@@ -258,11 +243,7 @@ describe('createRelay', () => {
     await other.markDone('api', 'orders-0-0', 60_000);
     await other.claim('api', 'orders-0-1', 300);
     const api = createScriptedSender(() => ok);
-    const { relay, source, metrics } = setup(
-      { routes: [{ topics: 'orders', sinks: [testSink('api')] }] },
-      { api },
-      mine,
-    );
+    const { relay, source, metrics } = setup(ordersTo(testSink('api')), { api }, { store: mine });
     source.produce('orders', 0, orders(3, 3));
     await relay.start();
     await waitUntil(() => source.committed.get('orders/0') === 3n, 5000, 'commit');
@@ -287,19 +268,12 @@ describe('createRelay', () => {
     const deliverer = createScriptedSender(() => ok);
     const blocker = createScriptedSender(() => ok);
     const { relay, source, metrics } = setup(
-      {
-        routes: [
-          {
-            topics: 'orders',
-            sinks: [
-              testSink('deliverer', { dedupe: { store: 'memory', onUnavailable: 'deliver' } }),
-              testSink('blocker', { dedupe: { store: 'memory', onUnavailable: 'block' } }),
-            ],
-          },
-        ],
-      },
+      ordersTo(
+        testSink('deliverer', { dedupe: { store: 'memory', onUnavailable: 'deliver' } }),
+        testSink('blocker', { dedupe: { store: 'memory', onUnavailable: 'block' } }),
+      ),
       { deliverer, blocker },
-      flaky,
+      { store: flaky },
     );
     source.produce('orders', 0, orders(5, 5));
     await relay.start();
@@ -325,26 +299,13 @@ describe('createRelay', () => {
       if (bodyOf(r).key === 'k0') await open;
       return ok;
     });
-    const config = testConfig({
-      revokeTimeout: '150ms',
-      routes: [
-        {
-          topics: 'orders',
-          sinks: [testSink('api', { timeout: '5s', dedupe: { store: 'memory', lease: '10s' } })],
-        },
-      ],
-    });
-    const source = createMemorySource();
-    const relay = createRelay({
-      config: config.relay,
-      source,
-      senders: { api },
-      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
-      dlq: createMemoryDlq(),
-      metrics: createRegistry(),
-      instanceId: 'i1',
-    });
-    running.push(relay);
+    const { relay, source } = setup(
+      {
+        revokeTimeout: '150ms',
+        ...ordersTo(testSink('api', { timeout: '5s', dedupe: { store: 'memory', lease: '10s' } })),
+      },
+      { api },
+    );
     source.produce('orders', 0, orders(10, 2));
     await relay.start();
     await waitUntil(() => api.requests.length === 6, 5000, 'k1 done, k0 blocked');
@@ -400,20 +361,13 @@ describe('createRelay', () => {
   it('dead-letters everything while the breaker is open when onOpen is deadletter', async () => {
     const api = createScriptedSender(() => ({ kind: 'network-error', message: 'ECONNRESET' }));
     const { relay, source, dlq } = setup(
-      {
-        routes: [
-          {
-            topics: 'orders',
-            sinks: [
-              testSink('api', {
-                onOpen: 'deadletter',
-                breaker: { threshold: 2, halfOpenAfter: '10s' },
-                bulkhead: { maxInFlight: 1 },
-              }),
-            ],
-          },
-        ],
-      },
+      ordersTo(
+        testSink('api', {
+          onOpen: 'deadletter',
+          breaker: { threshold: 2, halfOpenAfter: '10s' },
+          bulkhead: { maxInFlight: 1 },
+        }),
+      ),
       { api },
     );
     source.produce('orders', 0, orders(10, 10));
@@ -427,14 +381,9 @@ describe('createRelay', () => {
 
   it('admin pause stops a sink and its partitions pause once its buffer fills; resume drains', async () => {
     const api = createScriptedSender(() => ok);
-    const { relay, source } = setup(
-      {
-        routes: [
-          { topics: 'orders', sinks: [testSink('api', { bulkhead: { maxInFlight: 2, buffer: 10 } })] },
-        ],
-      },
-      { api },
-    );
+    const { relay, source } = setup(ordersTo(testSink('api', { bulkhead: { maxInFlight: 2, buffer: 10 } })), {
+      api,
+    });
     await relay.start();
     expect(relay.pauseSink('api')).toBe(true);
     source.produce('orders', 0, orders(30, 30));
@@ -450,8 +399,8 @@ describe('createRelay', () => {
   it('runs two relays in one process without sharing state', async () => {
     const s1 = createScriptedSender(() => ok);
     const s2 = createScriptedSender(() => ok);
-    const one = setup({ routes: [{ topics: 'orders', sinks: [testSink('api')] }] }, { api: s1 });
-    const two = setup({ routes: [{ topics: 'orders', sinks: [testSink('api')] }] }, { api: s2 });
+    const one = setup(ordersTo(testSink('api')), { api: s1 });
+    const two = setup(ordersTo(testSink('api')), { api: s2 });
     one.source.produce('orders', 0, orders(10, 3));
     two.source.produce('orders', 0, orders(7, 3));
     await one.relay.start();
@@ -471,17 +420,7 @@ describe('createRelay', () => {
 describe('graceful stop', () => {
   it('lets in-flight work finish within the deadline, commits it, and stops the source', async () => {
     const api = createScriptedSender(() => ok, 100);
-    const config = testConfig({ routes: [{ topics: 'orders', sinks: [testSink('api')] }] });
-    const source = createMemorySource();
-    const relay = createRelay({
-      config: config.relay,
-      source,
-      senders: { api },
-      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
-      dlq: createMemoryDlq(),
-      metrics: createRegistry(),
-      instanceId: 'i1',
-    });
+    const { relay, source } = setup(ordersTo(testSink('api')), { api }, { autoStop: false });
     source.produce('orders', 0, orders(20, 20));
     await relay.start();
     await waitUntil(() => api.requests.length > 0, 5000, 'deliveries in flight');
@@ -493,24 +432,11 @@ describe('graceful stop', () => {
 
   it('abandons what does not finish by the deadline and commits nothing past it', async () => {
     const api = createScriptedSender(() => new Promise(() => {}));
-    const config = testConfig({
-      routes: [
-        {
-          topics: 'orders',
-          sinks: [testSink('api', { timeout: '30s', dedupe: { store: 'memory', lease: '60s' } })],
-        },
-      ],
-    });
-    const source = createMemorySource();
-    const relay = createRelay({
-      config: config.relay,
-      source,
-      senders: { api },
-      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
-      dlq: createMemoryDlq(),
-      metrics: createRegistry(),
-      instanceId: 'i1',
-    });
+    const { relay, source } = setup(
+      ordersTo(testSink('api', { timeout: '30s', dedupe: { store: 'memory', lease: '60s' } })),
+      { api },
+      { autoStop: false },
+    );
     source.produce('orders', 0, orders(5, 5));
     await relay.start();
     await waitUntil(() => api.requests.length === 5, 5000, 'all in flight');
@@ -523,37 +449,22 @@ describe('sampling breaker', () => {
   it('opens on a failure ratio and closes after a half-open success', async () => {
     let failing = true;
     const api = createScriptedSender(() => (failing ? { kind: 'response', status: 500 } : ok), 2);
-    const config = testConfig({
-      routes: [
-        {
-          topics: 'orders',
-          sinks: [
-            testSink('api', {
-              breaker: {
-                mode: 'sampling',
-                threshold: 0.5,
-                window: '1s',
-                minimumRps: 1,
-                halfOpenAfter: '100ms',
-              },
-              onExhausted: 'block',
-              parkFor: '50ms',
-            }),
-          ],
-        },
-      ],
-    });
-    const source = createMemorySource();
-    const relay = createRelay({
-      config: config.relay,
-      source,
-      senders: { api },
-      dedupe: { memory: createMemoryDedupeStore({ instanceId: 'i1' }) },
-      dlq: createMemoryDlq(),
-      metrics: createRegistry(),
-      instanceId: 'i1',
-    });
-    running.push(relay);
+    const { relay, source } = setup(
+      ordersTo(
+        testSink('api', {
+          breaker: {
+            mode: 'sampling',
+            threshold: 0.5,
+            window: '1s',
+            minimumRps: 1,
+            halfOpenAfter: '100ms',
+          },
+          onExhausted: 'block',
+          parkFor: '50ms',
+        }),
+      ),
+      { api },
+    );
     source.produce('orders', 0, orders(30, 10));
     await relay.start();
     await waitUntil(() => relay.state().sinks[0]?.mode === 'open', 5000, 'breaker open');
@@ -568,22 +479,15 @@ describe('rate limit with an open breaker', () => {
     let failing = true;
     const api = createScriptedSender(() => (failing ? { kind: 'response', status: 503 } : ok));
     const { relay, source } = setup(
-      {
-        routes: [
-          {
-            topics: 'orders',
-            sinks: [
-              testSink('api', {
-                rateLimit: { perSecond: 20 },
-                breaker: { threshold: 2, halfOpenAfter: '30ms' },
-                retry: { attempts: 1 },
-                onExhausted: 'block',
-                parkFor: '20ms',
-              }),
-            ],
-          },
-        ],
-      },
+      ordersTo(
+        testSink('api', {
+          rateLimit: { perSecond: 20 },
+          breaker: { threshold: 2, halfOpenAfter: '30ms' },
+          retry: { attempts: 1 },
+          onExhausted: 'block',
+          parkFor: '20ms',
+        }),
+      ),
       { api },
     );
     source.produce('orders', 0, orders(60, 30));
@@ -613,24 +517,17 @@ describe('open breaker and a probe that makes no HTTP call', () => {
       close: async () => {},
     };
     const { relay, source } = setup(
-      {
-        routes: [
-          {
-            topics: 'orders',
-            sinks: [
-              testSink('api', {
-                breaker: { threshold: 2, halfOpenAfter: '30ms' },
-                retry: { attempts: 1, backoffBase: '5ms', backoffCap: '20ms' },
-                onExhausted: 'block',
-                parkFor: '20ms',
-                dedupe: { store: 'memory', onUnavailable: 'block' },
-              }),
-            ],
-          },
-        ],
-      },
+      ordersTo(
+        testSink('api', {
+          breaker: { threshold: 2, halfOpenAfter: '30ms' },
+          retry: { attempts: 1, backoffBase: '5ms', backoffCap: '20ms' },
+          onExhausted: 'block',
+          parkFor: '20ms',
+          dedupe: { store: 'memory', onUnavailable: 'block' },
+        }),
+      ),
       { api },
-      store,
+      { store },
     );
     source.produce('orders', 0, orders(20, 10));
     await relay.start();
