@@ -18,6 +18,9 @@ import {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+/** A verdict as the corpus states it: clean, drop, or dlq with its code and field. */
+const summary = (v: { verdict: string; code?: string; field?: string }) =>
+  v.verdict === 'dlq' ? { verdict: v.verdict, code: v.code, field: v.field } : { verdict: v.verdict };
 
 for (const entity of ENTITY_NAMES) {
   describe(`${entity} transform on the corpus`, () => {
@@ -42,8 +45,6 @@ for (const entity of ENTITY_NAMES) {
       const ts = judgeChange(contract, value);
 
       // Same verdict from the Wasm module, the valibot contract and the corpus.
-      const summary = (v: { verdict: string; code?: string; field?: string }) =>
-        v.verdict === 'dlq' ? { verdict: v.verdict, code: v.code, field: v.field } : { verdict: v.verdict };
       expect(summary(wasm)).toEqual(c.expect);
       expect(summary(ts)).toEqual(c.expect);
 
@@ -77,6 +78,36 @@ for (const entity of ENTITY_NAMES) {
       expect(a.verdict).toBe('clean');
       expect(a.verdict === 'clean' && b.verdict === 'clean' && a.eventId === b.eventId).toBe(true);
       expect(dec.decode(enc.encode('ok'))).toBe('ok');
+    });
+
+    // The life cycle is written twice: in the contract (TypeScript) and in the transform's
+    // withTransitions (AssemblyScript, which cannot import it). Every from -> to pair of statuses,
+    // on the corpus's clean update, gets the same verdict from both, and it is illegal_transition
+    // exactly when the contract does not list the pair.
+    it('agrees with the contract on every status change (the two life-cycle tables match)', async () => {
+      const update = corpus.find((c) => c.expect.verdict === 'clean' && c.value?.includes('"op":"u"'))!;
+      const envelope = JSON.parse(update.value!) as {
+        before: Record<string, unknown>;
+        after: Record<string, unknown>;
+      };
+      const statuses = Object.keys(contract.transitions);
+      let pairOffset = 10_000n;
+      for (const from of statuses) {
+        for (const to of statuses) {
+          envelope.before.status = from;
+          envelope.after.status = to;
+          const value = enc.encode(JSON.stringify(envelope));
+          const wasm = await runRecord(host, pairOffset++, enc.encode(update.key ?? ''), value);
+          const ts = judgeChange(contract, value);
+          const legal = from === to || (contract.transitions[from]?.includes(to) ?? false);
+          expect(summary(ts), `${from} -> ${to}`).toEqual(
+            legal
+              ? { verdict: 'clean' }
+              : { verdict: 'dlq', code: 'illegal_transition', field: 'after.status' },
+          );
+          expect(summary(wasm), `${from} -> ${to}`).toEqual(summary(ts));
+        }
+      }
     });
   });
 }
