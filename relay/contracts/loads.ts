@@ -1,5 +1,6 @@
 // clean.loads: columns of public.loads (deploy/local/sql/schema.sql) in the order the transform
-// checks them (transforms/loads/index.ts); life cycle from the generator's statuses.
+// checks them (transforms/loads/index.ts); life cycle in `transitions` below
+// (the generator walks it: deploy/local/generator/statuses.ts).
 import { MAX_SAFE } from './codes.ts';
 import { changeEnvelopeSchema, cleanEventSchema, type EntityContract } from './entity.ts';
 

@@ -1,5 +1,6 @@
 // clean.trailers: columns of public.trailers (deploy/local/sql/schema.sql) in the order the
-// transform checks them (transforms/trailers/index.ts); life cycle from the generator's statuses.
+// transform checks them (transforms/trailers/index.ts); life cycle in `transitions` below
+// (the generator walks it: deploy/local/generator/statuses.ts).
 import { changeEnvelopeSchema, cleanEventSchema, type EntityContract } from './entity.ts';
 
 export const TRAILER_STATUSES = [

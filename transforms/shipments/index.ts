@@ -1,6 +1,7 @@
 // shipments: cdc.public.shipments (Debezium) -> clean.shipments, invalid records -> dlq.transform.
 // Columns from deploy/local/sql/schema.sql, validated in this order (relay/contracts/shipments.ts
-// states the same rules); status transitions from deploy/local/generator/statuses.ts.
+// states the same rules); status transitions from relay/contracts/shipments.ts
+// (test/unit/transforms-corpus.test.ts checks every pair against it).
 
 import { runEntityTransform } from '../supply-chain/run';
 import {

@@ -1,6 +1,7 @@
 // trailers: cdc.public.trailers (Debezium) -> clean.trailers, invalid records -> dlq.transform.
 // Columns from deploy/local/sql/schema.sql, validated in this order (relay/contracts/trailers.ts
-// states the same rules); status transitions from deploy/local/generator/statuses.ts.
+// states the same rules); status transitions from relay/contracts/trailers.ts
+// (test/unit/transforms-corpus.test.ts checks every pair against it).
 import { runEntityTransform } from '../supply-chain/run';
 import {
   EntitySpec,

@@ -1,21 +1,10 @@
 // Row factories for the generator: realistic good rows, and bad ones of a named kind. A bad row is
 // still accepted by the database (the schema is permissive on purpose).
+import { FACILITIES } from '../../../relay/contracts/facilities.ts';
 import type { Rng } from './rng.ts';
 
-export const KNOWN_FACILITIES = [
-  'ATL1',
-  'CHI2',
-  'DAL1',
-  'DEN1',
-  'LAX3',
-  'SEA1',
-  'NYC4',
-  'MIA1',
-  'PHX1',
-  'TOR1',
-  'MEX1',
-  'ANC1',
-] as const;
+/** The facilities of the SQL seed, as the contracts know them (a good row uses only these). */
+export const KNOWN_FACILITIES: readonly string[] = FACILITIES.map((f) => f.code);
 export const UNKNOWN_FACILITIES = ['ZZZ9', 'XXX0', 'ATL9', 'NOWHERE', ''] as const;
 
 export type BadKind = 'missing_fields' | 'negative_weight' | 'unknown_facility' | 'impossible_transition';

@@ -1,35 +1,17 @@
-// The status life cycles of the supply-chain entities: which changes are possible. The database
-// does not enforce them (the generator writes impossible ones on purpose); validation downstream
-// should reject any change whose before.status → after.status is not listed here.
-export const SHIPMENT_TRANSITIONS: Record<string, readonly string[]> = {
-  created: ['booked', 'cancelled'],
-  booked: ['picked_up', 'cancelled'],
-  picked_up: ['in_transit', 'exception'],
-  in_transit: ['out_for_delivery', 'exception'],
-  out_for_delivery: ['delivered', 'exception'],
-  exception: ['in_transit', 'cancelled'],
-  delivered: [],
-  cancelled: [],
-};
+// The status life cycles of the supply-chain entities: which changes are possible. They are the
+// clean-topic contracts' (relay/contracts/<entity>.ts, the one TypeScript statement of them; the
+// AssemblyScript transforms carry their own copy, held to it by test/unit/transforms-corpus.test.ts).
+// The database does not enforce them: the generator walks them for good updates and writes changes
+// outside them on purpose (impossible_transition), which validation downstream must reject.
+import { loads } from '../../../relay/contracts/loads.ts';
+import { shipments } from '../../../relay/contracts/shipments.ts';
+import { trailers } from '../../../relay/contracts/trailers.ts';
 
-export const LOAD_TRANSITIONS: Record<string, readonly string[]> = {
-  planned: ['tendered', 'cancelled'],
-  tendered: ['assigned', 'cancelled'],
-  assigned: ['picked_up', 'cancelled'],
-  picked_up: ['in_transit'],
-  in_transit: ['delivered'],
-  delivered: [],
-  cancelled: [],
-};
+type LifeCycle = Readonly<Record<string, readonly string[]>>;
 
-export const TRAILER_TRANSITIONS: Record<string, readonly string[]> = {
-  available: ['loading', 'maintenance'],
-  loading: ['in_transit', 'available'],
-  in_transit: ['unloading'],
-  unloading: ['available'],
-  maintenance: ['available', 'retired'],
-  retired: [],
-};
+export const SHIPMENT_TRANSITIONS: LifeCycle = shipments.transitions;
+export const LOAD_TRANSITIONS: LifeCycle = loads.transitions;
+export const TRAILER_TRANSITIONS: LifeCycle = trailers.transitions;
 
 export const TRANSITIONS = {
   shipments: SHIPMENT_TRANSITIONS,
