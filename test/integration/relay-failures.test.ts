@@ -8,7 +8,7 @@ import { Producer } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import { endOffsets, readTopic } from '../support/kafka.ts';
-import { lagIsZero, relayDocument, startTestRelay } from '../support/relay-run.ts';
+import { lagIsZero, startTestRelay, topicRelayDocument } from '../support/relay-run.ts';
 import { useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -28,28 +28,20 @@ describe('relay failure handling', () => {
     api.setFaults('flaky', { fixed: { status: 503 } });
 
     const relay = await startTestRelay(
-      relayDocument({
-        groupId: `g-${topic}`,
-        routes: [
-          {
-            topics: topic,
-            sinks: [
-              {
-                id: `flaky-${run}`,
-                url: `${api.url}/flaky/{key}`,
-                timeout: '2s',
-                retry: { attempts: 4, backoffBase: '20ms', backoffCap: '200ms' },
-                breaker: { threshold: 5, halfOpenAfter: '300ms' },
-                bulkhead: { maxInFlight: 16, buffer: 200 },
-                onExhausted: 'block',
-                parkFor: '300ms',
-                dedupe: { store: 'redis' },
-              },
-              { id: `healthy-${run}`, url: `${api.url}/healthy/{key}`, dedupe: { store: 'redis' } },
-            ],
-          },
-        ],
-      }),
+      topicRelayDocument(topic, [
+        {
+          id: `flaky-${run}`,
+          url: `${api.url}/flaky/{key}`,
+          timeout: '2s',
+          retry: { attempts: 4, backoffBase: '20ms', backoffCap: '200ms' },
+          breaker: { threshold: 5, halfOpenAfter: '300ms' },
+          bulkhead: { maxInFlight: 16, buffer: 200 },
+          onExhausted: 'block',
+          parkFor: '300ms',
+          dedupe: { store: 'redis' },
+        },
+        { id: `healthy-${run}`, url: `${api.url}/healthy/{key}`, dedupe: { store: 'redis' } },
+      ]),
       `r503-${run}`,
     );
     try {
@@ -128,22 +120,14 @@ describe('relay failure handling', () => {
     const dlqStart = await endOffsets('dlq.relay').catch(() => new Map<number, bigint>());
 
     const relay = await startTestRelay(
-      relayDocument({
-        groupId: `g-${topic}`,
-        routes: [
-          {
-            topics: topic,
-            sinks: [
-              {
-                id: sinkId,
-                url: `${api.url}/orders/{key}`,
-                bulkhead: { maxInFlight: 4 },
-                dedupe: { store: 'redis' },
-              },
-            ],
-          },
-        ],
-      }),
+      topicRelayDocument(topic, [
+        {
+          id: sinkId,
+          url: `${api.url}/orders/{key}`,
+          bulkhead: { maxInFlight: 4 },
+          dedupe: { store: 'redis' },
+        },
+      ]),
       `r400-${run}`,
     );
     try {
@@ -230,12 +214,7 @@ describe('relay failure handling', () => {
     await raw.send({ messages });
     await raw.close();
     const relay = await startTestRelay(
-      relayDocument({
-        groupId: `g-${topic}`,
-        routes: [
-          { topics: topic, sinks: [{ id: `s-${run}`, url: `${api.url}/sink`, dedupe: { store: 'redis' } }] },
-        ],
-      }),
+      topicRelayDocument(topic, [{ id: `s-${run}`, url: `${api.url}/sink`, dedupe: { store: 'redis' } }]),
       `rmal-${run}`,
     );
     try {

@@ -3,7 +3,7 @@
 // than there are partitions.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { lagIsZero, relayDocument, startTestRelay } from '../support/relay-run.ts';
+import { lagIsZero, startTestRelay, topicRelayDocument } from '../support/relay-run.ts';
 import { useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitUntil } from '../support/wait.ts';
 
@@ -30,19 +30,11 @@ describe('relay fan-out (Kafka -> 3 sinks)', () => {
       dedupe: { store: 'redis', lease: '30s' },
     });
     const relay = await startTestRelay(
-      relayDocument({
-        groupId: `g-${topic}`,
-        routes: [
-          {
-            topics: topic,
-            sinks: [
-              sink('billing', 'billing'),
-              sink('warehouse', 'warehouse'),
-              sink('analytics', 'analytics'),
-            ],
-          },
-        ],
-      }),
+      topicRelayDocument(topic, [
+        sink('billing', 'billing'),
+        sink('warehouse', 'warehouse'),
+        sink('analytics', 'analytics'),
+      ]),
       `fanout-${run}`,
     );
     try {

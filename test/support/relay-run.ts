@@ -41,6 +41,11 @@ export function relayDocument({
   };
 }
 
+/** A relay with one route, `topic` to `sinks`, in consumer group `g-<topic>` (deleteTopics removes it). */
+export function topicRelayDocument(topic: string, sinks: unknown[]): Record<string, unknown> {
+  return relayDocument({ groupId: `g-${topic}`, routes: [{ topics: topic, sinks }] });
+}
+
 export async function startTestRelay(
   document: Record<string, unknown>,
   instanceId: string,
