@@ -83,6 +83,16 @@ for (const [i, r] of input.entries()) {
   const { outputs } = await shipments.process({ baseOffset: BigInt(i), records: [record(r, BigInt(i))] });
   perRecord.push(await Promise.all(outputs.map(summary)));
 }
+// The same records again, every call at once: pipelined batches (several in flight, the others waiting)
+// must give the same outputs in the same order (on Bun through the 'done' message path).
+const pipelined = await Promise.all(
+  input.map((r, i) =>
+    shipments
+      .process({ baseOffset: BigInt(i), records: [record(r, BigInt(i))] })
+      .then(({ outputs }) => Promise.all(outputs.map(summary))),
+  ),
+);
+const pipelinedSameAsOneByOne = JSON.stringify(pipelined) === JSON.stringify(perRecord);
 const small = input.filter((r) => r.value === null || r.value.length < 4096);
 const big = Array.from({ length: 4000 }, (_, i) => record(small[i % small.length]!, 10_000n + BigInt(i)));
 const bigResult = await shipments.process({ baseOffset: 10_000n, records: big });
@@ -117,6 +127,7 @@ await probe.close();
 console.log(
   JSON.stringify({
     perRecord,
+    pipelinedSameAsOneByOne,
     bigBatch,
     probe: { trap, afterTrap, outOfFuel, afterOutOfFuel, growBeyondLimit: grow?.split(' ')[1], probeStats },
   }),

@@ -1,6 +1,8 @@
 // createTransformHost: the broker side of the ABI for one transform instance (ABI.md §2, §10, §11).
-// The guest runs in its own worker; batches go in and outputs come out through shared memory, and the
-// main thread only wakes on a message: one per finished batch ('done'), and rare ones (ready, log, trap).
+// The guest runs in its own worker; batches go in and outputs come out through shared memory (shared.ts).
+// Up to `pipelineDepth` batches are handed over at once, so the worker goes from one batch to the next
+// without sleeping, and the main thread is woken (notify or 'done' message) once per few batches and
+// settles every finished one in order. Results settle strictly in submission order.
 
 import {
   copyOutputRegion,
@@ -15,23 +17,31 @@ import { prepareModule } from './prepare.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
-  C_DONE_MSG,
   C_DONE_SEQ,
   C_IN_ALIGN,
   C_MEMORY_BYTES,
-  C_OUT_BYTES,
-  C_OUT_COUNT,
   C_RECORD_INDEX,
   C_RECORD_SEQ,
   C_SHUTDOWN,
-  CONTROL_SLOTS,
+  controlSlots,
   growableShared,
   INITIAL_REGION_BYTES,
   MAX_REGION_BYTES,
+  S_DONE_MSG,
+  S_OUT_BYTES,
+  S_OUT_COUNT,
+  slotWord,
   type WorkerInit,
   type WorkerMessage,
 } from './shared.ts';
-import type { BatchResult, HostStats, InputBatch, TransformHost, TransformHostOptions } from './types.ts';
+import type {
+  BatchResult,
+  HostStats,
+  InputBatch,
+  OutputRecord,
+  TransformHost,
+  TransformHostOptions,
+} from './types.ts';
 import { type SpawnedWorker, spawnWorker, usesWebWorker } from './worker-spawn.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
@@ -48,19 +58,43 @@ type WaitAsync = (
  */
 const waitAsync = usesWebWorker() ? undefined : (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
+/** A process() call not handed to the worker yet (all slots busy, or no instance ready). */
+interface Pending {
+  batch: InputBatch;
+  resolve(result: BatchResult): void;
+  reject(error: Error): void;
+}
+
+/** A batch handed to the worker: seq s lives in slot s % depth until its outputs are copied out. */
+interface InFlight extends Pending {
+  seq: number;
+  slot: number;
+  /** Its 'done' message arrived (needed when the worker set S_DONE_MSG: its log lines come first). */
+  messaged: boolean;
+}
+
 interface Instance {
   worker: SpawnedWorker;
   control: Int32Array;
-  input: SharedArrayBuffer;
-  output: SharedArrayBuffer;
+  inputs: SharedArrayBuffer[];
+  outputs: SharedArrayBuffer[];
   startedAt: number;
   ready: Promise<void>;
-  /** The batch in flight, to map a trap to the record offset, and its settle functions. */
-  batch: InputBatch | null;
-  settle: { resolve(): void; reject(error: FerryWasmError): void } | null;
+  isReady: boolean;
+  readySettle: { resolve(): void; reject(error: Error): void } | null;
+  /** Seq of the last batch handed over (C_BATCH_SEQ). */
+  submitted: number;
+  /** Handed over and not settled yet, in seq order. */
+  inFlight: InFlight[];
+  /** An Atomics.waitAsync on C_DONE_SEQ is pending. */
+  armed: boolean;
+  /** C_DONE_SEQ as drain() last read it: the value to wait on (a later one is news, even if not notified). */
+  seenDone: number;
   dead: boolean;
   watchdog: ReturnType<typeof setInterval>;
 }
+
+const closedError = () => new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
 
 type Timers = Map<ReturnType<typeof setTimeout>, () => void>;
 
@@ -87,22 +121,34 @@ export async function createTransformHost({
   onLog = (level, line) => (level === 'info' ? console.info : console.warn)(`${name} - ${line}`),
   onTrap = () => {},
   logLineMaxBytes = 1024,
+  pipelineDepth = 4,
 }: TransformHostOptions): Promise<TransformHost> {
   const { initialMs = 1000, maxMs = 30_000, resetAfterMs = 10_000 } = backoff;
+  if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1 || pipelineDepth > 64) {
+    throw new FerryWasmError({
+      code: 'FERRY_WASM_CONFIG',
+      message: 'pipelineDepth must be an integer in 1..64',
+    });
+  }
+  const depth = pipelineDepth;
   const environ = buildEnviron(inputTopic, outputTopics, env);
   const compiled = await prepareModule(module, memoryLimitBytes);
   const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0, memoryBytes: 0 };
   const timers: Timers = new Map();
   const headerKeys = createHeaderKeyCache();
   const staging = createStaging();
+  /** process() calls waiting for a slot (or for an instance), in submission order. */
+  const queue: Pending[] = [];
+  /** The last non-empty process() call's promise: an empty batch settles after it (submission order). */
+  let tail: Promise<unknown> = Promise.resolve();
+  let pumping = false;
   let closed = false;
-  let inFlight = false;
   let nextDelay = initialMs;
   let current: Instance | null = null;
   let starting: Promise<Instance> | null = null;
 
-  function trapError(inst: Instance, kind: TrapKind, message: string, recordIndex: number): FerryWasmError {
-    const offset = recordIndex >= 0 ? inst.batch?.records[recordIndex]?.offset : undefined;
+  function trapError(entry: InFlight | undefined, kind: TrapKind, message: string, recordIndex: number) {
+    const offset = recordIndex >= 0 ? entry?.batch.records[recordIndex]?.offset : undefined;
     const where = offset === undefined ? '' : ` (record offset ${offset})`;
     return new FerryWasmError({
       code: 'FERRY_WASM_TRAP',
@@ -113,16 +159,38 @@ export async function createTransformHost({
     });
   }
 
-  function fail(inst: Instance, error: FerryWasmError): void {
+  /** For a batch handed over with (or after) the one that trapped: it was not finished; re-send it. */
+  function unfinishedError(trap: FerryWasmError): FerryWasmError {
+    const error = new FerryWasmError({
+      code: 'FERRY_WASM_TRAP',
+      message: `transform ${name}: batch not finished, the instance trapped on an earlier batch (${trap.message})`,
+      retryable: true,
+      ...(trap.kind === undefined ? {} : { kind: trap.kind }),
+    });
+    error.retryAfterMs = trap.retryAfterMs;
+    return error;
+  }
+
+  /** Ends an instance after a trap (or close): finished batches settle, every other one is rejected. */
+  function fail(inst: Instance, kind: TrapKind, message: string, recordIndex: number): void {
     if (inst.dead) return;
+    // Batches finished before the end keep their results (a trap message comes after their 'done' ones).
+    drain(inst, false);
     inst.dead = true;
     clearInterval(inst.watchdog);
     Atomics.notify(inst.control, C_DONE_SEQ); // ends a pending waitAsync (it then finds the instance dead)
     void inst.worker.terminate();
+    const lost = inst.inFlight.splice(0);
+    const waiting = queue.splice(0);
     if (closed) {
-      inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
+      for (const e of [...lost, ...waiting]) e.reject(closedError());
+      inst.readySettle?.reject(closedError());
       return;
     }
+    // The record index belongs to the batch the worker was in: the first one it had not finished.
+    const doneSeq = Atomics.load(inst.control, C_DONE_SEQ);
+    const trapped = lost.find((e) => e.seq === doneSeq + 1);
+    const error = trapError(trapped, kind, message, recordIndex);
     stats.traps++;
     if (current === inst) {
       current = null;
@@ -137,76 +205,176 @@ export async function createTransformHost({
       });
       starting.catch(() => {});
     }
-    inst.settle?.reject(error);
-    inst.settle = null;
+    inst.readySettle?.reject(error);
+    inst.readySettle = null;
+    // Submission order; the batch that trapped gets the error with the record offset, the later ones
+    // (handed over or waiting) were not processed: the broker would re-read them all after the restart.
+    for (const e of [...lost, ...waiting]) {
+      e.reject(e === trapped || trapped === undefined ? error : unfinishedError(error));
+    }
     onTrap(error);
   }
 
-  /**
-   * Resolves the batch in flight if the worker has ended it by notify (C_DONE_MSG 0). Called on the
-   * waitAsync wake-up, and by the watchdog as a safety net should a wake-up ever be missed.
-   */
-  function resolveIfDone(inst: Instance): void {
-    const s = inst.settle;
-    if (s === null || inst.dead || inst.batch === null) return;
-    const seq = Atomics.load(inst.control, C_BATCH_SEQ);
-    if (Atomics.load(inst.control, C_DONE_SEQ) === seq && Atomics.load(inst.control, C_DONE_MSG) === 0) {
-      inst.settle = null;
-      s.resolve();
+  /** Copies batch e's outputs out of its slot (the slot may take another batch afterwards) and resolves it. */
+  function settle(inst: Instance, e: InFlight): void {
+    const control = inst.control;
+    const count = Atomics.load(control, slotWord(e.slot, S_OUT_COUNT));
+    // One copy of the used output region per batch; every key, value and header value is a view into it.
+    const used = copyOutputRegion(
+      inst.outputs[e.slot]!,
+      Atomics.load(control, slotWord(e.slot, S_OUT_BYTES)),
+    );
+    let outputs: OutputRecord[];
+    try {
+      outputs = decodeOutputs(used, count, outputTopics, headerKeys);
+    } catch (error) {
+      e.reject(error as Error);
+      return;
     }
+    stats.batches++;
+    stats.recordsIn += e.batch.records.length;
+    stats.recordsOut += outputs.length;
+    stats.memoryBytes = Atomics.load(control, C_MEMORY_BYTES);
+    e.resolve({ outputs });
+  }
+
+  /**
+   * Settles, in order, every batch the worker has finished: C_DONE_SEQ has reached it and, if it logged,
+   * its 'done' message (which follows its log lines) has arrived. Then hands waiting batches to the freed
+   * slots and waits for the next end of batch. Called on every wake-up (notify, 'done') and by the watchdog.
+   */
+  function drain(inst: Instance, refill = true): void {
+    if (inst.dead) return;
+    const control = inst.control;
+    const done = Atomics.load(control, C_DONE_SEQ);
+    inst.seenDone = done;
+    const list = inst.inFlight;
+    while (list.length > 0) {
+      const e = list[0]!;
+      if (e.seq - done > 0) break;
+      if (!e.messaged && Atomics.load(control, slotWord(e.slot, S_DONE_MSG)) === 1) break;
+      list.shift();
+      settle(inst, e);
+    }
+    if (!refill) return;
+    if (queue.length > 0) pump();
+    arm(inst);
+  }
+
+  /** One pending Atomics.waitAsync on C_DONE_SEQ while batches are in flight (runtimes that have it). */
+  function arm(inst: Instance): void {
+    if (waitAsync === undefined || inst.armed || inst.dead || inst.inFlight.length === 0) return;
+    // Waits on the value drain() last saw: a batch that ended (and notified) before this call is not missed.
+    const w = waitAsync(inst.control, C_DONE_SEQ, inst.seenDone);
+    if (!w.async) {
+      drain(inst); // moved on since drain() read it: settle now (drain arms again)
+      return;
+    }
+    inst.armed = true;
+    void w.value.then(() => {
+      inst.armed = false;
+      drain(inst);
+    });
+  }
+
+  /** Hands waiting batches to the instance while it has free slots. */
+  function submit(inst: Instance): void {
+    const control = inst.control;
+    let handed = false;
+    while (queue.length > 0 && inst.inFlight.length < depth && !inst.dead) {
+      const p = queue.shift()!;
+      const seq = inst.submitted + 1;
+      const slot = seq % depth;
+      if (!encodeBatch(inst.inputs[slot]!, p.batch, headerKeys, Atomics.load(control, C_IN_ALIGN), staging)) {
+        p.reject(new RangeError('batch too large for the host input buffer'));
+        continue;
+      }
+      inst.submitted = seq;
+      inst.inFlight.push({ ...p, seq, slot, messaged: false });
+      Atomics.store(control, C_BATCH_SEQ, seq);
+      handed = true;
+    }
+    if (handed) Atomics.notify(control, C_BATCH_SEQ);
+    arm(inst);
+  }
+
+  /** Moves the queue on: straight to a ready instance, or after waiting for one (start-up, restart). */
+  function pump(): void {
+    if (pumping || queue.length === 0) return;
+    const inst = current;
+    if (inst?.isReady && !inst.dead) {
+      submit(inst);
+      return;
+    }
+    pumping = true;
+    instance().then(
+      (ready) => {
+        pumping = false;
+        if (!ready.dead) submit(ready);
+        else pump();
+      },
+      (error: Error) => {
+        pumping = false;
+        for (const p of queue.splice(0)) p.reject(error);
+      },
+    );
   }
 
   async function launch(): Promise<Instance> {
-    if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
+    if (closed) throw closedError();
     const worker = await spawnWorker(WORKER_URL);
-    const controlSab = new SharedArrayBuffer(CONTROL_SLOTS * 4);
+    const controlSab = new SharedArrayBuffer(controlSlots(depth) * 4);
     const control = new Int32Array(controlSab);
     control[C_RECORD_INDEX] = -1;
     control[C_BUSY] = 0;
+    const regions = () =>
+      Array.from({ length: depth }, () => growableShared(INITIAL_REGION_BYTES, MAX_REGION_BYTES));
     const inst: Instance = {
       worker,
       control,
-      input: growableShared(INITIAL_REGION_BYTES, MAX_REGION_BYTES),
-      output: growableShared(INITIAL_REGION_BYTES, MAX_REGION_BYTES),
+      inputs: regions(),
+      outputs: regions(),
       startedAt: Date.now(),
       ready: Promise.resolve(),
-      batch: null,
-      settle: null,
+      isReady: false,
+      readySettle: null,
+      submitted: 0,
+      inFlight: [],
+      armed: false,
+      seenDone: 0,
       dead: false,
       watchdog: undefined as unknown as ReturnType<typeof setInterval>,
     };
     // Settled by the worker's 'ready' (first read_batch_header, §2.4) or by a trap during start-up.
     inst.ready = new Promise<void>((resolve, reject) => {
-      inst.settle = { resolve, reject };
+      inst.readySettle = { resolve, reject };
     });
     inst.ready.catch(() => {});
     worker.onMessage((raw) => {
       const msg = raw as WorkerMessage;
       if (msg.type === 'log') onLog(msg.level, msg.line);
       else if (msg.type === 'done') {
-        // The guest asked for the next batch: the previous one is finished (§2.4).
-        const s = inst.settle;
-        if (s !== null && !inst.dead && msg.seq === Atomics.load(control, C_BATCH_SEQ)) {
-          inst.settle = null;
-          s.resolve();
-        }
+        // The guest asked for the next batch: batch msg.seq is finished, its log lines delivered (§2.4).
+        const e = inst.inFlight.find((x) => x.seq === msg.seq);
+        if (e !== undefined) e.messaged = true;
+        drain(inst);
       } else if (msg.type === 'ready') {
         inst.startedAt = Date.now(); // healthy running is counted from here (§11 backoff reset)
-        const s = inst.settle;
-        inst.settle = null;
+        inst.isReady = true;
+        const s = inst.readySettle;
+        inst.readySettle = null;
         s?.resolve();
-      } else if (msg.type === 'trap') fail(inst, trapError(inst, msg.kind, msg.message, msg.recordIndex));
+      } else if (msg.type === 'trap') fail(inst, msg.kind, msg.message, msg.recordIndex);
     });
-    worker.onFailure((message) =>
-      fail(inst, trapError(inst, 'worker', message, control[C_RECORD_INDEX] ?? -1)),
-    );
+    worker.onFailure((message) => fail(inst, 'worker', message, control[C_RECORD_INDEX] ?? -1));
     // Per-record CPU budget (§2.5, §10): V8 has no fuel, so a watchdog ends a worker whose record (or start-up)
     // has run longer than the budget. The heartbeat is C_RECORD_SEQ, bumped at every read_next_record.
     let lastSeq = -1;
     let lastChange = Date.now();
     inst.watchdog = setInterval(
       () => {
-        if (waitAsync !== undefined) resolveIfDone(inst);
+        // A safety net should a wake-up ever be missed (it also settles what is finished).
+        if (inst.inFlight.length > 0) drain(inst);
         const seq = Atomics.load(control, C_RECORD_SEQ);
         const now = Date.now();
         if (seq !== lastSeq || Atomics.load(control, C_BUSY) === 0) {
@@ -216,10 +384,7 @@ export async function createTransformHost({
         }
         if (now - lastChange > recordTimeoutMs) {
           const index = Atomics.load(control, C_RECORD_INDEX);
-          fail(
-            inst,
-            trapError(inst, 'out_of_fuel', `record exceeded the CPU budget of ${recordTimeoutMs} ms`, index),
-          );
+          fail(inst, 'out_of_fuel', `record exceeded the CPU budget of ${recordTimeoutMs} ms`, index);
         }
       },
       Math.max(5, Math.min(250, Math.floor(recordTimeoutMs / 10))),
@@ -227,8 +392,9 @@ export async function createTransformHost({
     const init: WorkerInit = {
       module: compiled,
       control: controlSab,
-      input: inst.input,
-      output: inst.output,
+      depth,
+      inputs: inst.inputs,
+      outputs: inst.outputs,
       args: [name],
       environ,
       outputTopics,
@@ -248,64 +414,19 @@ export async function createTransformHost({
       return current;
     }
     if (starting !== null) return starting;
-    throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
+    throw closedError();
   }
 
-  async function process(batch: InputBatch): Promise<BatchResult> {
-    if (closed) throw new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' });
-    if (batch.records.length === 0) return { outputs: [] }; // the broker skips empty batches (§2.6)
-    if (inFlight) {
-      throw new FerryWasmError({
-        code: 'FERRY_WASM_BUSY',
-        message: 'a batch is already in flight on this host',
-      });
-    }
-    inFlight = true;
-    try {
-      return await runBatch(batch);
-    } finally {
-      inFlight = false;
-    }
-  }
-
-  async function runBatch(batch: InputBatch): Promise<BatchResult> {
-    const inst = await instance();
-    inst.batch = batch;
-    const seq = Atomics.load(inst.control, C_BATCH_SEQ) + 1;
-    let settle: NonNullable<Instance['settle']> | null = null;
-    const settled = new Promise<void>((resolve, reject) => {
-      settle = { resolve, reject };
-      inst.settle = settle;
+  function process(batch: InputBatch): Promise<BatchResult> {
+    if (closed) return Promise.reject(closedError());
+    // The broker skips empty batches (§2.6); this one still settles after the calls before it.
+    if (batch.records.length === 0) return tail.then(empty, empty);
+    const result = new Promise<BatchResult>((resolve, reject) => {
+      queue.push({ batch, resolve, reject });
     });
-    const doneBefore = Atomics.load(inst.control, C_DONE_SEQ);
-    if (!encodeBatch(inst.input, batch, headerKeys, Atomics.load(inst.control, C_IN_ALIGN), staging)) {
-      inst.settle = null;
-      inst.batch = null;
-      throw new RangeError('batch too large for the host input buffer');
-    }
-    Atomics.store(inst.control, C_BATCH_SEQ, seq);
-    Atomics.notify(inst.control, C_BATCH_SEQ);
-    if (waitAsync !== undefined) {
-      // The batch ends with a notify on C_DONE_SEQ, or, when it logged, with a 'done' message after its logs.
-      const onWake = () => {
-        if (inst.settle === settle) resolveIfDone(inst);
-      };
-      const w = waitAsync(inst.control, C_DONE_SEQ, doneBefore);
-      if (w.async) void w.value.then(onWake);
-      else onWake();
-    }
-    await settled;
-    inst.batch = null;
-    // The batch's guest logs were delivered before its 'done' message (same port, in order).
-    // One copy of the used output region per batch; every key, value and header value is a view into it
-    // (the shared region is overwritten by the next batch).
-    const used = copyOutputRegion(inst.output, Atomics.load(inst.control, C_OUT_BYTES));
-    const outputs = decodeOutputs(used, Atomics.load(inst.control, C_OUT_COUNT), outputTopics, headerKeys);
-    stats.batches++;
-    stats.recordsIn += batch.records.length;
-    stats.recordsOut += outputs.length;
-    stats.memoryBytes = Atomics.load(inst.control, C_MEMORY_BYTES);
-    return { outputs };
+    tail = result;
+    pump();
+    return result;
   }
 
   async function close(): Promise<void> {
@@ -318,13 +439,15 @@ export async function createTransformHost({
     timers.clear();
     const inst = current;
     current = null;
+    for (const p of queue.splice(0)) p.reject(closedError());
     if (inst !== null && !inst.dead) {
       inst.dead = true;
       clearInterval(inst.watchdog);
       Atomics.store(inst.control, C_SHUTDOWN, 1);
       Atomics.notify(inst.control, C_BATCH_SEQ);
       Atomics.notify(inst.control, C_DONE_SEQ);
-      inst.settle?.reject(new FerryWasmError({ code: 'FERRY_WASM_CLOSED', message: 'host closed' }));
+      for (const e of inst.inFlight.splice(0)) e.reject(closedError());
+      inst.readySettle?.reject(closedError());
       await inst.worker.terminate();
     }
   }
@@ -337,3 +460,5 @@ export async function createTransformHost({
   }
   return { process, close, stats };
 }
+
+const empty = (): BatchResult => ({ outputs: [] });

@@ -50,6 +50,7 @@ interface Summary {
 }
 interface SmokeReport {
   perRecord: Summary[][];
+  pipelinedSameAsOneByOne: boolean;
   bigBatch: { records: number; inputBytes: number; outputs: number; sha256: string };
   probe: Record<string, unknown>;
 }
@@ -99,6 +100,7 @@ describe('host runtimes: the shipments transform and the failure semantics, same
         expect({ name: c.name, ...verdict }).toEqual({ name: c.name, ...c.expect });
         if (verdict.verdict === 'clean') expect(outputs[0]!.eventId).toMatch(/^pg:shipments:/);
       }
+      expect(report.pipelinedSameAsOneByOne).toBe(true);
       expect(report.bigBatch.records).toBe(4000);
       expect(report.bigBatch.inputBytes).toBeGreaterThan(1 << 20);
       expect(report.bigBatch.outputs).toBeGreaterThan(0);

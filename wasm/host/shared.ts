@@ -1,33 +1,49 @@
 // Layout of the memory the main thread and a transform's worker share. No message per record: batches go
-// in through `input` (the worker blocks in Atomics.wait), outputs come back through `output`, and the worker
-// posts one small 'done' message per batch (ordered after that batch's log lines, no waitAsync needed).
+// in through an input region (the worker blocks in Atomics.wait when none is waiting), outputs come back
+// through an output region, and the end of a batch is published in C_DONE_SEQ (plus Atomics.notify, or a
+// small 'done' message ordered after that batch's log lines).
+//
+// Pipelining: up to `depth` batches may be handed over at once. Batch seq s (1, 2, ...) uses slot s % depth:
+// its own input and output region and its own per-slot control words. The main thread hands batch s+depth
+// to slot s % depth only after it has copied batch s's outputs out, so a slot is never overwritten early.
 //
 // control: Int32Array over a SharedArrayBuffer, indices below.
-// input (growable SAB), written by the main thread before it bumps BATCH_SEQ:
+// input region (growable SAB, one per slot), written by the main thread before it bumps BATCH_SEQ:
 //   header (64 bytes): base_offset i64 @0, record_count i32 @8, max_payload i32 @12,
 //     partition_leader_epoch i32 @16, attributes i32 @20, last_offset_delta i32 @24, producer_epoch i32 @28,
 //     base_timestamp i64 @32, max_timestamp i64 @40, producer_id i64 @48, base_sequence i32 @56
 //   records from @64: offset i64, timestamp i64, attributes i32, payload_len i32, pad i32, (4 unused),
 //     pad bytes, payload (ABI.md §5)
-// output (growable SAB), appended by the worker during a batch:
+// output region (growable SAB, one per slot), appended by the worker during a batch:
 //   per record: topic_index i32, payload_len i32, pad i32, pad bytes, payload (ABI.md §5)
 // The pads (0..7) make each payload's address in the region congruent mod 8 with the guest buffer it is
 // copied from/to: copies between a SharedArrayBuffer and ordinary memory run word by word only then (V8's
 // relaxed memcpy), ~3.5x faster than byte by byte for 1 KB records. The worker publishes the alignment of
-// the guest's read buffer in C_IN_ALIGN; guests reuse one buffer, so the next batch is laid out for it.
+// the guest's read buffer in C_IN_ALIGN; guests reuse one buffer, so later batches are laid out for it
+// (one that is encoded while the previous one runs may use a stale value: only slower, never wrong).
 
-export const C_BATCH_SEQ = 0; // main -> worker: bumped when a batch is ready
-export const C_DONE_SEQ = 1; // worker -> main: the batch seq once the guest asks for the next batch (+ a 'done' message)
+export const C_BATCH_SEQ = 0; // main -> worker: seq of the last batch handed over
+export const C_DONE_SEQ = 1; // worker -> main: seq of the last batch finished (the guest asked for the next one)
 export const C_SHUTDOWN = 2; // main -> worker: 1 = break the wait ("vm was shutdown", ABI.md §3)
 export const C_RECORD_SEQ = 3; // worker: bumped at every read_next_record (the watchdog's heartbeat)
-export const C_BUSY = 4; // worker: 1 while the guest runs (start-up or a batch), 0 while it waits
-export const C_RECORD_INDEX = 5; // worker: index in the batch of the record being processed, -1 none
-export const C_OUT_COUNT = 6; // worker: records in the output region
-export const C_OUT_BYTES = 7; // worker: bytes used in the output region
+export const C_BUSY = 4; // worker: 1 while the guest runs (start-up or batches), 0 while it waits
+export const C_RECORD_INDEX = 5; // worker: index in its current batch of the record being processed, -1 none
 export const C_MEMORY_BYTES = 8; // worker: guest linear memory size at the last batch boundary
-export const C_DONE_MSG = 10; // worker: 1 = this batch's end comes as a 'done' message (logs precede it), 0 = notify only
 export const C_IN_ALIGN = 9; // worker: (read_next_record buf) mod 8, the last one seen
-export const CONTROL_SLOTS = 16;
+/** Per-slot words from here: SLOT_BASE + slot * SLOT_WORDS + S_*. */
+export const SLOT_BASE = 16;
+export const SLOT_WORDS = 4;
+export const S_OUT_COUNT = 0; // worker: records in the slot's output region
+export const S_OUT_BYTES = 1; // worker: bytes used in the slot's output region
+export const S_DONE_MSG = 2; // worker: 1 = this batch's end also comes as a 'done' message (its logs precede it)
+
+export function controlSlots(depth: number): number {
+  return SLOT_BASE + depth * SLOT_WORDS;
+}
+
+export function slotWord(slot: number, word: number): number {
+  return SLOT_BASE + slot * SLOT_WORDS + word;
+}
 
 export const INPUT_HEADER_BYTES = 64;
 export const RECORD_ENTRY_BYTES = 32;
@@ -40,8 +56,10 @@ export const MAX_REGION_BYTES = 256 << 20;
 export interface WorkerInit {
   module: WebAssembly.Module;
   control: SharedArrayBuffer;
-  input: SharedArrayBuffer;
-  output: SharedArrayBuffer;
+  /** Batches in flight at most; batch seq s uses inputs[s % depth] and outputs[s % depth]. */
+  depth: number;
+  inputs: SharedArrayBuffer[];
+  outputs: SharedArrayBuffer[];
   args: string[];
   /** KEY=VALUE entries, in the order the guest sees them. */
   environ: string[];
@@ -50,8 +68,9 @@ export interface WorkerInit {
   logLineMaxBytes: number;
   /**
    * The main thread waits for C_DONE_SEQ with Atomics.waitAsync: a batch that logged nothing ends with
-   * Atomics.notify alone (no message to serialize and dispatch). Without waitAsync, every batch ends with a
-   * 'done' message.
+   * Atomics.notify alone (no message to serialize and dispatch), and not even that when the worker goes
+   * straight on with a batch already handed over (at most every ceil(depth / 2) batches, and always before
+   * it waits). Without waitAsync, every batch ends with a 'done' message.
    */
   notifyDone: boolean;
 }

@@ -1,17 +1,15 @@
 // redpanda_transform (ABI.md §2, §3, §5, §6), the worker side: batches arrive through shared memory,
-// read_batch_header blocks on Atomics.wait, outputs are appended to the shared output region.
+// read_batch_header blocks on Atomics.wait unless the next batch is already handed over, outputs are
+// appended to the batch's slot's shared output region (shared.ts).
 import { FfiTrap, type GuestMemory, OOB } from './ffi.ts';
 import { parseWriteOptions } from './options.ts';
 import { isValidPayload } from './payload.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
-  C_DONE_MSG,
   C_DONE_SEQ,
   C_IN_ALIGN,
   C_MEMORY_BYTES,
-  C_OUT_BYTES,
-  C_OUT_COUNT,
   C_RECORD_INDEX,
   C_RECORD_SEQ,
   C_SHUTDOWN,
@@ -19,6 +17,10 @@ import {
   INPUT_HEADER_BYTES,
   OUTPUT_ENTRY_BYTES,
   RECORD_ENTRY_BYTES,
+  S_DONE_MSG,
+  S_OUT_BYTES,
+  S_OUT_COUNT,
+  slotWord,
 } from './shared.ts';
 import type { WasiClock } from './wasi.ts';
 
@@ -37,8 +39,9 @@ export class VmShutdown extends Error {
 export interface TransformAbiOptions {
   memory: GuestMemory;
   control: Int32Array;
-  input: SharedArrayBuffer;
-  output: SharedArrayBuffer;
+  /** One input and one output region per slot; batch seq s uses slot s % inputs.length. */
+  inputs: SharedArrayBuffer[];
+  outputs: SharedArrayBuffer[];
   outputTopics: string[];
   clock: WasiClock;
   memoryLimitBytes: number;
@@ -52,7 +55,8 @@ export interface TransformAbiOptions {
   onBatchDone(seq: number): void;
   /**
    * When given and it returns true (no log message of this batch is in flight), the batch ends with
-   * Atomics.notify on C_DONE_SEQ instead of onBatchDone's message (shared.ts C_DONE_MSG).
+   * Atomics.notify on C_DONE_SEQ instead of onBatchDone's message (shared.ts S_DONE_MSG), and the notify
+   * itself is left out while the next batch is already handed over (at most ceil(depth / 2) in a row).
    */
   notifyDone?: () => boolean;
 }
@@ -67,19 +71,30 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function createTransformAbi(opts: TransformAbiOptions) {
-  const { memory, control, input, output, clock, memoryLimitBytes, onReady, onBatchDone, notifyDone } = opts;
+  const { memory, control, inputs, outputs, clock, memoryLimitBytes, onReady, onBatchDone, notifyDone } =
+    opts;
   const topicNames = opts.outputTopics.map((t) => encoder.encode(t));
+  const depth = inputs.length;
+  // Batches finished without telling the main thread (neither notify nor message) before it is told anyway.
+  const quietMax = Math.ceil(depth / 2);
+  let quiet = 0;
   let seenSeq = 0;
+  let slot = 0;
   let started = false;
   let active = false;
   let recordCount = 0;
   let cursor = 0;
   let inPos = 0;
   // Fixed-length views, re-made whenever a region has grown: a view that tracks a growable
-  // SharedArrayBuffer's length asks the runtime for that length on every access.
-  let inView = new DataView(input, 0, input.byteLength);
-  let outBytes = new Uint8Array(output, 0, output.byteLength);
-  let outView = new DataView(output, 0, output.byteLength);
+  // SharedArrayBuffer's length asks the runtime for that length on every access. One set per slot.
+  const inViews = inputs.map((b) => new DataView(b, 0, b.byteLength));
+  const outBytesBySlot = outputs.map((b) => new Uint8Array(b, 0, b.byteLength));
+  const outViews = outputs.map((b) => new DataView(b, 0, b.byteLength));
+  let input = inputs[0]!;
+  let output = outputs[0]!;
+  let inView = inViews[0]!;
+  let outBytes = outBytesBySlot[0]!;
+  let outView = outViews[0]!;
   let outPos = 0;
   let outCount = 0;
 
@@ -92,28 +107,50 @@ export function createTransformAbi(opts: TransformAbiOptions) {
   function finishBatch(): void {
     const mem = memory.bytes();
     Atomics.store(control, C_MEMORY_BYTES, mem.length);
-    Atomics.store(control, C_OUT_COUNT, outCount);
-    Atomics.store(control, C_OUT_BYTES, outPos);
+    Atomics.store(control, slotWord(slot, S_OUT_COUNT), outCount);
+    Atomics.store(control, slotWord(slot, S_OUT_BYTES), outPos);
     Atomics.store(control, C_RECORD_INDEX, -1);
-    Atomics.store(control, C_BUSY, 0);
     const byNotify = notifyDone?.() === true;
-    Atomics.store(control, C_DONE_MSG, byNotify ? 0 : 1);
+    Atomics.store(control, slotWord(slot, S_DONE_MSG), byNotify ? 0 : 1);
     Atomics.store(control, C_DONE_SEQ, seenSeq);
     active = false;
-    if (byNotify) Atomics.notify(control, C_DONE_SEQ);
-    else onBatchDone(seenSeq);
+    if (!byNotify) {
+      onBatchDone(seenSeq);
+      quiet = 0;
+    } else if (++quiet >= quietMax || Atomics.load(control, C_BATCH_SEQ) === seenSeq) {
+      // No batch waiting (this thread is about to sleep) or the main thread has not heard for a while:
+      // wake it. Otherwise it learns of this batch with a later one (fewer cross-thread wake-ups).
+      quiet = 0;
+      Atomics.notify(control, C_DONE_SEQ);
+    }
   }
 
+  /** Takes the next batch (seq seenSeq + 1), waiting only if it has not been handed over yet. */
   function waitForBatch(): void {
     for (;;) {
       if (Atomics.load(control, C_SHUTDOWN) === 1) throw new VmShutdown();
       const seq = Atomics.load(control, C_BATCH_SEQ);
       if (seq !== seenSeq) {
-        seenSeq = seq;
+        seenSeq = (seenSeq + 1) | 0;
         return;
       }
+      Atomics.store(control, C_BUSY, 0);
       Atomics.wait(control, C_BATCH_SEQ, seq);
     }
+  }
+
+  /** Points the views at slot seenSeq % depth (re-made if the main thread grew its input region). */
+  function useSlot(): void {
+    slot = seenSeq % depth;
+    input = inputs[slot]!;
+    output = outputs[slot]!;
+    inView = inViews[slot]!;
+    if (inView.byteLength !== input.byteLength) {
+      inView = new DataView(input, 0, input.byteLength);
+      inViews[slot] = inView;
+    }
+    outBytes = outBytesBySlot[slot]!;
+    outView = outViews[slot]!;
   }
 
   function emit(topicIndex: number, src: Uint8Array, ptr: number, len: number): void {
@@ -124,6 +161,8 @@ export function createTransformAbi(opts: TransformAbiOptions) {
       if (!growShared(output, need)) throw new FfiTrap('output of one batch exceeds the host buffer');
       outBytes = new Uint8Array(output, 0, output.byteLength);
       outView = new DataView(output, 0, output.byteLength);
+      outBytesBySlot[slot] = outBytes;
+      outViews[slot] = outView;
     }
     outView.setInt32(outPos, topicIndex, true);
     outView.setInt32(outPos + 4, len, true);
@@ -179,7 +218,7 @@ export function createTransformAbi(opts: TransformAbiOptions) {
       waitForBatch();
       Atomics.store(control, C_BUSY, 1);
       Atomics.add(control, C_RECORD_SEQ, 1);
-      if (inView.byteLength !== input.byteLength) inView = new DataView(input, 0, input.byteLength);
+      useSlot();
       const dv = memory.view();
       recordCount = inView.getInt32(8, true);
       const maxPayload = inView.getInt32(12, true);

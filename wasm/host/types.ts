@@ -66,6 +66,12 @@ export interface TransformHostOptions {
   onTrap?(error: Error): void;
   /** data_transforms_logging_line_max_bytes (§8). Default 1024. */
   logLineMaxBytes?: number;
+  /**
+   * Batches handed to the worker at once (1..64). With more than one, the guest goes from one batch to the
+   * next without waiting for the main thread (fewer cross-thread wake-ups per batch); results still settle
+   * in submission order. 1 = one batch at a time, the broker's own hand-off. Default 4.
+   */
+  pipelineDepth?: number;
 }
 
 export interface HostStats {
@@ -82,9 +88,13 @@ export interface HostStats {
 export interface TransformHost {
   /**
    * Hands one batch to the guest. Resolves with the outputs once the guest calls read_batch_header again.
+   * May be called again before the previous call settles: up to `pipelineDepth` batches are handed over,
+   * later calls wait their turn (FIFO), and every call settles in submission order.
    * Rejects with a FerryWasmError (code FERRY_WASM_TRAP, retryable) if the guest traps or exceeds the
-   * per-record budget; the instance is then restarted in the background with the broker's backoff and the
-   * next process() call waits for it. Batches must be processed one at a time (no concurrent calls).
+   * per-record budget: the batch it trapped on (the error has the record offset), and every later batch
+   * not finished yet (handed over or waiting), since none of them was processed; batches finished before
+   * the trap keep their results. The instance is then restarted in the background with the broker's
+   * backoff, and calls made after the trap wait for it. To retry, re-send the rejected batches in order.
    */
   process(batch: InputBatch): Promise<BatchResult>;
   /** Stops the worker (a blocked read_batch_header ends with "vm was shutdown", §3). Idempotent. */
@@ -99,7 +109,5 @@ export type FerryWasmErrorCode =
   | 'FERRY_WASM_LINK'
   /** Bad host options (env vars or output topics breaking §9 rules). */
   | 'FERRY_WASM_CONFIG'
-  /** process() after close(). */
-  | 'FERRY_WASM_CLOSED'
-  /** process() while another batch is in flight (one batch at a time, as the broker hands them over). */
-  | 'FERRY_WASM_BUSY';
+  /** process() after close(), or in flight (or waiting) when close() was called. */
+  | 'FERRY_WASM_CLOSED';

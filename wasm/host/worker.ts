@@ -25,8 +25,8 @@ function run(init: WorkerInit): void {
     redpanda_transform: createTransformAbi({
       memory,
       control,
-      input: init.input,
-      output: init.output,
+      inputs: init.inputs,
+      outputs: init.outputs,
       outputTopics: init.outputTopics,
       clock,
       memoryLimitBytes: init.memoryLimitBytes,
