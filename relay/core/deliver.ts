@@ -24,13 +24,18 @@ import type {
 import { errorMessage, isFerryError, isRetryableError } from './errors.ts';
 import type { SinkOptions } from './options.ts';
 import type { PolicyExecutor } from './policy.ts';
-import { commitTimestampOf } from './record.ts';
 import type { RequestBuilder } from './request-builder.ts';
 
 /** One record on its way to one sink. */
 export interface Delivery {
   readonly record: SourceRecord;
+  /**
+   * The parsed record value when the sink reads fields of it (filter, projection, URL template);
+   * undefined when it sends the value as it is (intake then only checked that it is JSON).
+   */
   readonly value: unknown;
+  /** The CDC commit time (commitTimestampOf in record.ts), for the freshness metric. */
+  readonly commitTimestamp: number;
   readonly eventId: string;
   readonly key: string;
   /** False once the partition was revoked: the result no longer counts and nothing is dead-lettered. */
@@ -314,10 +319,7 @@ export function createDeliverer({
       }
     }
     m.delivered.inc(labels);
-    m.freshness.observe(
-      labels,
-      Math.max(0, clock.now() - commitTimestampOf(delivery.value, delivery.record)) / 1000,
-    );
+    m.freshness.observe(labels, Math.max(0, clock.now() - delivery.commitTimestamp) / 1000);
     return DELIVERED;
   }
 

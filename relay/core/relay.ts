@@ -20,9 +20,10 @@ import type {
 import { type Attempted, freshAttempts, type TrackedDelivery } from './deliver.ts';
 import { errorMessage } from './errors.ts';
 import { matchesFilter } from './filter.ts';
+import { createJsonScanner } from './json-scan.ts';
 import { createOffsetTracker, type OffsetTracker, type RecordTicket } from './offset-tracker.ts';
 import type { RelayOptions, SinkOptions } from './options.ts';
-import { eventIdOf, orderingKeyOf, parseValue } from './record.ts';
+import { commitTimestampOf, eventIdOf, orderingKeyOf, parseValue } from './record.ts';
 import { createSinkRunner, type SinkRunner, type SinkState } from './sink-runner.ts';
 
 export type DedupeStores = Readonly<Partial<Record<SinkOptions['dedupe']['store'], DedupeStore>>>;
@@ -90,6 +91,7 @@ const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 class RoutedRecord implements TrackedDelivery {
   readonly record: SourceRecord;
   readonly value: unknown;
+  readonly commitTimestamp: number;
   readonly eventId: string;
   readonly key: string;
   readonly state: Attempted = freshAttempts();
@@ -99,6 +101,7 @@ class RoutedRecord implements TrackedDelivery {
   constructor(
     record: SourceRecord,
     value: unknown,
+    commitTimestamp: number,
     eventId: string,
     key: string,
     tracker: OffsetTracker,
@@ -106,6 +109,7 @@ class RoutedRecord implements TrackedDelivery {
   ) {
     this.record = record;
     this.value = value;
+    this.commitTimestamp = commitTimestamp;
     this.eventId = eventId;
     this.key = key;
     this.#tracker = tracker;
@@ -185,6 +189,10 @@ export function createRelay({
   };
 
   const runners = new Map<string, SinkRunner>();
+  // Topics with a sink that reads fields of the value: their records are parsed at intake; the others
+  // are only scanned (json-scan.ts), and their sinks send the original bytes.
+  const parsedTopics = new Set<string>();
+  const scanner = createJsonScanner();
   const topicsOfSink = new Map<string, Set<string>>();
   const sinksByTopic = new Map<string, SinkRunner[]>();
   for (const route of config.routes) {
@@ -208,6 +216,7 @@ export function createRelay({
       filtered.inc({ sink: sink.id }, 0);
       topicsOfSink.set(sink.id, new Set(route.topics));
       for (const topic of route.topics) {
+        if (runner.readsValue) parsedTopics.add(topic);
         const list = sinksByTopic.get(topic) ?? [];
         list.push(runner);
         sinksByTopic.set(topic, list);
@@ -294,16 +303,34 @@ export function createRelay({
       return;
     }
     for (const runner of sinks) consumed.inc(runner.labels);
-    const parsed = parseValue(record);
-    if (!parsed.ok) {
-      unparseable.inc({ topic: record.topic });
-      const ticket = tracker.track(record.topic, record.partition, record.offset, 1);
-      void deadLetterUnparseable(record, parsed.message, () => tracker.isCurrent(ticket)).then((ok) => {
-        if (ok) tracker.settle(ticket);
-      });
-      return;
+    const bytes = record.value;
+    let value: unknown = null;
+    let commitTimestamp = record.timestamp;
+    if (bytes !== null) {
+      if (!parsedTopics.has(record.topic) && scanner.scan(bytes)) {
+        // Well-formed JSON that no sink of the topic looks into: no decode, no parse.
+        value = scanner.isNull ? null : undefined;
+        const ts = scanner.commitTimestamp(bytes, record);
+        if (ts !== undefined) commitTimestamp = ts;
+        else {
+          // A watched key was escaped ("\u0073ource"): rare, parse to be exact.
+          const parsed = parseValue(record);
+          if (parsed.ok) commitTimestamp = commitTimestampOf(parsed.value, record);
+        }
+      } else {
+        const parsed = parseValue(record);
+        if (!parsed.ok) {
+          unparseable.inc({ topic: record.topic });
+          const ticket = tracker.track(record.topic, record.partition, record.offset, 1);
+          void deadLetterUnparseable(record, parsed.message, () => tracker.isCurrent(ticket)).then((ok) => {
+            if (ok) tracker.settle(ticket);
+          });
+          return;
+        }
+        value = parsed.value;
+        commitTimestamp = commitTimestampOf(value, record);
+      }
     }
-    const value = parsed.value;
     const targets: SinkRunner[] = [];
     for (const runner of sinks) {
       // A tombstone (null value) carries nothing to deliver: it counts as filtered.
@@ -315,7 +342,7 @@ export function createRelay({
     const eventId = eventIdOf(record);
     const key = orderingKeyOf(record);
     for (const runner of targets)
-      runner.enqueue(new RoutedRecord(record, value, eventId, key, tracker, ticket));
+      runner.enqueue(new RoutedRecord(record, value, commitTimestamp, eventId, key, tracker, ticket));
   }
 
   async function commitNow(): Promise<void> {
@@ -465,6 +492,7 @@ export function createRelay({
         runner.enqueue({
           record,
           value: parsed.value,
+          commitTimestamp: commitTimestampOf(parsed.value, record),
           eventId: eventIdOf(record),
           key: orderingKeyOf(record),
           isCurrent: () => !stopper.signal.aborted,

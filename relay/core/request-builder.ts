@@ -10,6 +10,8 @@ import { createWebhookSigner } from './webhook-signing.ts';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 export interface RequestBuilder {
+  /** Whether build() reads the parsed value (a projection body or a templated URL). */
+  readonly readsValue: boolean;
   /** Synchronous unless the sink signs its requests (Web Crypto is asynchronous). May throw. */
   build(
     record: SourceRecord,
@@ -29,6 +31,7 @@ export function createRequestBuilder(sink: SinkOptions): RequestBuilder {
   const { body } = sink;
 
   return {
+    readsValue: body.kind === 'project' || url.fields.length > 0,
     build: function buildRequest(record, value, eventId, nowMs) {
       let payload: Uint8Array | string | null;
       if (body.kind === 'value') {

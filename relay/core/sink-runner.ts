@@ -71,6 +71,8 @@ export interface SinkRunner {
   /** `{ sink: id }`, shared so per-record metric calls allocate nothing. */
   readonly labels: Readonly<Record<string, string>>;
   readonly sink: SinkOptions;
+  /** Whether deliveries must carry the parsed value (a filter, a projection body or a templated URL). */
+  readonly readsValue: boolean;
   /**
    * Queues a delivery on its key's lane. A TrackedDelivery (with its own `state`) is queued as it is,
    * so it must be enqueued on one sink only; a plain Delivery gets a tracked copy.
@@ -343,6 +345,7 @@ export function createSinkRunner({
     id: sink.id,
     labels,
     sink,
+    readsValue: requests.readsValue || sink.filter.length > 0,
     enqueue(delivery) {
       if (stopper.signal.aborted) {
         delivery.done('abandoned');

@@ -208,11 +208,14 @@ async function relayRun(
   runtime: Runtime,
   topic: string,
   api: MockApiProcess,
-  root?: string,
+  root: string | undefined,
+  round: number,
 ): Promise<RuntimeResult> {
   const client = createMockApiClient(api.url);
   const label = root === undefined ? runtime : `${runtime}@base`;
-  const endpoint = root === undefined ? `bench-${runtime}` : `bench-${runtime}-base`;
+  // A runtime listed twice (interleaved A/B rounds) gets a fresh endpoint each time: the mock API's
+  // counts are per endpoint.
+  const endpoint = `bench-${runtime}${root === undefined ? '' : '-base'}${round === 0 ? '' : `-${round}`}`;
   await client.configure(endpoint, { latencyField: 'producedAt' });
   const config = writeRelayConfig(
     relayConfig({
@@ -319,11 +322,14 @@ try {
   const api = await startMock(MOCK);
   try {
     let fresh: string | undefined = first;
+    const rounds = new Map<Runtime, number>();
     for (const runtime of RUNTIMES) {
+      const round = rounds.get(runtime) ?? 0;
+      rounds.set(runtime, round + 1);
       for (const root of BASELINE_ROOT === undefined ? [undefined] : [BASELINE_ROOT, undefined]) {
         const topic = fresh ?? (await backlog());
         fresh = undefined;
-        results.push(await relayRun(runtime, topic, api, root));
+        results.push(await relayRun(runtime, topic, api, root, round));
       }
     }
   } finally {
