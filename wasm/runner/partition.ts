@@ -2,6 +2,13 @@
 // VM per partition), and a loop that for each batch runs the guest, produces the outputs and waits for the
 // producer's acknowledgement (acks=all, idempotent) BEFORE committing the input offset. A crash anywhere in
 // between re-processes from the last commit: outputs may repeat, nothing is lost.
+//
+// Pipelined: up to `pipelineDepth` batches are in the host at once (transformed ahead), while ONE batch's
+// outputs are being produced. Batches are delivered strictly in input order: batch N's outputs are
+// produced only after batch N-1's were acknowledged and its offset handed to `commit`, so each commit
+// covers only acknowledged outputs. A trap rejects the batch it happened in and every later one in the
+// host (host.ts): the lane re-sends them all, in order, to the restarted instance, and sends nothing new
+// until then, so the guest sees the batches in input order again from the first unfinished one.
 import { isFerryWasmError } from '../host/errors.ts';
 import type { HostRecord, OutputRecord, TransformHost } from '../host/types.ts';
 
@@ -17,6 +24,8 @@ export interface PartitionLaneOptions {
   topic: string;
   partition: number;
   maxBatchRecords: number;
+  /** Batches in the host at once (transformed ahead of the one being produced). Default 1. */
+  pipelineDepth?: number;
   createHost(): Promise<TransformHost>;
   produce(outputs: OutputRecord[]): Promise<void>;
   /** Called only after the batch's outputs are acknowledged; the runner commits it (coalesced) later. */
@@ -31,7 +40,10 @@ export interface PartitionLaneOptions {
 export interface PartitionLane {
   push(message: InputMessage): void;
   queued(): number;
-  /** Stops after the batch in flight (outputs acknowledged, offset handed to `commit`), closes the host. */
+  /**
+   * Stops taking new batches; the batches already in the host are finished (outputs acknowledged, offsets
+   * handed to `commit`, in order), then closes the host.
+   */
   stop(): Promise<void>;
 }
 
@@ -52,11 +64,22 @@ function toRecord(m: InputMessage): HostRecord {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+type Outcome = { outputs: OutputRecord[] } | { error: unknown };
+
+/** A batch handed to the host; `result` never rejects. */
+interface InHost {
+  records: HostRecord[];
+  result: Promise<Outcome>;
+  /** host.stats.traps when it was handed over: a later trap rejected it (or it had finished before). */
+  traps: number;
+}
+
 export function createPartitionLane(options: PartitionLaneOptions): PartitionLane {
   const {
     topic,
     partition,
     maxBatchRecords,
+    pipelineDepth = 1,
     createHost,
     produce,
     commit,
@@ -78,25 +101,17 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
     return host;
   }
 
-  async function runBatch(batch: InputMessage[]): Promise<void> {
-    const records = batch.map(toRecord);
-    const input = { baseOffset: records[0]!.offset, records };
-    let outputs: OutputRecord[];
-    for (;;) {
-      const h = await ensureHost();
-      try {
-        outputs = (await h.process(input)).outputs;
-        break;
-      } catch (error) {
-        if (isFerryWasmError(error) && error.code === 'FERRY_WASM_TRAP') {
-          // The broker's behaviour: restart with backoff and retry from the last commit (ABI.md §11).
-          onTrap(error);
-          if (stopping) throw error;
-          continue;
-        }
-        throw error;
-      }
-    }
+  function handOver(h: TransformHost, records: HostRecord[]): InHost {
+    const traps = h.stats.traps;
+    const result = h.process({ baseOffset: records[0]!.offset, records }).then(
+      (r): Outcome => ({ outputs: r.outputs }),
+      (error: unknown): Outcome => ({ error }),
+    );
+    return { records, result, traps };
+  }
+
+  /** Produces a batch's outputs (retrying), then hands its next offset to `commit`. */
+  async function deliver(records: HostRecord[], outputs: OutputRecord[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await produce(outputs);
@@ -118,9 +133,40 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
   }
 
   async function drain(): Promise<void> {
-    while (!stopping && queue.length > 0) {
-      const batch = queue.splice(0, maxBatchRecords);
-      await runBatch(batch);
+    /** Batches in the host, oldest first. */
+    const inHost: InHost[] = [];
+    /** The previous batch's delivery (produce, acks, commit); the next one starts after it. */
+    let delivering: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        // Hand over more batches unless a trap has happened since the oldest one in the host was handed
+        // over (it and the later ones are being rejected: they are re-sent first, in order).
+        while (!stopping && queue.length > 0 && inHost.length < pipelineDepth) {
+          const h = await ensureHost();
+          if (inHost.length > 0 && h.stats.traps !== inHost[0]!.traps) break;
+          inHost.push(handOver(h, queue.splice(0, maxBatchRecords).map(toRecord)));
+        }
+        const head = inHost[0];
+        if (head === undefined) break;
+        const outcome = await head.result;
+        if ('error' in outcome) {
+          const { error } = outcome;
+          if (!isFerryWasmError(error) || error.code !== 'FERRY_WASM_TRAP') throw error;
+          // The broker's behaviour: restart with backoff and retry from the first unfinished batch (ABI.md
+          // §11). The host rejected this batch and every later one it held; re-send them all, in order.
+          onTrap(error);
+          if (stopping) throw error;
+          const h = await ensureHost();
+          for (let i = 0; i < inHost.length; i++) inHost[i] = handOver(h, inHost[i]!.records);
+          continue;
+        }
+        inHost.shift();
+        await delivering;
+        delivering = deliver(head.records, outcome.outputs);
+        delivering.catch(() => {}); // awaited before the next delivery and at the end
+      }
+    } finally {
+      await delivering;
     }
   }
 

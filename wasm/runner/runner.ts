@@ -11,7 +11,7 @@
 //
 // Rebalances: the client re-delivers retained partitions from their committed offsets after every join;
 // each lane drops what it already queued. Revoked partitions stop at once: their queued records are
-// dropped (the next owner fetches them from the committed offset) and the batch in flight finishes.
+// dropped (the next owner fetches them from the committed offset) and the batches in its host finish.
 import { Consumer, Producer } from '@platformatic/kafka';
 import { buildEnviron } from '../host/config.ts';
 import { createTransformHost } from '../host/host.ts';
@@ -33,6 +33,7 @@ export function createTransformRunner({
   clientId = `ferry-transform-${name}`,
   startFrom = 'earliest',
   maxBatchRecords = 1000,
+  pipelineDepth = 4,
   maxBufferedRecords = 10_000,
   memoryLimitBytes,
   recordTimeoutMs,
@@ -173,6 +174,7 @@ export function createTransformRunner({
       topic: inputTopic,
       partition,
       maxBatchRecords,
+      pipelineDepth,
       createHost: async () => {
         await laneStops.get(partition);
         const host = await createTransformHost({
@@ -181,6 +183,7 @@ export function createTransformRunner({
           inputTopic,
           outputTopics,
           env,
+          pipelineDepth,
           ...(memoryLimitBytes === undefined ? {} : { memoryLimitBytes }),
           ...(recordTimeoutMs === undefined ? {} : { recordTimeoutMs }),
           ...(backoff === undefined ? {} : { backoff }),

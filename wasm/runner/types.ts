@@ -19,6 +19,11 @@ export interface TransformRunnerOptions {
   startFrom?: 'earliest' | 'latest';
   /** Most records handed to the guest in one batch. Default 1000. */
   maxBatchRecords?: number;
+  /**
+   * Batches per partition in the transform host at once, transformed while the previous batch's outputs
+   * are produced (outputs are still produced, acknowledged and committed in input order). Default 4.
+   */
+  pipelineDepth?: number;
   /** Records buffered across partitions before the input is paused. Default 10,000. */
   maxBufferedRecords?: number;
   memoryLimitBytes?: number;
@@ -42,8 +47,8 @@ export interface TransformRunner {
   /** Joins the group and starts processing. Resolves once the consumer is running. */
   start(): Promise<void>;
   /**
-   * Graceful stop: stops fetching, lets every partition finish the batch in flight (outputs acknowledged,
-   * offsets committed), closes the instances, leaves the group. Idempotent.
+   * Graceful stop: stops fetching, lets every partition finish the batches in its host (outputs
+   * acknowledged, offsets committed), closes the instances, leaves the group. Idempotent.
    */
   stop(): Promise<void>;
   metrics(): RunnerMetricsSnapshot;
