@@ -17,6 +17,8 @@ export function createFetchSender({
   const inflight = new Set<AbortController>();
   let closed = false;
   return {
+    // Its own timer per request and close() aborts what is in flight: no per-call signal needed.
+    endsRequests: true,
     async send(request: SinkRequest): Promise<SinkResponse> {
       if (closed) return { kind: 'network-error', message: 'sender closed' };
       const controller = new AbortController();

@@ -222,6 +222,9 @@ export function createUndiciSender({
   let lastTarget: { origin: string; path: string } | undefined;
 
   return {
+    // Every request ends by itself (our timer below preciseBelowMs, undici's headers/body timeouts
+    // above it) and close() destroys the pools: the core passes no per-call signal.
+    endsRequests: true,
     send(request: SinkRequest): Promise<SinkResponse> {
       if (closed) return Promise.resolve({ kind: 'network-error', message: 'sender closed' });
       // Most sinks post every record to the same URL: split it once.
@@ -263,10 +266,11 @@ export function createUndiciSender({
       });
     },
     async close(): Promise<void> {
+      // Ends requests still in flight (their calls were abandoned by then), as aborting their signals did.
       closed = true;
       const all = [...pools.values()];
       pools.clear();
-      await Promise.all(all.map((p) => p.close().catch(() => p.destroy())));
+      await Promise.all(all.map((p) => p.destroy().catch(() => {})));
     },
   };
 }

@@ -78,6 +78,12 @@ export type SinkResponse =
   | { readonly kind: 'timeout' };
 
 export interface HttpSender {
+  /**
+   * True when send() ends every request by itself once `timeoutMs` has passed, and close() ends those
+   * still in flight: the core then passes no per-call `signal` (an AbortController and a listener per
+   * request saved). The policy's timeout still rejects the call at the limit either way.
+   */
+  readonly endsRequests?: boolean;
   send(request: SinkRequest): Promise<SinkResponse>;
   close(): Promise<void>;
 }

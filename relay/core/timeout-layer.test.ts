@@ -72,6 +72,18 @@ describe.each([
     expect(seen?.aborted).toBe(true);
   });
 
+  it('times out a task that never reads its signal; a late read finds it aborted', async () => {
+    let context: { readonly signal: AbortSignal } | undefined;
+    const out = await settle(
+      make(30)((c) => {
+        context = c;
+        return new Promise(() => {});
+      }),
+    );
+    expect('error' in out && isTaskCancelledError(out.error)).toBe(true);
+    expect(context?.signal.aborted).toBe(true);
+  });
+
   it('cancels when the parent signal aborts, with the parent reason on the task signal', async () => {
     const parent = new AbortController();
     let seen: AbortSignal | undefined;

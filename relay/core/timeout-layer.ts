@@ -6,7 +6,9 @@
 // parent aborts (with the parent's reason) or when the time is up; at the time limit the call rejects
 // with cockatiel's TaskCancelledError (`Operation timed out after <n>ms`) whatever the task does later,
 // so retry and breaker classify it exactly as before; a finished call's signal is left alone
-// (abortOnReturn: false).
+// (abortOnReturn: false). The call's AbortController is made only when the task reads its signal:
+// a sender that ends its requests by itself (HttpSender.endsRequests) never does, which saves an
+// AbortController and an abort listener per call.
 import { TaskCancelledError } from 'cockatiel';
 
 export interface TimeoutLayer {
@@ -16,10 +18,13 @@ export interface TimeoutLayer {
   ): Promise<T>;
 }
 
-/** One call in flight: its own signal, the outer promise's settlers, the timer. */
+const NOT_ABORTED: unique symbol = Symbol('not aborted');
+
+/** One call in flight, and the context its task sees: a lazy signal, the outer promise's settlers, the timer. */
 class TimeoutCall<T> {
-  readonly ctrl = new AbortController();
-  readonly context: { readonly signal: AbortSignal };
+  ctrl: AbortController | undefined = undefined;
+  /** Why the call's signal is aborted (or would be, once made). */
+  abortReason: unknown = NOT_ABORTED;
   settled = false;
   timer: Parameters<typeof clearTimeout>[0] = undefined;
   resolve: (value: T) => void = noop;
@@ -28,19 +33,35 @@ class TimeoutCall<T> {
 
   constructor(layer: LayerState) {
     this.layer = layer;
-    this.context = { signal: this.ctrl.signal };
+  }
+
+  /** The task's signal, made on first read (already aborted if the call was). */
+  get signal(): AbortSignal {
+    if (this.ctrl === undefined) {
+      this.ctrl = new AbortController();
+      if (this.abortReason !== NOT_ABORTED) this.ctrl.abort(this.abortReason);
+    }
+    return this.ctrl.signal;
+  }
+
+  abortWith(reason: unknown): void {
+    if (this.abortReason !== NOT_ABORTED) return;
+    // As AbortController.abort(undefined) does: no reason means an AbortError DOMException.
+    this.abortReason =
+      reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    this.ctrl?.abort(this.abortReason);
   }
 
   /** Time is up (or the parent aborted): abort the task's signal and reject with TaskCancelledError. */
   cancel(): void {
-    if (!this.ctrl.signal.aborted) this.ctrl.abort();
+    this.abortWith(undefined);
     if (this.settled) return;
     this.end();
     this.reject(new TaskCancelledError(`Operation timed out after ${this.layer.durationMs}ms`));
   }
 
   onParentAbort(reason: unknown): void {
-    if (!this.ctrl.signal.aborted) this.ctrl.abort(reason);
+    this.abortWith(reason);
     this.cancel();
   }
 
@@ -109,12 +130,12 @@ export function createTimeoutLayer(durationMs: number): TimeoutLayer {
       });
       call.timer = setTimeout(expire, durationMs, call);
       if (parent !== undefined) {
-        if (parent.aborted) call.ctrl.abort(parent.reason);
+        if (parent.aborted) call.abortWith(parent.reason);
         else state.calls?.add(call as TimeoutCall<unknown>);
       }
       let task: PromiseLike<T> | T;
       try {
-        task = fn(call.context);
+        task = fn(call);
       } catch (error) {
         task = Promise.reject(error);
       }
@@ -124,7 +145,7 @@ export function createTimeoutLayer(durationMs: number): TimeoutLayer {
       );
       // Already aborted parent: as with cockatiel, the task starts with an aborted signal and the
       // call ends as cancelled.
-      if (call.ctrl.signal.aborted) queueMicrotask(() => call.cancel());
+      if (call.abortReason !== NOT_ABORTED) queueMicrotask(() => call.cancel());
       return outer;
     },
   };
