@@ -10,9 +10,17 @@ import {
   PG_URL,
   REDIS_URL,
   SERVICE_NAMES,
+  type ServiceName,
 } from '../../deploy/local/config.ts';
 import { logFile } from '../../deploy/local/process.ts';
-import { connectorState, isStackError, stackDown, stackStatus, stackUp } from '../../deploy/local/stack.ts';
+import {
+  connectorState,
+  isStackError,
+  servicesUp,
+  stackDown,
+  stackStatus,
+  stackUp,
+} from '../../deploy/local/stack.ts';
 
 const ports = `Ports (all 127.0.0.1): Kafka 19092 (controller 19093), Kafka Connect REST 18083,
 PostgreSQL 15432 (db supply_chain, user ferry/ferry), Redis 16379. State: .ferry/ (git-ignored).`;
@@ -49,8 +57,22 @@ the tail of its log and exits 1.
 
 ${ports}`,
     )
-    .action(async () => {
+    .option(
+      '--only <services>',
+      `start only these (comma-separated: ${SERVICE_NAMES.join(', ')}); no install step, jars must be there`,
+    )
+    .action(async (opts: { only?: string }) => {
       try {
+        if (opts.only !== undefined) {
+          const names = opts.only.split(',').map((n) => n.trim());
+          const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+          if (unknown.length > 0) {
+            console.error(`unknown service "${unknown.join(', ')}": one of ${SERVICE_NAMES.join(', ')}`);
+            process.exit(2);
+          }
+          await servicesUp(names as ServiceName[], { say: stamp });
+          return;
+        }
         await stackUp({ say: stamp });
         console.log(`\nKafka      ${KAFKA_BOOTSTRAP}
 Connect    ${CONNECT_URL}

@@ -143,6 +143,25 @@ async function up(say: Say): Promise<void> {
   say(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * Starts only `names` (e.g. a test's private Kafka: FERRY_STATE_DIR + FERRY_PORT_OFFSET, with the jars
+ * folder linked from the main stack). Each is prepared, started, health-checked and provisioned like
+ * in `up`, in the order given; nothing else is installed or started.
+ */
+export function servicesUp(names: readonly ServiceName[], { say = console.log as Say } = {}): Promise<void> {
+  return withLock(
+    'stack',
+    async () => {
+      const s = services();
+      for (const name of names) {
+        await ensureRunning(s[name], say);
+        await provision(s[name], say);
+      }
+    },
+    { onWait: (pid) => say(`waiting for another stack up/down (pid ${pid})`) },
+  );
+}
+
 /** Stops everything Ferry started, by pid, in reverse dependency order. */
 export function stackDown({ say = console.log as Say, wipe = false } = {}): Promise<void> {
   return withLock('stack', () => down(say, wipe), {
