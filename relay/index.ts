@@ -57,6 +57,8 @@ export async function buildRelay({
       clientId: `${config.kafka.clientId}-${instanceId}`,
       topics,
       onError: (e) => logger.error('kafka source error', { error: errorMessage(e) }),
+      logger,
+      metrics,
     });
 
   const used = new Set(sinks.filter((s) => s.dedupe.enabled).map((s) => s.dedupe.store));

@@ -16,9 +16,13 @@
 //   instead: commits are filtered against the current assignment when the request is built, and the
 //   filter is re-applied when the client retries a commit after rejoining (the offsets are a getter);
 //   the broker rejects a commit carrying an old generation.
+// - Rejoin watchdog (kafka-source-rejoin.ts): when the client's background rejoin fails, it stops
+//   heartbeating and never rejoins by itself. The watchdog drops the whole assignment through the
+//   revocation path above and rejoins with capped, jittered exponential backoff.
 import { Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
-import type { Source, SourceHandler, TopicPartition } from '../core/contracts.ts';
+import type { Logger, Metrics, Source, SourceHandler, TopicPartition } from '../core/contracts.ts';
 import { decodeBatches } from './kafka-records.ts';
+import { createRejoinWatchdog } from './kafka-source-rejoin.ts';
 
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
@@ -34,6 +38,16 @@ export interface KafkaSourceOptions {
   readonly maxBytes?: number;
   readonly maxBytesPerPartition?: number;
   readonly onError?: (error: unknown) => void;
+  /** Rejoin the group by itself after a failed background rejoin (default on; off only to show the bug). */
+  readonly rejoinWatchdog?: boolean;
+  /** First rejoin backoff; doubles per failed attempt up to the cap, each drawn with jitter in [d/2, d]. */
+  readonly rejoinBackoffMs?: number;
+  readonly rejoinBackoffCapMs?: number;
+  /** How often membership is checked, and how long the consumer may be inactive (a join in flight) before it counts as lost. */
+  readonly membershipCheckMs?: number;
+  readonly membershipGraceMs?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
 }
 
 export interface KafkaSource extends Source {
@@ -42,6 +56,8 @@ export interface KafkaSource extends Source {
     TopicPartition & { readonly position: bigint | undefined; readonly paused: boolean }
   >;
   generation(): number;
+  /** True while the consumer is a group member (heartbeating). */
+  isMember(): boolean;
 }
 
 type Key = string;
@@ -51,6 +67,7 @@ const splitKey = (key: Key): TopicPartition => {
   return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const noLog: Logger = { info() {}, warn() {}, error() {} };
 
 export function createKafkaSource({
   brokers,
@@ -65,6 +82,13 @@ export function createKafkaSource({
   maxBytes = 2 * 1024 * 1024,
   maxBytesPerPartition = 256 * 1024,
   onError = () => {},
+  rejoinWatchdog = true,
+  rejoinBackoffMs = 500,
+  rejoinBackoffCapMs = 15_000,
+  membershipCheckMs = 1_000,
+  membershipGraceMs = rebalanceTimeoutMs + sessionTimeoutMs,
+  logger = noLog,
+  metrics,
 }: KafkaSourceOptions): KafkaSource {
   const consumer = new Consumer({
     clientId,
@@ -377,6 +401,30 @@ export function createKafkaSource({
     });
   }
 
+  // Rejoin watchdog (kafka-source-rejoin.ts): after a failed background rejoin, revoke everything we
+  // held (the handler finishes or abandons in-flight work; commits for it are filtered out) and rejoin.
+  const watchdog = createRejoinWatchdog({
+    groupId,
+    isMember: () => consumer.isActive(),
+    join: async () => {
+      await consumer.joinGroup({
+        sessionTimeout: sessionTimeoutMs,
+        rebalanceTimeout: rebalanceTimeoutMs,
+        heartbeatInterval: heartbeatIntervalMs,
+      });
+    },
+    onLost: () => {
+      if (owned.size > 0) onJoin({ generationId: generation, assignments: [] });
+    },
+    graceMs: membershipGraceMs,
+    checkMs: membershipCheckMs,
+    backoffMs: rejoinBackoffMs,
+    backoffCapMs: rejoinBackoffCapMs,
+    logger,
+    metrics,
+  });
+  const onClientRejoin = () => watchdog.check(true);
+
   return {
     async start(h: SourceHandler): Promise<void> {
       handler = h;
@@ -391,6 +439,10 @@ export function createKafkaSource({
       await rebalanceChain;
       connected = true;
       loopDone = loop();
+      if (rejoinWatchdog) {
+        consumer.on('consumer:rejoin', onClientRejoin);
+        watchdog.start();
+      }
     },
     pause(partitions) {
       for (const tp of partitions) {
@@ -422,9 +474,12 @@ export function createKafkaSource({
     positions: () =>
       [...owned].map((k) => ({ ...splitKey(k), position: positions.get(k), paused: paused.has(k) })),
     generation: () => generation,
+    isMember: () => consumer.isActive(),
     async stop(): Promise<void> {
       if (!running) return;
       running = false;
+      watchdog.stop();
+      consumer.off('consumer:rejoin', onClientRejoin);
       poke();
       await loopDone;
       await commitChain;
@@ -436,6 +491,7 @@ export function createKafkaSource({
         onError(err);
       }
       await consumer.close(true);
+      await watchdog.settled();
       connected = false;
     },
   };
