@@ -13,13 +13,16 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let dir = '';
 
-async function ferry(...args: string[]): Promise<{ code: number; out: string }> {
+async function ferry(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const { stdout } = await run(process.execPath, ['cli/main.ts', ...args], { cwd: root, timeout: 30_000 });
-    return { code: 0, out: stdout };
+    const { stdout, stderr } = await run(process.execPath, ['cli/main.ts', ...args], {
+      cwd: root,
+      timeout: 30_000,
+    });
+    return { code: 0, out: stdout, err: stderr };
   } catch (error) {
-    const e = error as { code?: number; stdout?: string };
-    return { code: e.code ?? -1, out: e.stdout ?? '' };
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: e.stdout ?? '', err: e.stderr ?? '' };
   }
 }
 
@@ -62,4 +65,25 @@ describe('ferry transform check', () => {
       expect(out).toMatch(/Example/);
     }
   }, 60_000); // three CLI processes in a row: more than the unit default on a loaded machine
+});
+
+describe('ferry transform run', () => {
+  it('refuses a pipeline depth outside 1..64 before touching Kafka', async () => {
+    for (const depth of ['0', '65', 'x']) {
+      const { code, err } = await ferry(
+        'transform',
+        'run',
+        '--module',
+        join(dir, 'none.wasm'),
+        '--input',
+        'a',
+        '--output',
+        'b',
+        '--pipeline-depth',
+        depth,
+      );
+      expect(code).toBe(1);
+      expect(err).toMatch(/--pipeline-depth <n>' argument '.*' is invalid/);
+    }
+  }, 60_000);
 });

@@ -20,6 +20,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function pipelineDepth(value: string): number {
+  const n = positiveInt(value);
+  if (n > 64) throw new InvalidArgumentError('an integer from 1 to 64');
+  return n;
+}
+
 function envPair(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf('=');
   if (i <= 0) throw new InvalidArgumentError('K=V');
@@ -156,6 +162,12 @@ Examples:
     .option('--batch <n>', 'most records per batch handed to the transform', positiveInt, 1000)
     .option('--memory-limit <bytes>', 'linear memory limit per instance', positiveInt, 2 * 1024 * 1024)
     .option(
+      '--pipeline-depth <n>',
+      'batches per partition in the transform at once, transformed ahead of the one being produced (1..64)',
+      pipelineDepth,
+      4,
+    )
+    .option(
       '--record-timeout <ms>',
       'CPU budget per record before the instance is restarted',
       positiveInt,
@@ -167,11 +179,12 @@ Examples:
       'after',
       `
 Delivery: outputs are produced with acks=all by an idempotent producer and acknowledged before the
-input offsets are committed, so a crash re-produces at most the batches in flight (one per partition)
-and never loses a record.
+input offsets are committed, in input order, so a crash re-produces at most the batches in flight
+(--pipeline-depth per partition) and never loses a record. --pipeline-depth 1 hands the transform one
+batch at a time, as the broker does.
 A group without committed offsets starts at the beginning of the input (--from-latest: at its end).
 A record that traps restarts the instance with Redpanda's backoff (1 s doubling to 30 s) and is retried,
-as in the broker. SIGINT/SIGTERM finish the batch in flight, commit, and leave the group.
+as in the broker. SIGINT/SIGTERM finish the batches in flight, commit, and leave the group.
 
 Examples:
   ferry transform run --module build/wasm/shipments.wasm --input cdc.public.shipments \\
@@ -190,6 +203,7 @@ Examples:
         bootstrap: string;
         batch: number;
         memoryLimit: number;
+        pipelineDepth: number;
         recordTimeout: number;
         metricsInterval: number;
         metricsPort?: number;
@@ -207,6 +221,7 @@ Examples:
           startFrom: opts.fromLatest ? 'latest' : 'earliest',
           maxBatchRecords: opts.batch,
           memoryLimitBytes: opts.memoryLimit,
+          pipelineDepth: opts.pipelineDepth,
           recordTimeoutMs: opts.recordTimeout,
           metricsIntervalMs: opts.metricsInterval,
           onMetrics: (m) => log(metricsLine(m)),
