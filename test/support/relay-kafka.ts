@@ -5,9 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { Admin, Producer } from '@platformatic/kafka';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 
-export async function createTopic(prefix: string, partitions: number): Promise<string> {
+export async function createTopic(
+  prefix: string,
+  partitions: number,
+  bootstrap = KAFKA_BOOTSTRAP,
+): Promise<string> {
   const name = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const admin = new Admin({ clientId: 'ferry-test-admin', bootstrapBrokers: [KAFKA_BOOTSTRAP] });
+  const admin = new Admin({ clientId: 'ferry-test-admin', bootstrapBrokers: [bootstrap] });
   try {
     await admin.createTopics({ topics: [name], partitions, replicas: 1 });
   } finally {
@@ -57,10 +61,10 @@ export interface TopicProducer {
   close(): Promise<void>;
 }
 
-export function createTopicProducer(): TopicProducer {
+export function createTopicProducer(bootstrap = KAFKA_BOOTSTRAP): TopicProducer {
   const producer = new Producer({
     clientId: 'ferry-test-producer',
-    bootstrapBrokers: [KAFKA_BOOTSTRAP],
+    bootstrapBrokers: [bootstrap],
     idempotent: true,
     acks: -1,
   });
