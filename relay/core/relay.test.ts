@@ -358,6 +358,21 @@ describe('createRelay', () => {
     expect(metrics.value('ferry_records_filtered_total', { sink: 'a' })).toBe(2);
   });
 
+  it('never has more deliveries in flight than the sink allows (maxInFlight), with many keys ready', async () => {
+    const api = createScriptedSender(() => ok, 5);
+    const { relay, source } = setup(
+      ordersTo(testSink('api', { bulkhead: { maxInFlight: 3, buffer: 200 } })),
+      {
+        api,
+      },
+    );
+    source.produce('orders', 0, orders(120, 60));
+    await relay.start();
+    await waitUntil(() => source.committed.get('orders/0') === 120n, 10_000, 'commit of all 120');
+    expect(api.requests).toHaveLength(120);
+    expect(api.maxConcurrent).toBe(3);
+  });
+
   it('dead-letters everything while the breaker is open when onOpen is deadletter', async () => {
     const api = createScriptedSender(() => ({ kind: 'network-error', message: 'ECONNRESET' }));
     const { relay, source, dlq } = setup(
