@@ -100,6 +100,21 @@ describe('kafka source rejoin watchdog', () => {
     expect(s.lines[0]).toContain('background rejoin failed');
   });
 
+  it('rejoins at once when inactive with no join of the client in flight, waits while one is', async () => {
+    let inFlight = true;
+    const s = setup({ joinInFlight: () => inFlight });
+    s.watchdog.check();
+    s.advance(5_000);
+    s.watchdog.check();
+    expect(s.watchdog.rejoining()).toBe(false);
+    inFlight = false;
+    s.watchdog.check();
+    expect(s.watchdog.rejoining()).toBe(true);
+    await s.watchdog.settled();
+    expect(s.joins).toHaveLength(1);
+    expect(s.lines[0]).toContain('no join in flight');
+  });
+
   it('backs off exponentially with jitter up to the cap, logging every attempt and outcome', async () => {
     const s = setup({ failures: 8 });
     s.watchdog.check(true);

@@ -4,8 +4,8 @@
 // cancels its heartbeat for good and never tries again: consumer.isActive() stays false. Only a later
 // commit's own rejoin could bring it back, so an idle topic stays out of the group until a restart.
 //
-// The watchdog notices (the client's rejoin ended and the consumer is inactive, or the consumer has
-// been inactive longer than any join can take), tells the source to drop its assignment (revocation
+// The watchdog notices (the client's rejoin ended and the consumer is inactive; or it is inactive with
+// no join in flight; or inactive longer than any join can take), tells the source to drop its assignment (revocation
 // through the normal path), and rejoins with capped exponential backoff and jitter. One rejoin at a
 // time; every failed attempt sleeps; an episode that starts soon after the previous one ended carries
 // on from its backoff, so no path loops hot. stop() ends checks and wakes a sleeping backoff.
@@ -19,6 +19,11 @@ export interface RejoinWatchdogOptions {
   readonly join: () => Promise<void>;
   /** Membership is lost: drop the whole assignment before the first attempt of an episode. */
   readonly onLost: () => void;
+  /**
+   * Whether the client has a JoinGroup of its own in flight (the source traces the client's group
+   * operations). Not in flight and inactive = lost, at once; unknown (the default) = wait out graceMs.
+   */
+  readonly joinInFlight?: () => boolean;
   /** How long the consumer may look inactive (a join in flight looks the same) before it counts as lost. */
   readonly graceMs: number;
   readonly checkMs?: number;
@@ -64,6 +69,7 @@ export function createRejoinWatchdog({
   isMember,
   join,
   onLost,
+  joinInFlight = () => true,
   graceMs,
   checkMs = 1_000,
   backoffMs = 500,
@@ -137,10 +143,13 @@ export function createRejoinWatchdog({
     }
     const t = now();
     inactiveSince ??= t;
-    if (!clientRejoinEnded && t - inactiveSince < graceMs) return;
+    const idle = clientRejoinEnded || !joinInFlight();
+    if (!idle && t - inactiveSince < graceMs) return;
     const reason = clientRejoinEnded
       ? 'background rejoin failed'
-      : `not a member for ${t - inactiveSince} ms`;
+      : idle
+        ? 'not a member and no join in flight'
+        : `not a member for ${t - inactiveSince} ms`;
     inFlight = episode(reason)
       .catch((error: unknown) =>
         logger.error('kafka group rejoin watchdog failed', { groupId, error: message(error) }),

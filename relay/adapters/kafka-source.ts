@@ -19,7 +19,7 @@
 // - Rejoin watchdog (kafka-source-rejoin.ts): when the client's background rejoin fails, it stops
 //   heartbeating and never rejoins by itself. The watchdog drops the whole assignment through the
 //   revocation path above and rejoins with capped, jittered exponential backoff.
-import { Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
+import { Consumer, consumerGroupChannel, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { Logger, Metrics, Source, SourceHandler, TopicPartition } from '../core/contracts.ts';
 import { decodeBatches } from './kafka-records.ts';
 import { createRejoinWatchdog } from './kafka-source-rejoin.ts';
@@ -416,6 +416,7 @@ export function createKafkaSource({
     onLost: () => {
       if (owned.size > 0) onJoin({ generationId: generation, assignments: [] });
     },
+    joinInFlight: () => !joinTracing || joinsInFlight > 0,
     graceMs: membershipGraceMs,
     checkMs: membershipCheckMs,
     backoffMs: rejoinBackoffMs,
@@ -424,6 +425,25 @@ export function createKafkaSource({
     metrics,
   });
   const onClientRejoin = () => watchdog.check(true);
+  // The client's own JoinGroups (heartbeat path, commit path), seen through its diagnostics channel:
+  // counted from `start` to the end of their callback. If tracing is unavailable, the grace period rules.
+  let joinsInFlight = 0;
+  let joinTracing = false;
+  const isOurJoin = (ctx: unknown) => {
+    const c = ctx as { client?: unknown; operation?: unknown };
+    return c.client === consumer && c.operation === 'joinGroup';
+  };
+  const joinTracer = {
+    start: (ctx: unknown) => {
+      if (isOurJoin(ctx)) joinsInFlight++;
+    },
+    asyncEnd: (ctx: unknown) => {
+      if (isOurJoin(ctx) && joinsInFlight > 0) joinsInFlight--;
+    },
+    end: () => {},
+    asyncStart: () => {},
+    error: () => {},
+  };
 
   return {
     async start(h: SourceHandler): Promise<void> {
@@ -440,6 +460,12 @@ export function createKafkaSource({
       connected = true;
       loopDone = loop();
       if (rejoinWatchdog) {
+        try {
+          consumerGroupChannel.subscribe(joinTracer as never);
+          joinTracing = true;
+        } catch (err) {
+          onError(err);
+        }
         consumer.on('consumer:rejoin', onClientRejoin);
         watchdog.start();
       }
@@ -480,6 +506,8 @@ export function createKafkaSource({
       running = false;
       watchdog.stop();
       consumer.off('consumer:rejoin', onClientRejoin);
+      if (joinTracing) consumerGroupChannel.unsubscribe(joinTracer as never);
+      joinTracing = false;
       poke();
       await loopDone;
       await commitChain;
