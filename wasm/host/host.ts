@@ -6,8 +6,8 @@
 
 import {
   copyOutputRegion,
+  createBounce,
   createHeaderKeyCache,
-  createStaging,
   decodeOutputs,
   encodeBatch,
 } from './batch-codec.ts';
@@ -136,7 +136,7 @@ export async function createTransformHost({
   const stats: HostStats = { restarts: 0, traps: 0, batches: 0, recordsIn: 0, recordsOut: 0, memoryBytes: 0 };
   const timers: Timers = new Map();
   const headerKeys = createHeaderKeyCache();
-  const staging = createStaging();
+  const bounce = createBounce();
   /** process() calls waiting for a slot (or for an instance), in submission order. */
   const queue: Pending[] = [];
   /** The last non-empty process() call's promise: an empty batch settles after it (submission order). */
@@ -285,7 +285,7 @@ export async function createTransformHost({
       const p = queue.shift()!;
       const seq = inst.submitted + 1;
       const slot = seq % depth;
-      if (!encodeBatch(inst.inputs[slot]!, p.batch, headerKeys, Atomics.load(control, C_IN_ALIGN), staging)) {
+      if (!encodeBatch(inst.inputs[slot]!, p.batch, headerKeys, Atomics.load(control, C_IN_ALIGN), bounce)) {
         p.reject(new RangeError('batch too large for the host input buffer'));
         continue;
       }

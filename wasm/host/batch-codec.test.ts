@@ -1,0 +1,95 @@
+// The main thread's batch codec through the real host and the passthrough transform (which writes back the
+// exact payload it read, ABI.md §5): record values copied straight into the input region or through the
+// bounce buffer (sources at every address mod 8), keys and header values on both sides of the one-byte
+// length, a batch that grows the input region; and the outputs' lifetime: every output handed out stays
+// byte for byte what it was after many later batches have reused the slots and the output arena.
+import { describe, expect, it } from 'vitest';
+import { transformModule } from '../../test/support/transforms.ts';
+import { createTransformHost } from './host.ts';
+import type { BatchResult, HostRecord, InputBatch, OutputRecord } from './types.ts';
+
+const enc = new TextEncoder();
+const hex = (b: Uint8Array | null) => (b === null ? 'null' : Buffer.from(b).toString('hex'));
+
+/** Deterministic bytes: record i, field salt. */
+function bytes(length: number, i: number, salt: number): Uint8Array {
+  const b = new Uint8Array(length);
+  for (let j = 0; j < length; j++) b[j] = (i * 31 + j * 7 + salt) & 0xff;
+  return b;
+}
+
+/** `b` copied to `shift` bytes into a larger buffer: a view at any address mod 8, as in a fetch response. */
+function at(b: Uint8Array, shift: number): Uint8Array {
+  const big = new Uint8Array(b.length + 16);
+  big.set(b, shift);
+  return big.subarray(shift, shift + b.length);
+}
+
+const VALUE_LENGTHS = [0, 1, 63, 64, 65, 700, 922, 3000];
+const KEY_LENGTHS = [-1, 0, 5, 13, 63, 64, 200];
+
+function record(i: number): HostRecord {
+  const keyLength = KEY_LENGTHS[i % KEY_LENGTHS.length]!;
+  const valueLength = VALUE_LENGTHS[(i * 5) % VALUE_LENGTHS.length]!;
+  const value = i % 11 === 3 ? null : at(bytes(valueLength, i, 1), i % 8);
+  const headers: HostRecord['headers'] = [];
+  for (let h = 0; h < i % 4; h++) {
+    headers.push({
+      key: `h-${h}`,
+      value: h === 2 ? null : at(bytes(h === 1 ? 90 : 20, i, h + 2), (i + h) % 8),
+    });
+  }
+  return {
+    key:
+      keyLength < 0
+        ? null
+        : keyLength === 13
+          ? enc.encode(`{"id":${100_000 + (i % 1000)}}`)
+          : bytes(keyLength, i, 0),
+    value,
+    headers,
+    offset: BigInt(i),
+    timestamp: 1_795_237_152_000 + i,
+  };
+}
+
+function describeRecord(r: Pick<OutputRecord, 'key' | 'value' | 'headers'>): string {
+  return `${hex(r.key)} ${hex(r.value)} ${r.headers.map((h) => `${h.key}=${hex(h.value)}`).join(',')}`;
+}
+
+describe('batch codec through the host (passthrough transform)', () => {
+  it('outputs equal inputs byte for byte, and stay so after later batches reuse the slots', async () => {
+    const host = await createTransformHost({
+      module: await transformModule('passthrough'),
+      name: 'passthrough',
+      inputTopic: 'in',
+      outputTopics: ['out'],
+      onLog: () => {},
+      pipelineDepth: 4,
+    });
+    try {
+      const batches: InputBatch[] = [];
+      let next = 0;
+      // ~3 MiB of outputs in small batches (several output arenas), one batch over 1 MiB in the middle
+      // (it grows the input region and gets a buffer of its own), then small ones again.
+      for (let b = 0; b < 90; b++) {
+        const size = b === 45 ? 1500 : 1 + ((b * 7) % 40);
+        const records = Array.from({ length: size }, () => record(next++));
+        batches.push({ baseOffset: records[0]!.offset, records });
+      }
+      const expected = batches.map((b) => b.records.map(describeRecord));
+      const results: BatchResult[] = await Promise.all(batches.map((b) => host.process(b)));
+      // more batches through every slot before the first results are read
+      for (let b = 0; b < 20; b++) await host.process(batches[b]!);
+      expect(results.map((r) => r.outputs.map(describeRecord))).toEqual(expected);
+      expect(results.every((r) => r.outputs.every((o) => o.topic === 'out'))).toBe(true);
+      // outputs of one batch are independent of another's: writing into one changes no other output
+      const first = results[1]!.outputs[0]!;
+      first.value?.fill(0);
+      expect(results[2]!.outputs.map(describeRecord)).toEqual(expected[2]);
+      expect(results[0]!.outputs.map(describeRecord)).toEqual(expected[0]);
+    } finally {
+      await host.close();
+    }
+  }, 60_000);
+});
