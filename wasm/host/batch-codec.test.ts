@@ -5,6 +5,7 @@
 // byte for byte what it was after many later batches have reused the slots and the output arena.
 import { describe, expect, it } from 'vitest';
 import { transformModule } from '../../test/support/transforms.ts';
+import { createHeaderKeyCache } from './batch-codec.ts';
 import { createTransformHost } from './host.ts';
 import type { BatchResult, HostRecord, InputBatch, OutputRecord } from './types.ts';
 
@@ -27,15 +28,27 @@ function at(b: Uint8Array, shift: number): Uint8Array {
 
 const VALUE_LENGTHS = [0, 1, 63, 64, 65, 700, 922, 3000];
 const KEY_LENGTHS = [-1, 0, 5, 13, 63, 64, 200];
+// same lengths that differ in one byte (first word, last full word, tail), non-ASCII, empty, over 64 bytes
+const HEADER_KEYS = [
+  'h-0',
+  'h-1',
+  'ferry-event-id',
+  'ferry-event-ix',
+  'xerry-event-id',
+  'ferry-evenT-id',
+  'clé',
+  '',
+  'k'.repeat(70),
+];
 
 function record(i: number): HostRecord {
   const keyLength = KEY_LENGTHS[i % KEY_LENGTHS.length]!;
   const valueLength = VALUE_LENGTHS[(i * 5) % VALUE_LENGTHS.length]!;
   const value = i % 11 === 3 ? null : at(bytes(valueLength, i, 1), i % 8);
   const headers: HostRecord['headers'] = [];
-  for (let h = 0; h < i % 4; h++) {
+  for (let h = 0; h < i % 5; h++) {
     headers.push({
-      key: `h-${h}`,
+      key: HEADER_KEYS[(i + h) % HEADER_KEYS.length]!,
       value: h === 2 ? null : at(bytes(h === 1 ? 90 : 20, i, h + 2), (i + h) % 8),
     });
   }
@@ -92,4 +105,32 @@ describe('batch codec through the host (passthrough transform)', () => {
       await host.close();
     }
   }, 60_000);
+});
+
+describe('header key cache', () => {
+  const view = (b: number[]) => new DataView(new Uint8Array(b).buffer);
+  it('decodes keys of the same length that differ anywhere, in any order', () => {
+    const keys = createHeaderKeyCache();
+    const names = [
+      'ferry-event-id',
+      'ferry-event-ix',
+      'xerry-event-id',
+      'ferry-evenT-id',
+      'abc',
+      'abd',
+      'clé',
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const name of round === 1 ? [...names].reverse() : names) {
+        const b = [9, 9, ...enc.encode(name), 9];
+        expect(keys.decode(view(b), 2, 2 + b.length - 3)).toBe(name);
+      }
+    }
+  });
+  it('does not hand out invalid UTF-8 it decoded as the encoding of the replacement character', () => {
+    const keys = createHeaderKeyCache();
+    expect(keys.decode(view([0xff]), 0, 1)).toBe('\uFFFD');
+    expect([...keys.encode('\uFFFD')]).toEqual([0xef, 0xbf, 0xbd]);
+    expect(keys.decode(view([0xef, 0xbf, 0xbd]), 0, 3)).toBe('\uFFFD');
+  });
 });

@@ -23,12 +23,44 @@ function fieldSize(bytes: Uint8Array | null): number {
 /** Header keys as strings <-> UTF-8 bytes, remembered for the few distinct keys a topic carries. */
 export interface HeaderKeyCache {
   encode(key: string): Uint8Array;
-  decode(buf: Uint8Array, start: number, end: number): string;
+  /** The key in `view` from `start` to `end`. */
+  decode(view: DataView, start: number, end: number): string;
+}
+
+/** `bytes` as little-endian 32-bit words, the last one zero-padded (compared 4 bytes at a time). */
+function wordsOf(bytes: Uint8Array): number[] {
+  const words: number[] = [];
+  for (let i = 0; i < bytes.length; i += 4) {
+    let w = 0;
+    for (let j = 0; j < 4 && i + j < bytes.length; j++) w |= bytes[i + j]! << (8 * j);
+    words.push(w);
+  }
+  return words;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function equalAt(view: DataView, start: number, n: number, words: number[]): boolean {
+  let p = start;
+  const full = start + (n & ~3);
+  let k = 0;
+  for (; p < full; p += 4) if (view.getInt32(p, true) !== words[k++]) return false;
+  if (p === start + n) return true;
+  let tail = 0;
+  for (let s = 0; p < start + n; p++, s += 8) tail |= view.getUint8(p) << s;
+  return tail === words[k];
 }
 
 export function createHeaderKeyCache(): HeaderKeyCache {
   const strings: string[] = [];
   const bytes: Uint8Array[] = [];
+  const words: number[][] = [];
+  /** The entry after the last one decoded: headers come in the same order record after record. */
+  let hint = 0;
   return {
     encode(key) {
       for (let i = 0; i < strings.length; i++) if (strings[i] === key) return bytes[i]!;
@@ -36,23 +68,28 @@ export function createHeaderKeyCache(): HeaderKeyCache {
       if (strings.length < CACHE_ENTRIES && b.length <= CACHED_KEY_MAX_BYTES) {
         strings.push(key);
         bytes.push(b);
+        words.push(wordsOf(b));
       }
       return b;
     },
-    decode(buf, start, end) {
+    decode(view, start, end) {
       const n = end - start;
-      for (let i = 0; i < bytes.length; i++) {
-        const b = bytes[i]!;
-        if (b.length !== n) continue;
-        let j = 0;
-        while (j < n && b[j] === buf[start + j]) j++;
-        if (j === n) return strings[i]!;
+      const count = strings.length;
+      let i = hint < count ? hint : 0;
+      for (let tried = 0; tried < count; tried++) {
+        if (bytes[i]!.length === n && equalAt(view, start, n, words[i]!)) {
+          hint = i + 1;
+          return strings[i]!;
+        }
+        i = i + 1 === count ? 0 : i + 1;
       }
-      const b = buf.slice(start, end);
+      const b = new Uint8Array(view.buffer.slice(view.byteOffset + start, view.byteOffset + end));
       const key = decoder.decode(b);
-      if (bytes.length < CACHE_ENTRIES && n <= CACHED_KEY_MAX_BYTES) {
+      // Only keys that encode back to these bytes (not invalid UTF-8): encode() hands cached bytes out.
+      if (count < CACHE_ENTRIES && n <= CACHED_KEY_MAX_BYTES && sameBytes(encoder.encode(key), b)) {
         strings.push(key);
         bytes.push(b);
+        words.push(wordsOf(b));
       }
       return key;
     },
@@ -223,6 +260,7 @@ function field(buf: Uint8Array, ab: ArrayBuffer, base: number, end: number): Uin
 /** The header at `at`: its key through the cache, its value a view. */
 function header(
   buf: Uint8Array,
+  view: DataView,
   ab: ArrayBuffer,
   base: number,
   end: number,
@@ -232,7 +270,7 @@ function header(
   const start = at;
   if (n > 0) at += n;
   if (at > end) throw new RangeError('malformed record payload');
-  const key = n <= 0 ? '' : keys.decode(buf, start, at);
+  const key = n <= 0 ? '' : keys.decode(view, start, at);
   return { key, value: field(buf, ab, base, end) };
 }
 
@@ -262,12 +300,12 @@ export function decodeOutputs(
     let headers: OutputRecord['headers'];
     if (headerCount <= 0) headers = [];
     else {
-      const first = header(bytes, ab, base, end, keys);
+      const first = header(bytes, view, ab, base, end, keys);
       if (headerCount === 1) headers = [first];
       else {
-        const second = header(bytes, ab, base, end, keys);
+        const second = header(bytes, view, ab, base, end, keys);
         headers = [first, second];
-        for (let h = 2; h < headerCount; h++) headers.push(header(bytes, ab, base, end, keys));
+        for (let h = 2; h < headerCount; h++) headers.push(header(bytes, view, ab, base, end, keys));
       }
     }
     outputs.push({ topic, key, value, headers });
