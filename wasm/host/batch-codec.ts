@@ -105,10 +105,13 @@ export function createHeaderKeyCache(): HeaderKeyCache {
  */
 export interface Bounce {
   bytes: Uint8Array;
+  /** bytes.buffer, kept: reading a view's .buffer is a call into the runtime. */
+  buffer: ArrayBuffer;
 }
 
 export function createBounce(initialBytes = 1 << 12): Bounce {
-  return { bytes: new Uint8Array(initialBytes) };
+  const buffer = new ArrayBuffer(initialBytes);
+  return { bytes: new Uint8Array(buffer), buffer };
 }
 
 /** Writes a length-prefixed field straight into the region (`out` is a view of it from offset 0). */
@@ -130,11 +133,13 @@ function writeShared(out: Uint8Array, pos: number, bytes: Uint8Array | null, bou
   } else {
     let b = bounce.bytes;
     if (b.length < n + 8) {
-      b = new Uint8Array(Math.max(n + 8, b.length * 2));
+      const buffer = new ArrayBuffer(Math.max(n + 8, b.length * 2));
+      b = new Uint8Array(buffer);
       bounce.bytes = b;
+      bounce.buffer = buffer;
     }
     b.set(bytes, o);
-    out.set(new Uint8Array(b.buffer, o, n), pos);
+    out.set(new Uint8Array(bounce.buffer, o, n), pos);
   }
   return pos + n;
 }

@@ -14,6 +14,8 @@ export interface GuestMemory {
   /** The current bytes of the exported `memory` (re-fetched if it grew). */
   bytes(): Uint8Array;
   view(): DataView;
+  /** The buffer under bytes() (reading `.buffer` of a view asks the runtime each time). */
+  buffer(): ArrayBufferLike;
   /** Throws the FFI bounds trap unless [ptr, ptr+len) lies inside memory. */
   check(ptr: number, len: number): void;
 }
@@ -52,6 +54,10 @@ export function createGuestMemory(exports: () => WebAssembly.Exports | null): Gu
     view() {
       refresh();
       return dv;
+    },
+    buffer() {
+      refresh();
+      return buffer ?? u8.buffer;
     },
     check(ptr, len) {
       refresh();

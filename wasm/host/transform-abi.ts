@@ -154,6 +154,7 @@ export function createTransformAbi(opts: TransformAbiOptions) {
   }
 
   function emit(topicIndex: number, src: Uint8Array, ptr: number, len: number): void {
+    // src is memory.bytes(): its buffer is memory.buffer() (cached; a view's .buffer is a runtime call)
     const at = outPos + OUTPUT_ENTRY_BYTES;
     const pad = (ptr - at) & 7; // payload congruent with ptr mod 8: word-wise copy (shared.ts)
     const need = at + pad + len;
@@ -171,7 +172,7 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     if (len <= 64) {
       // Short payloads: a loop beats creating a view for set().
       for (let i = 0; i < len; i++) outBytes[dst + i] = src[ptr + i]!;
-    } else outBytes.set(new Uint8Array(src.buffer, ptr, len), dst); // (cheaper than subarray)
+    } else outBytes.set(new Uint8Array(memory.buffer(), ptr, len), dst); // (cheaper than subarray)
     outPos = need;
     outCount++;
   }
