@@ -8,7 +8,9 @@
 // For scale, the module alone (driven in this thread without the host) is measured too.
 // Each batch size is measured twice: one batch in flight (the broker's own one-at-a-time hand-off, as
 // `process` is awaited before the next call) and pipelined (BENCH_DEPTH batches handed to the host at
-// once, default 4: the guest goes from batch to batch without waiting for the main thread).
+// once, default 4: the guest goes from batch to batch without waiting for the main thread). The four
+// host measurements are interleaved (BENCH_ROUNDS slices each, default 6) so they share the machine's
+// good and bad minutes.
 // Run: npm run bench:transforms        (BENCH_SECONDS=3 per measurement by default)
 import { cpus } from 'node:os';
 import { KNOWN_FACILITIES } from '../../deploy/local/generator/index.ts';
@@ -19,6 +21,7 @@ import { transformModule } from '../support/transforms.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const DEPTH = Number(process.env.BENCH_DEPTH ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const enc = new TextEncoder();
 const FACILITIES = KNOWN_FACILITIES;
 
@@ -82,49 +85,77 @@ function batchOf(start: number, size: number): HostRecord[] {
   });
 }
 
-/** `depth` batches handed to the host at once (1: each process() awaited before the next call). */
-async function throughHost(module: Uint8Array, batchSize: number, depth: number) {
-  const host = await createTransformHost({
-    module,
-    name: 'shipments',
-    inputTopic: 'cdc.public.shipments',
-    outputTopics: ['clean.shipments', 'dlq.transform'],
-    onLog: () => {},
-    pipelineDepth: depth,
-  });
-  const batches = Array.from({ length: Math.ceil(POOL.length / batchSize) }, (_, k) =>
-    batchOf(k * batchSize, batchSize),
+interface HostConfig {
+  size: number;
+  depth: number;
+}
+
+/**
+ * Every configuration (batch size, depth) gets its own host; after a warm-up, the hosts take turns in
+ * slices of SECONDS / ROUNDS, and each one's figures add up its slices. On a shared machine whose speed
+ * changes from one minute to the next, sequential measurements put each configuration in a different
+ * minute; interleaved, they all see the same mix (the ratios between them are then the host's, not the
+ * machine's). `depth` calls are kept outstanding (1: each process() awaited before the next call).
+ */
+async function throughHosts(module: Uint8Array, configs: HostConfig[]) {
+  const hosts = await Promise.all(
+    configs.map(({ depth }) =>
+      createTransformHost({
+        module,
+        name: 'shipments',
+        inputTopic: 'cdc.public.shipments',
+        outputTopics: ['clean.shipments', 'dlq.transform'],
+        onLog: () => {},
+        pipelineDepth: depth,
+      }),
+    ),
   );
-  // Warm up for a second, not a number of batches: V8 tiers the guest's hot functions up to optimized
-  // code in the background, and 20 batches of 100 (2,000 records) ended long before that was done,
-  // so the first measurement counted the compiler's CPU time and the unoptimized code.
-  // The window keeps `depth` calls outstanding; each result is awaited in order.
-  const window: Array<Promise<BatchResult>> = [];
-  let records = 0;
-  let outputs = 0;
-  let k = 0;
-  const pass = async (until: number) => {
+  const batchesOf = configs.map(({ size }) =>
+    Array.from({ length: Math.ceil(POOL.length / size) }, (_, k) => batchOf(k * size, size)),
+  );
+  const totals = configs.map(() => ({ records: 0, outputs: 0, seconds: 0, cpuSeconds: 0 }));
+  const next = configs.map(() => 0);
+  /** Host i for `ms` milliseconds; its window drained before the slice ends. */
+  const slice = async (i: number, ms: number, count: boolean) => {
+    const host = hosts[i]!;
+    const depth = configs[i]!.depth;
+    const batches = batchesOf[i]!;
+    const window: Array<Promise<BatchResult>> = [];
+    let records = 0;
+    let outputs = 0;
+    // process.cpuUsage() counts every thread of the process: the main thread and the guest's worker
+    // (the other hosts' workers sleep in Atomics.wait meanwhile).
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const until = t0 + ms;
     while (performance.now() < until) {
-      const b = batches[k++ % batches.length]!;
+      const b = batches[next[i]!++ % batches.length]!;
       window.push(host.process({ baseOffset: BigInt(records), records: b }));
       records += b.length;
       if (window.length >= depth) outputs += (await window.shift()!).outputs.length;
     }
     while (window.length > 0) outputs += (await window.shift()!).outputs.length;
+    const cpu = process.cpuUsage(cpu0);
+    if (!count) return;
+    const t = totals[i]!;
+    t.records += records;
+    t.outputs += outputs;
+    t.seconds += (performance.now() - t0) / 1000;
+    t.cpuSeconds += (cpu.user + cpu.system) / 1e6;
   };
-  await pass(performance.now() + 1000);
-  records = 0;
-  outputs = 0;
-  // process.cpuUsage() counts every thread of the process: the main thread and the guest's worker.
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await pass(t0 + SECONDS * 1000);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  await host.close();
-  if (outputs !== records) throw new Error(`expected one output per record, got ${outputs}/${records}`);
-  return { records, seconds, cpuSeconds };
+  // Warm up for a second each, not a number of batches: V8 tiers the guest's hot functions up to optimized
+  // code in the background, and 20 batches of 100 (2,000 records) ended long before that was done, so the
+  // first measurement counted the compiler's CPU time and the unoptimized code.
+  for (let i = 0; i < hosts.length; i++) await slice(i, 1000, false);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < hosts.length; i++) await slice(i, (SECONDS * 1000) / ROUNDS, true);
+  }
+  await Promise.all(hosts.map((h) => h.close()));
+  for (const t of totals) {
+    if (t.outputs !== t.records)
+      throw new Error(`expected one output per record, got ${t.outputs}/${t.records}`);
+  }
+  return totals;
 }
 
 /** The smallest memory limit (64 KiB steps) under which the transform processes the pool without a trap. */
@@ -285,20 +316,20 @@ console.log(
     `events ~${Math.round(avgBytes)} B (5% invalid -> dlq.transform), module ${module.length} bytes (${(module.length / 1024).toFixed(1)} KiB)`,
 );
 const results: Record<string, number> = {};
-for (const depth of [1, DEPTH]) {
-  for (const size of [100, 1000]) {
-    const r = await throughHost(module, size, depth);
-    const rps = r.records / r.seconds;
-    const perCore = r.records / r.cpuSeconds;
-    results[`host${size}d${depth}`] = perCore;
-    const how = depth === 1 ? 'one batch in flight' : `pipelined, depth ${depth}`;
-    console.log(
-      `  host, batches of ${String(size).padStart(4)}, ${how}: ${fmt(rps)} records/s, ${((rps * avgBytes) / 1e6).toFixed(1)} MB/s wall; ` +
-        `${fmt(perCore)} records per CPU-second, ${((perCore * avgBytes) / 1e6).toFixed(1)} MB per CPU-second ` +
-        `(${(r.cpuSeconds / r.seconds).toFixed(2)} cores busy)`,
-    );
-  }
-}
+const configs: HostConfig[] = [1, DEPTH].flatMap((depth) => [100, 1000].map((size) => ({ size, depth })));
+const measured = await throughHosts(module, configs);
+configs.forEach(({ size, depth }, i) => {
+  const r = measured[i]!;
+  const rps = r.records / r.seconds;
+  const perCore = r.records / r.cpuSeconds;
+  results[`host${size}d${depth}`] = perCore;
+  const how = depth === 1 ? 'one batch in flight' : `pipelined, depth ${depth}`;
+  console.log(
+    `  host, batches of ${String(size).padStart(4)}, ${how}: ${fmt(rps)} records/s, ${((rps * avgBytes) / 1e6).toFixed(1)} MB/s wall; ` +
+      `${fmt(perCore)} records per CPU-second, ${((perCore * avgBytes) / 1e6).toFixed(1)} MB per CPU-second ` +
+      `(${(r.cpuSeconds / r.seconds).toFixed(2)} cores busy)`,
+  );
+});
 for (const size of [100, 1000]) {
   const g = guestOnly(module, size);
   console.log(
