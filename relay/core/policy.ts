@@ -1,13 +1,15 @@
 // The resilience policy of one sink, composed once, outer to inner:
-//   retry(exponential backoff + full jitter, honouring Retry-After)
+//   bulkhead(maxInFlight) -> retry(exponential backoff + full jitter, honouring Retry-After)
 //     -> circuit breaker (consecutive or sampling) -> timeout
-// The bulkhead (maxInFlight) is the sink runner's: it starts a delivery only while fewer than
-// maxInFlight are in flight, and every call comes through it, so a cockatiel bulkhead layer here never
-// rejected anything and only cost an async frame and ~0.6 KB per call.
+// The sink runner already starts a delivery only while fewer than maxInFlight are in flight, so the
+// bulkhead never rejects in normal operation; it stays as the policy's own bound on concurrent calls
+// (the sink's declared bulkhead, whoever calls the policy) for ~0.3 µs per call.
 // Only retryable sink failures count against the breaker and get retried; a permanent rejection
 // (other 4xx) passes straight through, and an open breaker surfaces as BrokenCircuitError so the
 // caller can apply the sink's onOpen setting. Metrics hang on the policy events here, nowhere else.
 import {
+  type BulkheadPolicy,
+  bulkhead,
   type CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
@@ -99,6 +101,7 @@ export function compose(layers: readonly IPolicy[]): PolicyExecutor {
 export interface SinkPolicy {
   readonly policy: PolicyExecutor;
   readonly breaker: CircuitBreakerPolicy;
+  readonly bulkhead: BulkheadPolicy;
   /** Subscribes to breaker transitions (the sink runner pauses and resumes on them). */
   onBreakerChange(listener: (state: BreakerStateName) => void): void;
   dispose(): void;
@@ -135,6 +138,7 @@ export function createSinkPolicy(sink: SinkOptions, metrics: Metrics, random?: (
     maxAttempts: Math.max(0, sink.retry.attempts - 1),
     backoff: retryBackoff(sink.retry, random),
   });
+  const limiter = bulkhead(sink.maxInFlight, 0);
   // cockatiel's aggressive timeout (abortOnReturn: false) rebuilt without its per-call events,
   // race and wrappers (timeout-layer.ts; timeout-layer.test.ts runs both on the same cases).
   const timeoutPolicy = createTimeoutLayer(sink.timeoutMs) as unknown as IPolicy;
@@ -165,8 +169,9 @@ export function createSinkPolicy(sink: SinkOptions, metrics: Metrics, random?: (
   retries.inc(labels, 0);
 
   return {
-    policy: compose([retryPolicy, breaker, timeoutPolicy]),
+    policy: compose([limiter, retryPolicy, breaker, timeoutPolicy]),
     breaker,
+    bulkhead: limiter,
     onBreakerChange(listener) {
       listeners.push(listener);
     },
