@@ -3,7 +3,15 @@
 // hot path, so they allocate nothing per record beyond what the caller receives: lengths are encoded with
 // an inline one-byte fast path, header keys are encoded/decoded through small per-host caches (they repeat),
 // and every key, value and header value handed back is a view into one per-batch copy of the region.
-import { growShared, INPUT_HEADER_BYTES, OUTPUT_ENTRY_BYTES, RECORD_ENTRY_BYTES } from './shared.ts';
+import {
+  growRegion,
+  INPUT_HEADER_BYTES,
+  OUTPUT_ENTRY_BYTES,
+  RECORD_ENTRY_BYTES,
+  type Region,
+  regionBuffer,
+  regionMax,
+} from './shared.ts';
 import type { InputBatch, OutputRecord } from './types.ts';
 import { readVarint, type VarintRead, varintSize, writeVarint } from './varint.ts';
 
@@ -149,17 +157,18 @@ function writeShared(out: Uint8Array, pos: number, bytes: Uint8Array | null, bou
  * the region's maximum size. `align` is the guest read buffer's address mod 8.
  */
 export function encodeBatch(
-  input: SharedArrayBuffer,
+  input: Region,
   batch: InputBatch,
   keys: HeaderKeyCache,
   align: number,
   bounce: Bounce,
 ): boolean {
-  const max = (input as unknown as { maxByteLength: number }).maxByteLength;
+  const max = regionMax(input);
   // Fixed-length views (re-made when the region grows): views that track a growable buffer's length ask
   // the runtime for it at every access.
-  let bytes = new Uint8Array(input, 0, input.byteLength);
-  let view = new DataView(input, 0, input.byteLength);
+  let sab = regionBuffer(input);
+  let bytes = new Uint8Array(sab, 0, sab.byteLength);
+  let view = new DataView(sab, 0, sab.byteLength);
   let pos = INPUT_HEADER_BYTES;
   let maxPayload = 0;
   let maxTs = Number.NEGATIVE_INFINITY;
@@ -178,9 +187,10 @@ export function encodeBatch(
     const pad = (align - (pos + RECORD_ENTRY_BYTES)) & 7; // payload ≡ guest buffer mod 8 (shared.ts)
     const need = pos + RECORD_ENTRY_BYTES + pad + size;
     if (need > bytes.length) {
-      if (need > max || !growShared(input, need)) return false;
-      bytes = new Uint8Array(input, 0, input.byteLength);
-      view = new DataView(input, 0, input.byteLength);
+      if (need > max || !growRegion(input, need)) return false;
+      sab = regionBuffer(input);
+      bytes = new Uint8Array(sab, 0, sab.byteLength);
+      view = new DataView(sab, 0, sab.byteLength);
     }
     view.setBigInt64(pos, record.offset, true);
     const ts = record.timestamp;
@@ -226,8 +236,9 @@ const allocUnsafe = (globalThis as { Buffer?: { allocUnsafeSlow?(size: number): 
   ?.allocUnsafeSlow;
 
 /** One private copy of the first `length` bytes of the output region (decodeOutputs returns views into it). */
-export function copyOutputRegion(output: SharedArrayBuffer, length: number): Uint8Array {
-  const used = new Uint8Array(output, 0, length);
+export function copyOutputRegion(output: Region, length: number): Uint8Array {
+  // The worker may have grown it: regionBuffer() is read after the batch ended (C_DONE_SEQ).
+  const used = new Uint8Array(regionBuffer(output), 0, length);
   if (allocUnsafe === undefined) return used.slice();
   const b = allocUnsafe(length);
   const copy = new Uint8Array(b.buffer, b.byteOffset, length); // a plain Uint8Array, not a Buffer

@@ -24,9 +24,10 @@ import {
   C_RECORD_SEQ,
   C_SHUTDOWN,
   controlSlots,
-  growableShared,
+  createRegion,
   INITIAL_REGION_BYTES,
   MAX_REGION_BYTES,
+  type Region,
   S_DONE_MSG,
   S_OUT_BYTES,
   S_OUT_COUNT,
@@ -76,8 +77,8 @@ interface InFlight extends Pending {
 interface Instance {
   worker: SpawnedWorker;
   control: Int32Array;
-  inputs: SharedArrayBuffer[];
-  outputs: SharedArrayBuffer[];
+  inputs: Region[];
+  outputs: Region[];
   startedAt: number;
   ready: Promise<void>;
   isReady: boolean;
@@ -328,7 +329,7 @@ export async function createTransformHost({
     control[C_RECORD_INDEX] = -1;
     control[C_BUSY] = 0;
     const regions = () =>
-      Array.from({ length: depth }, () => growableShared(INITIAL_REGION_BYTES, MAX_REGION_BYTES));
+      Array.from({ length: depth }, () => createRegion(INITIAL_REGION_BYTES, MAX_REGION_BYTES));
     const inst: Instance = {
       worker,
       control,

@@ -8,13 +8,13 @@
 // to slot s % depth only after it has copied batch s's outputs out, so a slot is never overwritten early.
 //
 // control: Int32Array over a SharedArrayBuffer, indices below.
-// input region (growable SAB, one per slot), written by the main thread before it bumps BATCH_SEQ:
+// input region (one per slot, a Region: see below), written by the main thread before it bumps BATCH_SEQ:
 //   header (64 bytes): base_offset i64 @0, record_count i32 @8, max_payload i32 @12,
 //     partition_leader_epoch i32 @16, attributes i32 @20, last_offset_delta i32 @24, producer_epoch i32 @28,
 //     base_timestamp i64 @32, max_timestamp i64 @40, producer_id i64 @48, base_sequence i32 @56
 //   records from @64: offset i64, timestamp i64, attributes i32, payload_len i32, pad i32, (4 unused),
 //     pad bytes, payload (ABI.md §5)
-// output region (growable SAB, one per slot), appended by the worker during a batch:
+// output region (one per slot, a Region), appended by the worker during a batch:
 //   per record: topic_index i32, payload_len i32, pad i32, pad bytes, payload (ABI.md §5)
 // The pads (0..7) make each payload's address in the region congruent mod 8 with the guest buffer it is
 // copied from/to: copies between a SharedArrayBuffer and ordinary memory run word by word only then (V8's
@@ -58,8 +58,8 @@ export interface WorkerInit {
   control: SharedArrayBuffer;
   /** Batches in flight at most; batch seq s uses inputs[s % depth] and outputs[s % depth]. */
   depth: number;
-  inputs: SharedArrayBuffer[];
-  outputs: SharedArrayBuffer[];
+  inputs: Region[];
+  outputs: Region[];
   args: string[];
   /** KEY=VALUE entries, in the order the guest sees them. */
   environ: string[];
@@ -102,4 +102,54 @@ export function growShared(sab: SharedArrayBuffer, atLeast: number): boolean {
   if (atLeast <= sab.byteLength) return true;
   g.grow(Math.min(g.maxByteLength, Math.max(atLeast, sab.byteLength * 2)));
   return true;
+}
+
+/**
+ * A slot region: a shared WebAssembly.Memory where the runtime has them (the worker then copies payloads
+ * between it and the guest's memory with `memory.copy` in a helper module, copy-helper.ts), else a
+ * growable SharedArrayBuffer. Either way the bytes are read and written through views of regionBuffer(),
+ * re-made when its byteLength has changed: one side grows a region (the main thread its inputs, the worker
+ * its outputs), the other re-reads regionBuffer() before it uses bytes past the length it knew.
+ */
+export type Region = WebAssembly.Memory | SharedArrayBuffer;
+
+const PAGE = 65536;
+
+export function createRegion(initial: number, max: number): Region {
+  try {
+    return new WebAssembly.Memory({
+      initial: Math.ceil(initial / PAGE),
+      maximum: Math.ceil(max / PAGE),
+      shared: true,
+    } as WebAssembly.MemoryDescriptor);
+  } catch {
+    return growableShared(initial, max);
+  }
+}
+
+/** The region's bytes now: a shared Memory's buffer is a fixed-length SAB of its current size. */
+export function regionBuffer(region: Region): SharedArrayBuffer {
+  return region instanceof WebAssembly.Memory ? (region.buffer as unknown as SharedArrayBuffer) : region;
+}
+
+/** Grows the region (doubling) to at least `atLeast` bytes; false when that is over its maximum. */
+export function growRegion(region: Region, atLeast: number): boolean {
+  if (!(region instanceof WebAssembly.Memory)) return growShared(region, atLeast);
+  const size = region.buffer.byteLength;
+  if (atLeast <= size) return true;
+  if (atLeast > MAX_REGION_BYTES) return false;
+  const target = Math.min(MAX_REGION_BYTES, Math.max(atLeast, size * 2));
+  try {
+    region.grow(Math.ceil(target / PAGE) - size / PAGE);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+/** Largest size the region may grow to. */
+export function regionMax(region: Region): number {
+  return region instanceof WebAssembly.Memory
+    ? MAX_REGION_BYTES
+    : (region as unknown as { maxByteLength: number }).maxByteLength;
 }

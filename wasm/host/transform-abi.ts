@@ -1,6 +1,7 @@
 // redpanda_transform (ABI.md §2, §3, §5, §6), the worker side: batches arrive through shared memory,
 // read_batch_header blocks on Atomics.wait unless the next batch is already handed over, outputs are
 // appended to the batch's slot's shared output region (shared.ts).
+import { createSlotCopiers, type SlotCopier } from './copy-helper.ts';
 import { FfiTrap, type GuestMemory, OOB } from './ffi.ts';
 import { parseWriteOptions } from './options.ts';
 import { isValidPayload } from './payload.ts';
@@ -13,10 +14,12 @@ import {
   C_RECORD_INDEX,
   C_RECORD_SEQ,
   C_SHUTDOWN,
-  growShared,
+  growRegion,
   INPUT_HEADER_BYTES,
   OUTPUT_ENTRY_BYTES,
   RECORD_ENTRY_BYTES,
+  type Region,
+  regionBuffer,
   S_DONE_MSG,
   S_OUT_BYTES,
   S_OUT_COUNT,
@@ -40,8 +43,13 @@ export interface TransformAbiOptions {
   memory: GuestMemory;
   control: Int32Array;
   /** One input and one output region per slot; batch seq s uses slot s % inputs.length. */
-  inputs: SharedArrayBuffer[];
-  outputs: SharedArrayBuffer[];
+  inputs: Region[];
+  outputs: Region[];
+  /**
+   * The guest's exported memory object, once the instance exists: with it (and regions that are shared
+   * memories) payloads are copied by a multi-memory helper module (copy-helper.ts).
+   */
+  guestMemory?: () => unknown;
   outputTopics: string[];
   clock: WasiClock;
   memoryLimitBytes: number;
@@ -71,8 +79,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function createTransformAbi(opts: TransformAbiOptions) {
-  const { memory, control, inputs, outputs, clock, memoryLimitBytes, onReady, onBatchDone, notifyDone } =
-    opts;
+  const {
+    memory,
+    control,
+    inputs,
+    outputs,
+    guestMemory,
+    clock,
+    memoryLimitBytes,
+    onReady,
+    onBatchDone,
+    notifyDone,
+  } = opts;
   const topicNames = opts.outputTopics.map((t) => encoder.encode(t));
   const depth = inputs.length;
   // Batches finished without telling the main thread (neither notify nor message) before it is told anyway.
@@ -87,11 +105,15 @@ export function createTransformAbi(opts: TransformAbiOptions) {
   let inPos = 0;
   // Fixed-length views, re-made whenever a region has grown: a view that tracks a growable
   // SharedArrayBuffer's length asks the runtime for that length on every access. One set per slot.
-  const inViews = inputs.map((b) => new DataView(b, 0, b.byteLength));
-  const outBytesBySlot = outputs.map((b) => new Uint8Array(b, 0, b.byteLength));
-  const outViews = outputs.map((b) => new DataView(b, 0, b.byteLength));
-  let input = inputs[0]!;
+  const inViews = inputs.map((r) => new DataView(regionBuffer(r)));
+  const outBytesBySlot = outputs.map((r) => new Uint8Array(regionBuffer(r)));
+  const outViews = outputs.map((r) => new DataView(regionBuffer(r)));
+  /** The current slot's input bytes (regionBuffer, fixed length). */
+  let input = regionBuffer(inputs[0]!);
   let output = outputs[0]!;
+  // memory.copy helpers, one per slot: undefined until the guest's memory exists, null where unavailable.
+  let copiers: SlotCopier[] | null | undefined;
+  let copier: SlotCopier | null = null;
   let inView = inViews[0]!;
   let outBytes = outBytesBySlot[0]!;
   let outView = outViews[0]!;
@@ -142,13 +164,18 @@ export function createTransformAbi(opts: TransformAbiOptions) {
   /** Points the views at slot seenSeq % depth (re-made if the main thread grew its input region). */
   function useSlot(): void {
     slot = seenSeq % depth;
-    input = inputs[slot]!;
+    input = regionBuffer(inputs[slot]!); // (a shared memory's buffer is re-read: the main thread grows it)
     output = outputs[slot]!;
     inView = inViews[slot]!;
     if (inView.byteLength !== input.byteLength) {
       inView = new DataView(input, 0, input.byteLength);
       inViews[slot] = inView;
     }
+    if (copiers === undefined) {
+      const g = guestMemory?.();
+      if (g !== undefined) copiers = createSlotCopiers(g, inputs, outputs);
+    }
+    copier = copiers?.[slot] ?? null;
     outBytes = outBytesBySlot[slot]!;
     outView = outViews[slot]!;
   }
@@ -159,9 +186,10 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     const pad = (ptr - at) & 7; // payload congruent with ptr mod 8: word-wise copy (shared.ts)
     const need = at + pad + len;
     if (need > outBytes.length) {
-      if (!growShared(output, need)) throw new FfiTrap('output of one batch exceeds the host buffer');
-      outBytes = new Uint8Array(output, 0, output.byteLength);
-      outView = new DataView(output, 0, output.byteLength);
+      if (!growRegion(output, need)) throw new FfiTrap('output of one batch exceeds the host buffer');
+      const grown = regionBuffer(output);
+      outBytes = new Uint8Array(grown, 0, grown.byteLength);
+      outView = new DataView(grown, 0, grown.byteLength);
       outBytesBySlot[slot] = outBytes;
       outViews[slot] = outView;
     }
@@ -169,7 +197,14 @@ export function createTransformAbi(opts: TransformAbiOptions) {
     outView.setInt32(outPos + 4, len, true);
     outView.setInt32(outPos + 8, pad, true);
     const dst = at + pad;
-    if (len <= 64) {
+    if (copier !== null) {
+      try {
+        copier.copyOut(dst, ptr, len);
+      } catch {
+        // Both ranges were checked: a trap means the helper's view of a size is stale (never seen). Copy here.
+        outBytes.set(new Uint8Array(memory.buffer(), ptr, len), dst);
+      }
+    } else if (len <= 64) {
       // Short payloads: a loop beats creating a view for set().
       for (let i = 0; i < len; i++) outBytes[dst + i] = src[ptr + i]!;
     } else outBytes.set(new Uint8Array(memory.buffer(), ptr, len), dst); // (cheaper than subarray)
@@ -270,7 +305,14 @@ export function createTransformAbi(opts: TransformAbiOptions) {
       dv.setUint32(o, inView.getUint32(at, true), true);
       dv.setUint32(o + 4, inView.getUint32(at + 4, true), true);
       const start = at + RECORD_ENTRY_BYTES + inView.getInt32(at + 24, true);
-      mem.set(new Uint8Array(input, start, payload), dst); // (cheaper than subarray)
+      if (copier !== null) {
+        try {
+          copier.copyIn(dst, start, payload);
+        } catch {
+          // Ranges checked above: only a stale size in the helper (a growth not seen yet) gets here.
+          mem.set(new Uint8Array(input, start, payload), dst);
+        }
+      } else mem.set(new Uint8Array(input, start, payload), dst); // (cheaper than subarray)
       control[C_IN_ALIGN] = dst & 7;
       clock.realtimeMs = hi * 4294967296 + lo;
       // Plain stores: the watchdog only needs to see the values change (int32 accesses never tear).

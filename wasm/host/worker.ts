@@ -27,6 +27,7 @@ function run(init: WorkerInit): void {
       control,
       inputs: init.inputs,
       outputs: init.outputs,
+      guestMemory: () => exports?.memory,
       outputTopics: init.outputTopics,
       clock,
       memoryLimitBytes: init.memoryLimitBytes,
