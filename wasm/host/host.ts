@@ -220,13 +220,15 @@ export async function createTransformHost({
   function settle(inst: Instance, e: InFlight): void {
     const control = inst.control;
     const count = Atomics.load(control, slotWord(e.slot, S_OUT_COUNT));
-    // One copy of the used output region per batch; every key, value and header value is a view into it.
-    const used = copyOutputRegion(
-      inst.outputs[e.slot]!,
-      Atomics.load(control, slotWord(e.slot, S_OUT_BYTES)),
-    );
     let outputs: OutputRecord[];
+    // The copy too is inside the try: drain() has already taken e off inFlight, so a throw from here would
+    // leave its process() call unsettled for good (and escape into the message or timer callback).
     try {
+      // One copy of the used output region per batch; every key, value and header value is a view into it.
+      const used = copyOutputRegion(
+        inst.outputs[e.slot]!,
+        Atomics.load(control, slotWord(e.slot, S_OUT_BYTES)),
+      );
       outputs = decodeOutputs(used, count, outputTopics, headerKeys);
     } catch (error) {
       e.reject(error as Error);
