@@ -224,6 +224,7 @@ export function encodeBatch(
   view.setBigInt64(40, BigInt(Math.trunc(maxTs)), true);
   view.setBigInt64(48, batch.producerId ?? -1n, true);
   view.setInt32(56, batch.baseSequence ?? -1, true);
+  view.setInt32(60, pos, true); // bytes used: the worker reads this far (shared.ts regionBuffer)
   return true;
 }
 
@@ -237,8 +238,9 @@ const allocUnsafe = (globalThis as { Buffer?: { allocUnsafeSlow?(size: number): 
 
 /** One private copy of the first `length` bytes of the output region (decodeOutputs returns views into it). */
 export function copyOutputRegion(output: Region, length: number): Uint8Array {
-  // The worker may have grown it: regionBuffer() is read after the batch ended (C_DONE_SEQ).
-  const used = new Uint8Array(regionBuffer(output), 0, length);
+  // The worker may have grown it: regionBuffer() is read after the batch ended (C_DONE_SEQ), and made to
+  // show `length` bytes if this thread has not caught up with that growth yet.
+  const used = new Uint8Array(regionBuffer(output, length), 0, length);
   if (allocUnsafe === undefined) return used.slice();
   const b = allocUnsafe(length);
   const copy = new Uint8Array(b.buffer, b.byteOffset, length); // a plain Uint8Array, not a Buffer

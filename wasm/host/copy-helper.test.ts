@@ -2,6 +2,8 @@
 // kinds of slot region (shared.ts): a shared WebAssembly.Memory where the runtime has one, else a growable
 // SharedArrayBuffer. The host's tests run the Memory path on Node, Deno and Bun; the buffer path is the
 // fallback, checked here to encode the same bytes.
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createBounce, createHeaderKeyCache, encodeBatch } from './batch-codec.ts';
 import { createSlotCopiers } from './copy-helper.ts';
@@ -98,10 +100,27 @@ describe('slot regions', () => {
     expect(b.byteLength).toBeGreaterThan(PAGE);
     const n = Math.min(a.byteLength, b.byteLength);
     expect(Buffer.from(new Uint8Array(a, 0, n)).equals(Buffer.from(new Uint8Array(b, 0, n)))).toBe(true);
+    // Asking for more than the region holds shows what it holds (the caller's view then fails, not this).
+    expect(regionBuffer(memory, 64 * PAGE).byteLength).toBe(a.byteLength);
     // Over the maximum: refused, not thrown.
     expect(growRegion(memory, 512 << 20)).toBe(false);
     expect(encodeBatch(growableShared(PAGE, PAGE), batch, createHeaderKeyCache(), 0, createBounce())).toBe(
       false,
     );
+  });
+
+  it('regionBuffer(region, n) shows the n bytes another thread grew a shared memory to', async () => {
+    const memory = createRegion(PAGE, 16 * PAGE);
+    expect(memory).toBeInstanceOf(WebAssembly.Memory);
+    const worker = new Worker(
+      "const { workerData, parentPort } = require('node:worker_threads'); workerData.grow(3); parentPort.postMessage(0);",
+      { eval: true, workerData: memory },
+    );
+    try {
+      await once(worker, 'message');
+      expect(regionBuffer(memory, 4 * PAGE).byteLength).toBe(4 * PAGE);
+    } finally {
+      await worker.terminate();
+    }
   });
 });

@@ -11,7 +11,8 @@
 // input region (one per slot, a Region: see below), written by the main thread before it bumps BATCH_SEQ:
 //   header (64 bytes): base_offset i64 @0, record_count i32 @8, max_payload i32 @12,
 //     partition_leader_epoch i32 @16, attributes i32 @20, last_offset_delta i32 @24, producer_epoch i32 @28,
-//     base_timestamp i64 @32, max_timestamp i64 @40, producer_id i64 @48, base_sequence i32 @56
+//     base_timestamp i64 @32, max_timestamp i64 @40, producer_id i64 @48, base_sequence i32 @56,
+//     bytes used in the region i32 @60 (the worker makes sure it sees that much: regionBuffer)
 //   records from @64: offset i64, timestamp i64, attributes i32, payload_len i32, pad i32, (4 unused),
 //     pad bytes, payload (ABI.md §5)
 // output region (one per slot, a Region), appended by the worker during a batch:
@@ -130,9 +131,17 @@ export function createRegion(initial: number, max: number): Region {
   }
 }
 
-/** The region's bytes now: a shared Memory's buffer is a fixed-length SAB of its current size. */
-export function regionBuffer(region: Region): SharedArrayBuffer {
-  return region instanceof WebAssembly.Memory ? (region.buffer as unknown as SharedArrayBuffer) : region;
+/**
+ * The region's bytes now: a shared Memory's buffer is a fixed-length SAB of its current size. V8 replaces
+ * it after a growth made by the OTHER thread only when this thread next handles interrupts (its `buffer`
+ * getter does not look), so a reader that needs `atLeast` bytes the other side has published (a length
+ * stored before C_BATCH_SEQ / C_DONE_SEQ) and finds fewer asks with grow(0), which re-reads the shared
+ * length and refreshes this thread's buffer (and the copy helper's view of the memory).
+ */
+export function regionBuffer(region: Region, atLeast = 0): SharedArrayBuffer {
+  if (!(region instanceof WebAssembly.Memory)) return region;
+  if (region.buffer.byteLength < atLeast) region.grow(0);
+  return region.buffer as unknown as SharedArrayBuffer;
 }
 
 /** Grows the region (doubling) to at least `atLeast` bytes; false when that is over its maximum. */

@@ -164,9 +164,11 @@ export function createTransformAbi(opts: TransformAbiOptions) {
   /** Points the views at slot seenSeq % depth (re-made if the main thread grew its input region). */
   function useSlot(): void {
     slot = seenSeq % depth;
-    input = regionBuffer(inputs[slot]!); // (a shared memory's buffer is re-read: the main thread grows it)
-    output = outputs[slot]!;
     inView = inViews[slot]!;
+    // The main thread grows input regions: the batch's size (header @60, within any view) is read first so
+    // that a growth this thread has not caught up with yet is made visible before any record is read.
+    input = regionBuffer(inputs[slot]!, inView.getInt32(60, true));
+    output = outputs[slot]!;
     if (inView.byteLength !== input.byteLength) {
       inView = new DataView(input, 0, input.byteLength);
       inViews[slot] = inView;
