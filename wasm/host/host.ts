@@ -326,6 +326,11 @@ export async function createTransformHost({
   async function launch(): Promise<Instance> {
     if (closed) throw closedError();
     const worker = await spawnWorker(WORKER_URL);
+    if (closed) {
+      // close() ran while the worker was spawning (a restart after a trap): it found no instance to end.
+      await worker.terminate();
+      throw closedError();
+    }
     const controlSab = new SharedArrayBuffer(controlSlots(depth) * 4);
     const control = new Int32Array(controlSab);
     control[C_RECORD_INDEX] = -1;
