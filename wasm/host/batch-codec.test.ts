@@ -2,7 +2,7 @@
 // exact payload it read, ABI.md §5): record values copied straight into the input region or through the
 // bounce buffer (sources at every address mod 8), keys and header values on both sides of the one-byte
 // length, a batch that grows the input region; and the outputs' lifetime: every output handed out stays
-// byte for byte what it was after many later batches have reused the slots and the output arena.
+// byte for byte what it was after many later batches have reused the slots.
 import { describe, expect, it } from 'vitest';
 import { transformModule } from '../../test/support/transforms.ts';
 import { createHeaderKeyCache } from './batch-codec.ts';
@@ -83,8 +83,8 @@ describe('batch codec through the host (passthrough transform)', () => {
     try {
       const batches: InputBatch[] = [];
       let next = 0;
-      // ~3 MiB of outputs in small batches (several output arenas), one batch over 1 MiB in the middle
-      // (it grows the input region and gets a buffer of its own), then small ones again.
+      // ~3 MiB of outputs in small batches, one batch over 1 MiB in the middle (it grows its slot's input
+      // region on the main thread and output region in the worker), then small ones again.
       for (let b = 0; b < 90; b++) {
         const size = b === 45 ? 1500 : 1 + ((b * 7) % 40);
         const records = Array.from({ length: size }, () => record(next++));
