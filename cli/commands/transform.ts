@@ -239,7 +239,7 @@ Examples:
                 res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(runner.prometheus());
               }).listen(opts.metricsPort, '127.0.0.1');
         const shutdown = (signal: string) => {
-          log(`${signal}: finishing the batch in flight`);
+          log(`${signal}: finishing the batches in flight`);
           void runner.stop();
         };
         process.once('SIGINT', () => shutdown('SIGINT'));
