@@ -174,6 +174,28 @@ describe('kafka source rejoin watchdog', () => {
     expect(s.joins[1]! - s.joins[0]!).toBeGreaterThanOrEqual(500);
   });
 
+  it('makes no further attempt once the client got back in by itself during a backoff', async () => {
+    let member = false;
+    let joins = 0;
+    const s = setup({
+      isMember: () => member,
+      join: async () => {
+        joins++;
+        throw new Error('joinGroup failed 6 times.');
+      },
+      sleep: async () => {
+        member = true; // a commit's own rejoin succeeded meanwhile
+      },
+    });
+    s.watchdog.check(true);
+    await s.watchdog.settled();
+    expect(joins).toBe(1);
+    expect(s.count('failed')).toBe(1);
+    expect(s.count('ok')).toBe(0);
+    expect(s.gauge()).toBe(1);
+    expect(s.lines.at(-1)).toContain('membership back without a watchdog rejoin');
+  });
+
   it('stops on close: a sleeping backoff is woken and no further attempt is made', async () => {
     let wakeSignal: AbortSignal | undefined;
     let sleeping: () => void = () => {};

@@ -108,6 +108,12 @@ export function createRejoinWatchdog({
     onLost();
     if (backToBack > 0) await sleep(backoff(backToBack), stopper.signal);
     for (let attempt = 1; !stopper.signal.aborted; attempt++) {
+      if (isMember()) {
+        // The client got back in by itself during the backoff (a commit's own rejoin): one more
+        // JoinGroup now would only force another rebalance.
+        logger.info('kafka group membership back without a watchdog rejoin', { groupId, attempt });
+        return;
+      }
       const t0 = now();
       logger.info('kafka group rejoin attempt', { groupId, attempt });
       try {
