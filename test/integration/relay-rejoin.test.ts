@@ -24,7 +24,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
 import { type PrivateKafka, startPrivateKafka } from '../support/private-kafka.ts';
 import { createTopic, createTopicProducer, type TopicProducer } from '../support/relay-kafka.ts';
-import { type RelayProcess, relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import {
+  mockApiSink,
+  type RelayProcess,
+  relayConfig,
+  spawnRelay,
+  writeRelayConfig,
+} from '../support/relay-process.ts';
+import { notApplied } from '../support/relay-testbed.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const PER_PHASE = 1500;
@@ -92,22 +99,9 @@ it('the source rejoins by itself after a failed background rejoin; nothing lost,
   const produce = producer!;
   const run = `rj-${Date.now()}`;
   const topic = await createTopic('rejoin', 6, k.bootstrap);
-  const groupId = `g-${topic}`;
+  const groupId = `g-${topic}`; // relayConfig's default group
   const endpoint = 'rejoin';
-  const cfg = relayConfig({
-    instanceId: 'rejoin-a',
-    groupId,
-    topic,
-    dlqTopic: `dlq-${topic}`,
-    sinks: [
-      {
-        id: endpoint,
-        url: `${mock.url}/${endpoint}`,
-        timeout: '5s',
-        dedupe: { store: 'redis', ttl: '1h', lease: '5s', onUnavailable: 'block' },
-      },
-    ],
-  });
+  const cfg = relayConfig({ instanceId: 'rejoin-a', topic, sinks: [mockApiSink(mock.url, endpoint)] });
   const kafkaSection = cfg.kafka as Record<string, unknown>;
   cfg.kafka = { ...kafkaSection, brokers: [k.bootstrap] };
   const armFile = join(trapDir, 'arm');
@@ -194,8 +188,7 @@ it('the source rejoins by itself after a failed background rejoin; nothing lost,
   await sleep(1000);
 
   const report = mock.report(endpoint);
-  const keys = new Set(mock.ledger(endpoint).appliedKeys);
-  const lost = Array.from({ length: TOTAL }, (_, i) => `${run}-${i}`).filter((id) => !keys.has(id));
+  const lost = notApplied(mock, endpoint, run, TOTAL);
   const attempts = {
     failed: await metric(r.port, 'ferry_kafka_rejoin_attempts_total{result="failed"}'),
     ok: await metric(r.port, 'ferry_kafka_rejoin_attempts_total{result="ok"}'),
