@@ -88,8 +88,10 @@ function harness({ trapAt = -1n, holdFirstProduce = false } = {}): Harness {
     },
     async produce(outputs: OutputRecord[]) {
       produceCalls++;
+      // Held past the test's own 20 s wait: a lane that stopped pipelining fails that wait, instead of
+      // racing it (a hold that gave up would be retried by the lane and the test could pass).
       if (produceCalls === 1 && holdFirstProduce)
-        await until(() => transformed >= 2, 'a batch transformed ahead');
+        await until(() => transformed >= 2, 'a batch transformed ahead', 60_000);
       await new Promise((r) => setTimeout(r, produceCalls % 3)); // acknowledgements take a while
       for (const o of outputs) produced.push(dec.decode(o.value ?? new Uint8Array()));
     },
