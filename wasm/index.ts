@@ -30,6 +30,7 @@ export {
   isWasmTrap,
   LINKER,
   linkProblems,
+  MAX_PIPELINE_DEPTH,
   type OutputRecord,
   readModuleInfo,
   type TransformHost,

@@ -10,6 +10,7 @@ import {
   checkModule,
   createTransformRunner,
   linkProblems,
+  MAX_PIPELINE_DEPTH,
   type RunnerMetricsSnapshot,
   readModuleInfo,
 } from '../../wasm/index.ts';
@@ -22,7 +23,7 @@ function positiveInt(value: string): number {
 
 function pipelineDepth(value: string): number {
   const n = positiveInt(value);
-  if (n > 64) throw new InvalidArgumentError('an integer from 1 to 64');
+  if (n > MAX_PIPELINE_DEPTH) throw new InvalidArgumentError(`an integer from 1 to ${MAX_PIPELINE_DEPTH}`);
   return n;
 }
 
@@ -163,7 +164,7 @@ Examples:
     .option('--memory-limit <bytes>', 'linear memory limit per instance', positiveInt, 2 * 1024 * 1024)
     .option(
       '--pipeline-depth <n>',
-      'batches per partition in the transform at once, transformed ahead of the one being produced (1..64)',
+      `batches per partition in the transform at once, transformed ahead of the one being produced (1..${MAX_PIPELINE_DEPTH})`,
       pipelineDepth,
       4,
     )

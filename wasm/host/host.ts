@@ -26,6 +26,7 @@ import {
   controlSlots,
   createRegion,
   INITIAL_REGION_BYTES,
+  MAX_PIPELINE_DEPTH,
   MAX_REGION_BYTES,
   type Region,
   S_DONE_MSG,
@@ -125,10 +126,10 @@ export async function createTransformHost({
   pipelineDepth = 4,
 }: TransformHostOptions): Promise<TransformHost> {
   const { initialMs = 1000, maxMs = 30_000, resetAfterMs = 10_000 } = backoff;
-  if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1 || pipelineDepth > 64) {
+  if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1 || pipelineDepth > MAX_PIPELINE_DEPTH) {
     throw new FerryWasmError({
       code: 'FERRY_WASM_CONFIG',
-      message: 'pipelineDepth must be an integer in 1..64',
+      message: `pipelineDepth must be an integer in 1..${MAX_PIPELINE_DEPTH}`,
     });
   }
   const depth = pipelineDepth;

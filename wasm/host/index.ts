@@ -5,4 +5,5 @@ export { LINKER, linkProblems } from './linker.ts';
 export { readModuleInfo } from './module-info.ts';
 export { encodeWriteOptions, parseWriteOptions } from './options.ts';
 export { decodePayload, encodePayload, isValidPayload, type PayloadRecord } from './payload.ts';
+export { MAX_PIPELINE_DEPTH } from './shared.ts';
 export type * from './types.ts';

@@ -200,7 +200,8 @@ describe('logs and close with batches in flight', () => {
       await host.close();
     }
   });
-  it('refuses a depth outside 1..64', async () => {
+  it('refuses a depth outside 1..16', async () => {
     await expect(startProbe({ pipelineDepth: 0 })).rejects.toMatchObject({ code: 'FERRY_WASM_CONFIG' });
+    await expect(startProbe({ pipelineDepth: 17 })).rejects.toMatchObject({ code: 'FERRY_WASM_CONFIG' });
   });
 });

@@ -114,6 +114,13 @@ export function growShared(sab: SharedArrayBuffer, atLeast: number): boolean {
  */
 export type Region = WebAssembly.Memory | SharedArrayBuffer;
 
+/**
+ * Most batches one host takes at once. Each slot has two regions, and each reserves ~9 GiB of address space
+ * (createRegion), so a process with many partitions at a high depth could run short of it; past 8 batches
+ * in flight the bench measured no gain.
+ */
+export const MAX_PIPELINE_DEPTH = 16;
+
 const PAGE = 65536;
 
 export function createRegion(initial: number, max: number): Region {

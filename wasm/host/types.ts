@@ -67,7 +67,7 @@ export interface TransformHostOptions {
   /** data_transforms_logging_line_max_bytes (§8). Default 1024. */
   logLineMaxBytes?: number;
   /**
-   * Batches handed to the worker at once (1..64). With more than one, the guest goes from one batch to the
+   * Batches handed to the worker at once (1..16: each slot reserves address space, shared.ts). With more than one, the guest goes from one batch to the
    * next without waiting for the main thread (fewer cross-thread wake-ups per batch); results still settle
    * in submission order. 1 = one batch at a time, the broker's own hand-off. Default 4.
    */
