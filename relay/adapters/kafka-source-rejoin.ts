@@ -9,6 +9,7 @@
 // through the normal path), and rejoins with capped exponential backoff and jitter. One rejoin at a
 // time; every failed attempt sleeps; an episode that starts soon after the previous one ended carries
 // on from its backoff, so no path loops hot. stop() ends checks and wakes a sleeping backoff.
+import { silentLogger } from '../core/clock.ts';
 import type { Logger, Metrics } from '../core/contracts.ts';
 
 export interface RejoinWatchdogOptions {
@@ -50,7 +51,6 @@ export interface RejoinWatchdog {
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 500);
-const noLog: Logger = { info() {}, warn() {}, error() {} };
 
 const defaultSleep = (ms: number, wake: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -74,7 +74,7 @@ export function createRejoinWatchdog({
   checkMs = 1_000,
   backoffMs = 500,
   backoffCapMs = 15_000,
-  logger = noLog,
+  logger = silentLogger,
   metrics,
   now = Date.now,
   random = Math.random,

@@ -20,6 +20,7 @@
 //   heartbeating and never rejoins by itself. The watchdog drops the whole assignment through the
 //   revocation path above and rejoins with capped, jittered exponential backoff.
 import { Consumer, consumerGroupChannel, ListOffsetTimestamps } from '@platformatic/kafka';
+import { silentLogger } from '../core/clock.ts';
 import type { Logger, Metrics, Source, SourceHandler, TopicPartition } from '../core/contracts.ts';
 import { decodeBatches } from './kafka-records.ts';
 import { createRejoinWatchdog } from './kafka-source-rejoin.ts';
@@ -67,7 +68,6 @@ const splitKey = (key: Key): TopicPartition => {
   return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const noLog: Logger = { info() {}, warn() {}, error() {} };
 
 export function createKafkaSource({
   brokers,
@@ -87,7 +87,7 @@ export function createKafkaSource({
   rejoinBackoffCapMs = 15_000,
   membershipCheckMs = 1_000,
   membershipGraceMs = rebalanceTimeoutMs + sessionTimeoutMs,
-  logger = noLog,
+  logger = silentLogger,
   metrics,
 }: KafkaSourceOptions): KafkaSource {
   const consumer = new Consumer({

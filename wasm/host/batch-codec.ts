@@ -3,6 +3,8 @@
 // hot path, so they allocate nothing per record beyond what the caller receives: lengths are encoded with
 // an inline one-byte fast path, header keys are encoded/decoded through small per-host caches (they repeat),
 // and every key, value and header value handed back is a view into one per-batch copy of the region.
+
+import { sameBytes } from './payload.ts';
 import {
   growRegion,
   INPUT_HEADER_BYTES,
@@ -44,12 +46,6 @@ function wordsOf(bytes: Uint8Array): number[] {
     words.push(w);
   }
   return words;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function equalAt(view: DataView, start: number, n: number, words: number[]): boolean {

@@ -173,6 +173,13 @@ export async function createTransformHost({
     return error;
   }
 
+  /** The host is closed: the instance's batches, then the waiting calls, then its start-up, in that order. */
+  function rejectClosed(inst: Instance | null): void {
+    for (const e of inst?.inFlight.splice(0) ?? []) e.reject(closedError());
+    for (const p of queue.splice(0)) p.reject(closedError());
+    inst?.readySettle?.reject(closedError());
+  }
+
   /** Ends an instance after a trap (or close): finished batches settle, every other one is rejected. */
   function fail(inst: Instance, kind: TrapKind, message: string, recordIndex: number): void {
     if (inst.dead) return;
@@ -182,13 +189,12 @@ export async function createTransformHost({
     clearInterval(inst.watchdog);
     Atomics.notify(inst.control, C_DONE_SEQ); // ends a pending waitAsync (it then finds the instance dead)
     void inst.worker.terminate();
-    const lost = inst.inFlight.splice(0);
-    const waiting = queue.splice(0);
     if (closed) {
-      for (const e of [...lost, ...waiting]) e.reject(closedError());
-      inst.readySettle?.reject(closedError());
+      rejectClosed(inst);
       return;
     }
+    const lost = inst.inFlight.splice(0);
+    const waiting = queue.splice(0);
     // The record index belongs to the batch the worker was in: the first one it had not finished.
     const doneSeq = Atomics.load(inst.control, C_DONE_SEQ);
     const trapped = lost.find((e) => e.seq === doneSeq + 1);
@@ -448,16 +454,15 @@ export async function createTransformHost({
     timers.clear();
     const inst = current;
     current = null;
-    for (const p of queue.splice(0)) p.reject(closedError());
-    if (inst !== null && !inst.dead) {
-      inst.dead = true;
-      clearInterval(inst.watchdog);
-      Atomics.store(inst.control, C_SHUTDOWN, 1);
-      Atomics.notify(inst.control, C_BATCH_SEQ);
-      Atomics.notify(inst.control, C_DONE_SEQ);
-      for (const e of inst.inFlight.splice(0)) e.reject(closedError());
-      inst.readySettle?.reject(closedError());
-      await inst.worker.terminate();
+    const live = inst !== null && !inst.dead ? inst : null;
+    rejectClosed(live);
+    if (live !== null) {
+      live.dead = true;
+      clearInterval(live.watchdog);
+      Atomics.store(live.control, C_SHUTDOWN, 1);
+      Atomics.notify(live.control, C_BATCH_SEQ);
+      Atomics.notify(live.control, C_DONE_SEQ);
+      await live.worker.terminate();
     }
   }
 

@@ -34,6 +34,13 @@ function writeField(out: Uint8Array, pos: number, bytes: Uint8Array | null): num
   return pos + bytes.length;
 }
 
+/** Byte-for-byte equality (header keys, topic names: short). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Encoded size of a record's payload; `headerKeys` are the UTF-8 header keys. */
 export function payloadSize(record: PayloadRecord, headerKeys: Uint8Array[]): number {
   let n = fieldSize(record.key) + fieldSize(record.value) + varintSize(record.headers.length);

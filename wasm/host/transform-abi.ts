@@ -4,7 +4,7 @@
 import { createSlotCopiers, type SlotCopier } from './copy-helper.ts';
 import { FfiTrap, type GuestMemory, OOB } from './ffi.ts';
 import { parseWriteOptions } from './options.ts';
-import { isValidPayload } from './payload.ts';
+import { isValidPayload, sameBytes } from './payload.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
@@ -71,12 +71,6 @@ export interface TransformAbiOptions {
 
 const LOG_APPEND_TIME = 0x08;
 const encoder = new TextEncoder();
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 export function createTransformAbi(opts: TransformAbiOptions) {
   const {
