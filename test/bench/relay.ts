@@ -13,15 +13,19 @@
 //   3. latency: records produced at a steady rate, produce-to-API p50/p99, relay CPU and RSS.
 // The machine is shared (Kafka, Redis, other work): CPU per record and ratios within one run are the
 // steadier figures; every line prints the load average.
+
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
+import { pidFile } from '../../deploy/local/process.ts';
 import { createUndiciSender } from '../../relay/adapters/http-undici.ts';
 import { createKafkaSource } from '../../relay/adapters/kafka-source.ts';
 import { createMockApiClient, type MockApiClient } from '../support/mock-api/client.ts';
 import { type MockApiProcess, spawnMockApi } from '../support/mock-api/process.ts';
 import { createTopic, createTopicProducer, deleteTopics } from '../support/relay-kafka.ts';
 import { relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
+import { accountCpu, type CpuAccount, describeAccount } from './machine-cpu.ts';
 import { sampleProc, watchProc } from './proc-stats.ts';
 
 type Runtime = 'node' | 'bun' | 'deno';
@@ -75,6 +79,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const cpuOf = (pid: number) => sampleProc(pid)?.cpuSeconds ?? 0;
+/** The local stack's processes (their pid files), for the machine's CPU account. */
+const stackPid = (name: string): number | undefined => {
+  try {
+    return Number(readFileSync(pidFile(name), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+};
 const startMock = (server: Server) =>
   spawnMockApi(['--no-record-bodies'], { runtime: server === 'bun' ? 'bun' : 'node' });
 
@@ -185,6 +197,9 @@ interface RuntimeResult {
   readonly cores: number;
   readonly usPerRecord: number;
   readonly mockUs: number;
+  /** The machine's CPU over the drain: per process and in all. */
+  readonly account: CpuAccount;
+  readonly drained: number;
   readonly rss: number;
   readonly p50: number;
   readonly p99: number;
@@ -248,11 +263,23 @@ async function relayRun(
     let proc = watchProc(relay.pid);
     await waitApplied(client, endpoint, 1, 30_000);
     const mockCpu0 = cpuOf(api.child.pid!);
+    const machine = accountCpu(
+      new Map([
+        ['relay', relay.pid],
+        ['mock API', api.child.pid],
+        ['Kafka', stackPid('kafka')],
+        ['Connect', stackPid('connect')],
+        ['Redis', stackPid('redis')],
+        ['PostgreSQL', stackPid('postgres')],
+        ['bench', process.pid],
+      ]),
+    );
     const start = Date.now();
     const applied0 = (await client.progress(endpoint)).applied;
     await waitApplied(client, endpoint, RECORDS, 300_000);
     const secs = (Date.now() - start) / 1000;
     let stats = proc.stop();
+    const account = machine.stop();
     const report = await client.report(endpoint);
     const drained = report.applied - applied0;
     const delivered = Math.round(drained / secs);
@@ -264,6 +291,9 @@ async function relayRun(
         `relay CPU ${stats.cpuCores.toFixed(2)} cores (${usPerRecord.toFixed(0)} µs CPU per record), peak RSS ${mb(stats.peakRssBytes)}; ` +
         `mock API ${mockUs.toFixed(0)} µs CPU per request; replays ${report.replays}, order violations ${report.orderViolations}, ` +
         `duplicate applications ${report.duplicateApplications}; load average ${throughputLoad}`,
+    );
+    console.log(
+      `[${label}] CPU per delivered record over the drain, µs: ${describeAccount(account, drained)}`,
     );
     const rss = stats.peakRssBytes;
     const cores = stats.cpuCores;
@@ -301,6 +331,8 @@ async function relayRun(
       cores,
       usPerRecord,
       mockUs,
+      account,
+      drained,
       rss: Math.max(rss, stats.peakRssBytes),
       p50,
       p99,
@@ -353,5 +385,31 @@ for (const r of results) {
     `${r.runtime.padEnd(9)} ${String(r.delivered).padStart(11)}  ${ref ? `${((100 * r.delivered) / ref.rps).toFixed(0)}%`.padStart(10) : '         -'}  ` +
       `${r.cores.toFixed(2).padStart(11)}  ${r.usPerRecord.toFixed(0).padStart(13)}  ${r.mockUs.toFixed(0).padStart(11)}  ` +
       `${mb(r.rss).padStart(8)}  ${`${r.p50} ms`.padStart(10)}  ${`${r.p99} ms`.padStart(10)}  ${r.load}`,
+  );
+}
+
+// The machine's budget: at TARGET records/s, `cores` cores give cores * 1e6 / TARGET µs of CPU per record
+// to everything (relay, mock API, Kafka, Redis, ...). What the relay's neighbours used per record, plus
+// the bare HTTP client of the ceiling phase, bounds what any relay could deliver here.
+const TARGET = 20_000;
+const clientUs = ref?.clientUs;
+for (const r of results) {
+  const { account } = r;
+  const per = (s: number) => (s * 1e6) / Math.max(1, r.drained);
+  const relayUs = per(account.byName.get('relay') ?? 0);
+  // Only the stack and the mock API: this bench process and unattributed time (other work on a shared
+  // machine, interrupts) are left out, so the bound errs in the relay's favour.
+  const outsideUs = [...account.byName]
+    .filter(([name]) => name !== 'relay' && name !== 'bench')
+    .reduce((sum, [, s]) => sum + per(s), 0);
+  const budgetUs = (account.cores * 1e6) / TARGET;
+  const bound =
+    clientUs === undefined
+      ? ''
+      : `; a relay costing no more than the bare undici client (${clientUs.toFixed(0)} µs/request) would top out near ` +
+        `${Math.round((account.cores * 1e6) / (outsideUs + clientUs))} records/s`;
+  console.log(
+    `budget ${r.runtime}: at ${TARGET} records/s the ${account.cores} cores give ${budgetUs.toFixed(0)} µs of CPU per record to everything; ` +
+      `the mock API and the stack used ${outsideUs.toFixed(0)} µs per delivered record, the relay ${relayUs.toFixed(0)} µs${bound}`,
   );
 }
