@@ -4,15 +4,71 @@ import { varintSize, writeVarint } from './varint';
 
 const HEX: string = '0123456789abcdef';
 
-/** Copies n bytes (non-overlapping); short copies inline, 8 bytes at a time (memory.copy is a call out). */
+/**
+ * Copies n bytes (non-overlapping). Short copies inline (memory.copy is a call out): 8 bytes at a
+ * time and the last 8 as one overlapping move; below 8 bytes two overlapping moves of 4 or 2. No
+ * byte loop, and nothing read or written outside [src, src+n) and [dst, dst+n).
+ */
 export function copyBytes(dst: usize, src: usize, n: i32): void {
-  if (n > 128) {
-    memory.copy(dst, src, <usize>n);
+  if (n >= 8) {
+    if (n > 128) {
+      memory.copy(dst, src, <usize>n);
+      return;
+    }
+    const last = <usize>(n - 8);
+    for (let i: usize = 0; i < last; i += 8) store<u64>(dst + i, load<u64>(src + i));
+    store<u64>(dst + last, load<u64>(src + last));
     return;
   }
-  let i = 0;
-  for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
-  for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+  if (n >= 4) {
+    store<u32>(dst, load<u32>(src));
+    store<u32>(dst + <usize>(n - 4), load<u32>(src + <usize>(n - 4)));
+    return;
+  }
+  if (n >= 2) {
+    store<u16>(dst, load<u16>(src));
+    store<u16>(dst + <usize>(n - 2), load<u16>(src + <usize>(n - 2)));
+    return;
+  }
+  if (n == 1) store<u8>(dst, load<u8>(src));
+}
+
+/**
+ * A prepared constant (a key, a JSON fragment) zero-padded to at least PADDED_MIN bytes and to a
+ * multiple of 8, so put() copies it in whole words: no branch on its length below PADDED_MIN.
+ */
+export const PADDED_MIN: i32 = 24;
+
+export class Padded {
+  buf: ArrayBuffer;
+  len: i32;
+
+  constructor(bytes: ArrayBuffer) {
+    const n = bytes.byteLength;
+    this.len = n;
+    this.buf = new ArrayBuffer(max(PADDED_MIN, (n + 7) & ~7));
+    memory.copy(changetype<usize>(this.buf), changetype<usize>(bytes), <usize>n);
+  }
+
+  /**
+   * Writes the constant at q and returns q + its length. It stores its padding too: up to
+   * max(PADDED_MIN, len + 7) bytes from q must be writable (bytes after the returned position are
+   * scratch that the next writes overwrite). Inlined: it is a few moves.
+   */
+  @inline
+  put(q: usize): usize {
+    const s = changetype<usize>(this.buf);
+    const n = this.len;
+    store<u64>(q, load<u64>(s));
+    store<u64>(q + 8, load<u64>(s + 8));
+    store<u64>(q + 16, load<u64>(s + 16));
+    if (n > PADDED_MIN) paddedRest(q, s, n);
+    return q + <usize>n;
+  }
+}
+
+function paddedRest(q: usize, s: usize, n: i32): void {
+  for (let i: usize = 24; i < <usize>n; i += 8) store<u64>(q + i, load<u64>(s + i));
 }
 
 /** Writes the bytes of a prepared buffer at q; returns the position after them. */
@@ -28,6 +84,15 @@ const POW10_U64: StaticArray<u64> = [
   1000000000000000000, 10000000000000000000,
 ];
 
+// "00".."99" as little-endian pairs: two digits with one load and one store.
+const DIGITS2 = new StaticArray<u16>(100);
+for (let i = 0; i < 100; i++) DIGITS2[i] = <u16>((0x30 + i / 10) | ((0x30 + (i % 10)) << 8));
+
+/** Two decimal digits of v (0..99) at q. */
+export function put2(q: usize, v: u32): void {
+  store<u16>(q, unchecked(DIGITS2[v]));
+}
+
 /** Writes v in decimal at q (at most 20 bytes); returns the position after it. */
 export function putInt(q: usize, v: i64): usize {
   if (v < 0) {
@@ -41,20 +106,25 @@ export function putInt(q: usize, v: i64): usize {
     v = -v;
   }
   let u = <u64>v;
-  let n = 1;
-  while (n < 20 && u >= unchecked(POW10_U64[n])) n++;
-  let at = q + <usize>n;
+  // Digit count from the bit length (log10(2) ~ 1233 / 4096), corrected by one compare.
+  const t = ((64 - <i32>clz(u | 1)) * 1233) >> 12;
+  const n = t + 1 - <i32>((u | 1) < unchecked(POW10_U64[t]));
+  const end = q + <usize>n;
+  let at = end;
   while (u > 0xffffffff) {
     store<u8>(--at, <u8>(0x30 + (u % 10)));
     u /= 10;
   }
-  // 32-bit division for the rest (most ids, offsets and LSNs fit): much cheaper than 64-bit
+  // 32-bit division for the rest (most ids, offsets and LSNs fit), two digits per step
   let w = <u32>u;
-  while (at > q) {
-    store<u8>(--at, <u8>(0x30 + (w % 10)));
-    w /= 10;
+  while (w >= 100) {
+    at -= 2;
+    put2(at, w % 100);
+    w /= 100;
   }
-  return q + <usize>n;
+  if (w >= 10) put2(at - 2, w);
+  else store<u8>(at - 1, <u8>(0x30 + w));
+  return end;
 }
 
 export class ByteBuilder {

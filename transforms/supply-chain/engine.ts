@@ -17,7 +17,7 @@
 //      transition (checked when before.status is a known status)
 //
 // Null counts as missing. Duplicate keys: the last wins (as JSON.parse).
-import { ByteBuilder, copyBytes, putInt, putRaw } from '../sdk/builder';
+import { ByteBuilder, copyBytes, PADDED_MIN, Padded, put2, putInt } from '../sdk/builder';
 import {
   bytesEq,
   decodedLen,
@@ -64,26 +64,29 @@ const K_AFTER = String.UTF8.encode('after');
 const K_LSN = String.UTF8.encode('lsn');
 const K_TABLE = String.UTF8.encode('table');
 const K_TS_MS = String.UTF8.encode('ts_ms');
-const S_ID = String.UTF8.encode(',"id":');
-const S_LSN = String.UTF8.encode(',"lsn":');
-const S_OCCURRED = String.UTF8.encode(',"occurredAt":"');
-const S_DATA = String.UTF8.encode('","data":');
-const S_PREVIOUS = String.UTF8.encode(',"previousStatus":');
-const S_NULL = String.UTF8.encode('null');
+// The clean event's fixed fragments, padded for Padded.put (see emit).
+const S_LSN = new Padded(String.UTF8.encode(',"lsn":'));
+const S_OCCURRED = new Padded(String.UTF8.encode(',"occurredAt":"'));
+const S_DATA = new Padded(String.UTF8.encode('","data":{'));
+const S_NO_DATA = new Padded(String.UTF8.encode('","data":null'));
+const S_NULL = new Padded(String.UTF8.encode('null'));
+const S_END_NULL = new Padded(String.UTF8.encode(',"previousStatus":null}'));
 
 /** A prepared byte snippet per facility: {"code":..,"region":..,"timeZone":..}. */
-function facilitySnippets(): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
+function facilitySnippets(): Padded[] {
+  const out: Padded[] = [];
   for (let i = 0; i < FACILITY_CODES.length; i++) {
     out.push(
-      String.UTF8.encode(
-        '{"code":"' +
-          FACILITY_CODES[i] +
-          '","region":"' +
-          FACILITY_REGIONS[i] +
-          '","timeZone":"' +
-          FACILITY_TIME_ZONES[i] +
-          '"}',
+      new Padded(
+        String.UTF8.encode(
+          '{"code":"' +
+            FACILITY_CODES[i] +
+            '","region":"' +
+            FACILITY_REGIONS[i] +
+            '","timeZone":"' +
+            FACILITY_TIME_ZONES[i] +
+            '"}',
+        ),
       ),
     );
   }
@@ -143,6 +146,25 @@ function literalUnits(p: usize, ve: usize, escaped: bool, end: usize): i32 {
   return units;
 }
 
+/** A non-negative number of thousandths in decimal (as emitValue's weights: no trailing zeros). */
+function putMillis(q: usize, millis: u32): usize {
+  q = putInt(q, <i64>(millis / 1000));
+  const frac = millis % 1000;
+  if (frac == 0) return q;
+  store<u8>(q++, 0x2e);
+  if (frac % 100 == 0) {
+    store<u8>(q, <u8>(0x30 + frac / 100));
+    return q + 1;
+  }
+  if (frac % 10 == 0) {
+    put2(q, frac / 10);
+    return q + 2;
+  }
+  store<u8>(q, <u8>(0x30 + frac / 100));
+  put2(q + 1, frac % 100);
+  return q + 3;
+}
+
 export class ChangeProcessor {
   spec: EntitySpec;
   /** The clean event (valid when run() returned true), at [ptr + VALUE_FRONT, ptr + len). */
@@ -164,18 +186,23 @@ export class ChangeProcessor {
   num: StaticArray<f64> = new StaticArray<f64>(0);
   idx: StaticArray<i32> = new StaticArray<i32>(0);
   ts: StaticArray<i64> = new StaticArray<i64>(0);
-  facilities: ArrayBuffer[] = facilitySnippets();
+  facilities: Padded[] = facilitySnippets();
   facilityCodes: CodeTable = new CodeTable([]);
   /** Per field: its enum values as a CodeTable (empty for other kinds). */
   enums: CodeTable[] = [];
   /** Per field: for a weight, the index of "lb" among its unit field's values (-1: none). */
   lbIndex: StaticArray<i32> = new StaticArray<i32>(0);
-  opBytes: ArrayBuffer[] = [];
+  /** Per op: the event from the closing quote of eventId to the id's value ('","schema":..,"id":'). */
+  opParts: Padded[] = [];
+  /** Per field: its key in the data object, with the comma before it (not for the first). */
+  dataKeys: Padded[] = [];
+  /** Per status value: ',"previousStatus":"<value>"}' (the event's end). */
+  previousParts: Padded[] = [];
   iter: ObjectIter = new ObjectIter();
   tape: JsonTape = new JsonTape(256);
   tableBytes: ArrayBuffer = new ArrayBuffer(0);
   eventIdPrefix: ArrayBuffer = new ArrayBuffer(0);
-  head: ArrayBuffer = new ArrayBuffer(0);
+  head: Padded = new Padded(new ArrayBuffer(0));
   entityPart: ArrayBuffer = new ArrayBuffer(0);
   /** The clean event's size beyond the input's own bytes, at most (see emit). */
   fixedBound: i32 = 0;
@@ -211,8 +238,7 @@ export class ChangeProcessor {
     for (let i = 0; i < FACILITY_CODES.length; i++) codes.push(String.UTF8.encode(FACILITY_CODES[i]));
     this.facilityCodes = new CodeTable(codes);
     let snippetMax = 0;
-    for (let i = 0; i < this.facilities.length; i++)
-      snippetMax = max(snippetMax, this.facilities[i].byteLength);
+    for (let i = 0; i < this.facilities.length; i++) snippetMax = max(snippetMax, this.facilities[i].len);
     // Per field at most: its key, a comma, and a value that is either a literal from the input (counted
     // in the input's length) or one of: a number (<= 24), a timestamp (26), a facility snippet, null.
     let bound = 0;
@@ -222,13 +248,26 @@ export class ChangeProcessor {
       this.lbIndex[i] = f.unitField >= 0 ? spec.fields[f.unitField].values.indexOf('lb') : -1;
       bound += f.outKey.byteLength + 1 + max(32, snippetMax);
     }
-    for (let i = 0; i < OP_NAMES.length; i++) this.opBytes.push(String.UTF8.encode('"' + OP_NAMES[i] + '"'));
+    let firstKey = true;
+    for (let i = 0; i < n; i++) {
+      const f = spec.fields[i];
+      this.dataKeys.push(
+        new Padded(String.UTF8.encode(f.out.length == 0 ? '' : (firstKey ? '' : ',') + '"' + f.out + '":')),
+      );
+      if (f.out.length != 0) firstKey = false;
+    }
+    const entityPart = '","schema":"' + spec.schema + '","entity":"' + spec.entity + '","op":"';
+    for (let i = 0; i < OP_NAMES.length; i++)
+      this.opParts.push(new Padded(String.UTF8.encode(entityPart + OP_NAMES[i] + '","id":')));
+    if (spec.statusField >= 0) {
+      const values = spec.fields[spec.statusField].values;
+      for (let i = 0; i < values.length; i++)
+        this.previousParts.push(new Padded(String.UTF8.encode(',"previousStatus":"' + values[i] + '"}')));
+    }
     this.tableBytes = String.UTF8.encode(spec.table);
     this.eventIdPrefix = String.UTF8.encode('pg:' + spec.table + ':');
-    this.head = String.UTF8.encode('{"eventId":');
-    this.entityPart = String.UTF8.encode(
-      ',"schema":"' + spec.schema + '","entity":"' + spec.entity + '","op":',
-    );
+    this.head = new Padded(String.UTF8.encode('{"eventId":"'));
+    this.entityPart = String.UTF8.encode(entityPart);
     // The envelope around the data: head, event id (prefix and two integers), entity part, op, id,
     // lsn, occurredAt, data, previousStatus (a status value from the spec), and room to spare.
     let statusMax = 0;
@@ -236,13 +275,15 @@ export class ChangeProcessor {
       const vb = spec.fields[spec.statusField].valueBytes;
       for (let i = 0; i < vb.length; i++) statusMax = max(statusMax, vb[i].byteLength);
     }
+    // PADDED_MIN: the padding the last Padded.put stores past the event's end.
     this.fixedBound =
       bound +
-      this.head.byteLength +
+      this.head.len +
       this.eventIdPrefix.byteLength +
       this.entityPart.byteLength +
       statusMax +
-      256;
+      256 +
+      PADDED_MIN;
   }
 
   fail(code: string, field: string, message: string): bool {
@@ -543,7 +584,7 @@ export class ChangeProcessor {
       return true;
     }
     // KIND_TIMESTAMP
-    const t = parseTimestamp(s, contentLen);
+    const t = parseTimestamp(s, contentLen, i); // slot: the column
     if (!timestampOk)
       return this.fail('invalid_timestamp', path, path + ' must be an ISO-8601 timestamp with an offset');
     unchecked((this.ts[i] = t));
@@ -572,48 +613,34 @@ export class ChangeProcessor {
     const b = this.out.reset();
     const base = b.reserve(VALUE_FRONT + this.fixedBound + literals);
     let q = base + <usize>VALUE_FRONT;
-    q = putRaw(q, this.head);
-    store<u8>(q++, 0x22);
+    // Fixed fragments go in whole words (Padded.put): each may store padding past its end, which
+    // the next write overwrites; the reservation has room for the last one's (fixedBound).
+    q = this.head.put(q);
     copyBytes(q, e.ptr, e.len);
-    q += <usize>e.len;
-    store<u8>(q++, 0x22);
-    q = putRaw(q, this.entityPart);
-    q = putRaw(q, unchecked(this.opBytes[op]));
-    q = putInt(putRaw(q, S_ID), id);
-    q = putInt(putRaw(q, S_LSN), lsn);
-    q = putRaw(q, S_OCCURRED);
-    formatTimestamp(q, tsMs);
-    q = putRaw(q + 24, S_DATA);
+    q = putInt(unchecked(this.opParts[op]).put(q + <usize>e.len), id);
+    q = putInt(S_LSN.put(q), lsn);
+    q = S_OCCURRED.put(q);
+    formatTimestamp(q, tsMs, 63); // slot 63: the event time (columns use their index)
+    q += 24;
     if (isDelete) {
-      q = putRaw(q, S_NULL);
+      q = S_NO_DATA.put(q);
     } else {
-      store<u8>(q++, 0x7b);
-      let first = true;
+      q = S_DATA.put(q);
+      const keys = this.dataKeys;
       for (let i = 0; i < fields.length; i++) {
-        const f = unchecked(fields[i]);
-        if (f.out.length == 0) continue;
-        if (!first) store<u8>(q++, 0x2c);
-        first = false;
-        q = this.emitValue(putRaw(q, f.outKey), f, i);
+        const k = unchecked(keys[i]);
+        if (k.len == 0) continue; // not emitted
+        q = this.emitValue(k.put(q), unchecked(fields[i]), i);
       }
       store<u8>(q++, 0x7d);
     }
-    q = putRaw(q, S_PREVIOUS);
-    if (previous >= 0) {
-      const v = unchecked(unchecked(fields[this.spec.statusField]).valueBytes[previous]);
-      store<u8>(q++, 0x22);
-      q = putRaw(q, v);
-      store<u8>(q++, 0x22);
-    } else {
-      q = putRaw(q, S_NULL);
-    }
-    store<u8>(q++, 0x7d);
+    q = (previous >= 0 ? unchecked(this.previousParts[previous]) : S_END_NULL).put(q);
     b.len = <i32>(q - base);
   }
 
   emitValue(q: usize, f: Field, i: i32): usize {
     const p = unchecked(this.vp[i]);
-    if (p == 0) return putRaw(q, S_NULL);
+    if (p == 0) return S_NULL.put(q);
     const kind = f.kind;
     if (kind == KIND_ID || kind == KIND_INT) return putInt(q, <i64>unchecked(this.num[i]));
     if (kind == KIND_WEIGHT) {
@@ -622,6 +649,8 @@ export class ChangeProcessor {
       if (u >= 0 && unchecked(this.vp[u]) != 0 && unchecked(this.idx[u]) == unchecked(this.lbIndex[i]))
         v *= LB_TO_KG;
       const millis = <i64>Math.round(v * 1000);
+      // weights are checked <= WEIGHT_MAX: millis fits 32 bits, where division is cheap
+      if (millis >= 0 && millis <= <i64>i32.MAX_VALUE) return putMillis(q, <u32>millis);
       q = putInt(q, millis / 1000);
       let frac = millis % 1000;
       if (frac != 0) {
@@ -640,10 +669,10 @@ export class ChangeProcessor {
       }
       return q;
     }
-    if (kind == KIND_FACILITY) return putRaw(q, unchecked(this.facilities[unchecked(this.idx[i])]));
+    if (kind == KIND_FACILITY) return unchecked(this.facilities[unchecked(this.idx[i])]).put(q);
     if (kind == KIND_TIMESTAMP) {
       store<u8>(q, 0x22);
-      formatTimestamp(q + 1, unchecked(this.ts[i]));
+      formatTimestamp(q + 1, unchecked(this.ts[i]), i);
       store<u8>(q + 25, 0x22);
       return q + 26;
     }
