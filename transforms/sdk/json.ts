@@ -112,69 +112,78 @@ let sawEscape: bool = false;
  * closing quote, or 0. Eight bytes at a time while none is a quote, a backslash, a control
  * character or a non-ASCII byte (SWAR).
  */
-function scanString(p: usize, end: usize): usize {
-  p++;
-  sawEscape = false;
-  while (true) {
-    if (p + 8 <= end) {
-      // Flag bytes that are a quote, a backslash, below 0x20 or >= 0x80 (the lowest flag is exact).
-      const v = load<u64>(p);
-      const q = v ^ 0x2222222222222222;
-      const b = v ^ 0x5c5c5c5c5c5c5c5c;
-      const t =
-        (((q - 0x0101010101010101) & ~q) |
-          ((b - 0x0101010101010101) & ~b) |
-          ((v - 0x2020202020202020) & ~v) |
-          v) &
-        0x8080808080808080;
-      if (t == 0) {
-        p += 8;
-        continue;
-      }
-      p += <usize>(ctz(t) >> 3);
-    } else if (p >= end) {
-      return 0;
-    }
-    const c = <u32>load<u8>(p);
-    if (c == 0x22) return p + 1;
-    if (c >= 0x80) {
-      p = utf8Seq(p, end);
-      if (p == 0) return 0;
-    } else if (c == 0x5c) {
-      sawEscape = true;
-      if (p + 1 >= end) return 0;
-      const e = <u32>load<u8>(p + 1);
-      if (e == 0x75) {
-        if (p + 5 >= end) return 0;
-        if (
-          !isHex(load<u8>(p + 2)) ||
-          !isHex(load<u8>(p + 3)) ||
-          !isHex(load<u8>(p + 4)) ||
-          !isHex(load<u8>(p + 5))
-        ) {
-          return 0;
+// scanString inlined at its two call sites in validateJson (the decorator needs a class).
+// biome-ignore lint/complexity/noStaticOnlyClass: AssemblyScript's @inline decorator needs a class
+class Str {
+  @inline
+  static scan(p: usize, end: usize): usize {
+    p++;
+    sawEscape = false;
+    while (true) {
+      if (p + 8 <= end) {
+        // Flag bytes that are a quote, a backslash, below 0x20 or >= 0x80 (the lowest flag is exact).
+        const v = load<u64>(p);
+        const q = v ^ 0x2222222222222222;
+        const b = v ^ 0x5c5c5c5c5c5c5c5c;
+        const t =
+          (((q - 0x0101010101010101) & ~q) |
+            ((b - 0x0101010101010101) & ~b) |
+            ((v - 0x2020202020202020) & ~v) |
+            v) &
+          0x8080808080808080;
+        if (t == 0) {
+          p += 8;
+          continue;
         }
-        p += 6;
-      } else if (
-        e == 0x22 ||
-        e == 0x5c ||
-        e == 0x2f ||
-        e == 0x62 ||
-        e == 0x66 ||
-        e == 0x6e ||
-        e == 0x72 ||
-        e == 0x74
-      ) {
-        p += 2;
-      } else {
+        p += <usize>(ctz(t) >> 3);
+      } else if (p >= end) {
         return 0;
       }
-    } else if (c < 0x20) {
-      return 0;
-    } else {
-      p++;
+      const c = <u32>load<u8>(p);
+      if (c == 0x22) return p + 1;
+      if (c >= 0x80) {
+        p = utf8Seq(p, end);
+        if (p == 0) return 0;
+      } else if (c == 0x5c) {
+        sawEscape = true;
+        if (p + 1 >= end) return 0;
+        const e = <u32>load<u8>(p + 1);
+        if (e == 0x75) {
+          if (p + 5 >= end) return 0;
+          if (
+            !isHex(load<u8>(p + 2)) ||
+            !isHex(load<u8>(p + 3)) ||
+            !isHex(load<u8>(p + 4)) ||
+            !isHex(load<u8>(p + 5))
+          ) {
+            return 0;
+          }
+          p += 6;
+        } else if (
+          e == 0x22 ||
+          e == 0x5c ||
+          e == 0x2f ||
+          e == 0x62 ||
+          e == 0x66 ||
+          e == 0x6e ||
+          e == 0x72 ||
+          e == 0x74
+        ) {
+          p += 2;
+        } else {
+          return 0;
+        }
+      } else if (c < 0x20) {
+        return 0;
+      } else {
+        p++;
+      }
     }
   }
+}
+
+function scanString(p: usize, end: usize): usize {
+  return Str.scan(p, end);
 }
 
 /** The position after the run of ASCII digits at p (SWAR: eight bytes a step; the lowest flag is exact). */
@@ -221,6 +230,7 @@ function scanNumber(p: usize, end: usize): usize {
 function scanLiteral(p: usize, end: usize, lit: u32, n: usize): usize {
   // lit packs the expected bytes little-endian ("true" = 0x65757274).
   if (p + n > end) return 0;
+  if (n == 4) return load<u32>(p) == lit ? p + 4 : 0;
   for (let i: usize = 0; i < n; i++) {
     if (<u32>load<u8>(p + i) != ((lit >> (<u32>i * 8)) & 0xff)) return 0;
   }
@@ -403,9 +413,22 @@ export function validateJson(
   let deepest = 0;
   // Container kinds, 1 bit per level (1 = object): a register for the first 64 levels, `nest` beyond.
   let mask: u64 = 0;
-  // mode 0: expect a value; mode 1: after a value.
+  // mode 2: expect an object member (its key, then its value); 0: expect a value; 1: after a value.
   let mode = 0;
   while (true) {
+    if (mode == 2) {
+      // One place for every member key (after "{" and after ","), then on to its value.
+      if (p >= end || load<u8>(p) != 0x22) return syntaxOrUtf8(ptr, end);
+      const k = p;
+      p = Str.scan(p, end);
+      if (p == 0) return syntaxOrUtf8(ptr, end);
+      const ke = p;
+      p = skipWs(p, end);
+      if (p >= end || load<u8>(p) != 0x3a) return syntaxOrUtf8(ptr, end);
+      p = skipWs(p + 1, end);
+      if (depth <= 2) tapeMember(depth, k, ke, p);
+      mode = 0;
+    }
     if (mode == 0) {
       if (p >= end) return syntaxOrUtf8(ptr, end);
       const c = <u32>load<u8>(p);
@@ -432,23 +455,13 @@ export function validateJson(
           mode = 1;
           continue;
         }
-        if (isObj) {
-          if (d != 0x22) return syntaxOrUtf8(ptr, end);
-          const k = p;
-          p = scanString(p, end);
-          if (p == 0) return syntaxOrUtf8(ptr, end);
-          const ke = p;
-          p = skipWs(p, end);
-          if (p >= end || load<u8>(p) != 0x3a) return syntaxOrUtf8(ptr, end);
-          p = skipWs(p + 1, end);
-          if (depth <= 2) tapeMember(depth, k, ke, p);
-        }
+        if (isObj) mode = 2;
         continue;
       }
       let q: usize = 0;
       let escaped = false;
       if (c == 0x22) {
-        q = scanString(p, end);
+        q = Str.scan(p, end);
         escaped = sawEscape;
       } else if (c == 0x2d || isDigit(c)) {
         q = scanNumber(p, end);
@@ -477,18 +490,7 @@ export function validateJson(
     const inObj = isObjectAt(mask, depth - 1);
     if (c == 0x2c) {
       p = skipWs(p + 1, end);
-      if (inObj) {
-        if (p >= end || load<u8>(p) != 0x22) return syntaxOrUtf8(ptr, end);
-        const k = p;
-        p = scanString(p, end);
-        if (p == 0) return syntaxOrUtf8(ptr, end);
-        const ke = p;
-        p = skipWs(p, end);
-        if (p >= end || load<u8>(p) != 0x3a) return syntaxOrUtf8(ptr, end);
-        p = skipWs(p + 1, end);
-        if (depth <= 2) tapeMember(depth, k, ke, p);
-      }
-      mode = 0;
+      mode = inObj ? 2 : 0;
       continue;
     }
     if (c == (inObj ? <u32>0x7d : <u32>0x5d)) {
@@ -796,6 +798,24 @@ function pow10(e: i32): f64 {
 
 /** Parses the number literal at p to f64 (exact for up to 15 significant digits and |exp| <= 22). */
 export function parseNumber(p: usize, end: usize): f64 {
+  // Integers of up to 15 digits (ids, counts, LSNs, epoch ms): exact in a u64 and in the f64.
+  let q = p;
+  if (q < end && load<u8>(q) == 0x2d) q++;
+  const first = q;
+  let int: u64 = 0;
+  while (q < end && q - first < 16) {
+    const d = <u32>load<u8>(q) - 0x30;
+    if (d > 9) break;
+    int = int * 10 + <u64>d;
+    q++;
+  }
+  if (
+    q > first &&
+    q - first <= 15 &&
+    (q >= end || (load<u8>(q) != 0x2e && (<u32>load<u8>(q) | 0x20) != 0x65))
+  ) {
+    return first != p ? -(<f64>int) : <f64>int;
+  }
   let neg = false;
   if (p < end && load<u8>(p) == 0x2d) {
     neg = true;

@@ -470,8 +470,10 @@ export class ChangeProcessor {
       const statusName = fields[sf].name;
       const statusBytes = fields[sf].nameBytes;
       if (fast) {
+        const statusLen = statusBytes.byteLength;
         for (let j = beforeI + 1; j < tape.count && tape.depth(j) == 2; j++) {
-          if (tape.keyEq(j, statusBytes, end)) {
+          // keyEq only where the raw length matches or the key has escapes (a call per member otherwise)
+          if ((tape.keyLen(j) == statusLen || tape.keyEscaped(j)) && tape.keyEq(j, statusBytes, end)) {
             bs = tape.valuePtr(j);
             bsEnd = tape.valueEnd(j);
             bsEsc = tape.valueEscaped(j);
