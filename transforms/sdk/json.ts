@@ -112,7 +112,7 @@ let sawEscape: bool = false;
  * closing quote, or 0. Eight bytes at a time while none is a quote, a backslash, a control
  * character or a non-ASCII byte (SWAR).
  */
-// scanString inlined at its two call sites in validateJson (the decorator needs a class).
+// scanString inlined at validateJson's member loop (the decorator needs a class).
 // biome-ignore lint/complexity/noStaticOnlyClass: AssemblyScript's @inline decorator needs a class
 class Str {
   @inline
@@ -427,6 +427,34 @@ export function validateJson(
       if (p >= end || load<u8>(p) != 0x3a) return syntaxOrUtf8(ptr, end);
       p = skipWs(p + 1, end);
       if (depth <= 2) tapeMember(depth, k, ke, p);
+      // The common member: a string, number or null, then "," and the next key. Taken here without
+      // the generic value and after-value steps (the same checks, the same tape); anything else
+      // (containers, true/false, whitespace, "}", errors) goes the generic way.
+      if (p < end) {
+        const c = <u32>load<u8>(p);
+        let q: usize = 0;
+        let escaped = false;
+        const scalar = c == 0x22 || c - 0x30 < 10 || c == 0x2d || c == 0x6e;
+        if (c == 0x22) {
+          q = Str.scan(p, end);
+          escaped = sawEscape;
+        } else if (c == 0x6e) {
+          q = scanLiteral(p, end, 0x6c6c756e, 4);
+        } else if (scalar) {
+          q = scanNumber(p, end);
+        }
+        if (scalar) {
+          if (q == 0) return syntaxOrUtf8(ptr, end);
+          p = q;
+          if (depth <= 2) tapeValueEnd(depth, p, escaped);
+          if (p + 1 < end && load<u8>(p) == 0x2c && load<u8>(p + 1) == 0x22) {
+            p++;
+            continue; // the next member
+          }
+          mode = 1;
+          continue;
+        }
+      }
       mode = 0;
     }
     if (mode == 0) {
@@ -461,7 +489,7 @@ export function validateJson(
       let q: usize = 0;
       let escaped = false;
       if (c == 0x22) {
-        q = Str.scan(p, end);
+        q = scanString(p, end);
         escaped = sawEscape;
       } else if (c == 0x2d || isDigit(c)) {
         q = scanNumber(p, end);
