@@ -176,6 +176,19 @@ describe('checkModule', () => {
     );
   });
 
+  it('refuses v128 in a signature (the parser has no v128 value type), not SIMD inside functions', () => {
+    const V128 = 0x7b;
+    const r = reasons(
+      transformModule({
+        imports: [
+          ['redpanda_transform', 'check_abi_version_2', functype([], [])],
+          ['wasi_snapshot_preview1', 'fd_write', functype([V128], [I32])],
+        ],
+      }),
+    );
+    expect(r.join('\n')).toMatch(/has a v128 param or result; the broker's parser knows no v128 value type/);
+  });
+
   it('refuses names over 512 bytes', () => {
     const long = 'x'.repeat(513);
     const r = reasons(

@@ -174,6 +174,10 @@ function checkLimits(m: WasmModule, reasons: string[]): void {
       reasons.push(`type ${i} has ${t.params.length} params; the parser caps them at ${MAX_PARAMS}`);
     if (t.results.length > MAX_RESULTS)
       reasons.push(`type ${i} has ${t.results.length} results; the parser caps them at ${MAX_RESULTS}`);
+    // The broker's parser (parse_val_type) knows i32, i64, f32, f64, funcref and externref only. It
+    // skips code bodies, so SIMD inside functions deploys; a v128 in a signature does not.
+    if ([...t.params, ...t.results].includes('v128'))
+      reasons.push(`type ${i} has a v128 param or result; the broker's parser knows no v128 value type`);
   }
   for (const name of m.longNames) reasons.push(`${name}: names are capped at 512 bytes`);
   for (const [i, g] of m.globals.entries()) {
