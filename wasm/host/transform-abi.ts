@@ -338,6 +338,11 @@ export function createTransformAbi(opts: TransformAbiOptions) {
       const p = buf >>> 0;
       const n = len >>> 0;
       if (!isValidPayload(mem, p, p + n)) return INVALID_BUFFER;
+      if (optsLen === 0) {
+        // No options: the default output topic (what most calls carry, so no parse and no result object).
+        emit(0, mem, p, n);
+        return n;
+      }
       let parsed: ReturnType<typeof parseWriteOptions>;
       try {
         parsed = parseWriteOptions(mem.subarray(opts >>> 0, (opts >>> 0) + (optsLen >>> 0)));
