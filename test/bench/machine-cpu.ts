@@ -3,9 +3,7 @@
 // measured process had left to it. Linux only; a process that is gone counts as 0.
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { sampleProc } from './proc-stats.ts';
-
-const TICKS_PER_SECOND = 100;
+import { sampleProc, TICKS_PER_SECOND } from './proc-stats.ts';
 
 /** Busy CPU seconds of the whole machine since boot (all cores; idle and iowait excluded). */
 export function machineBusySeconds(): number {

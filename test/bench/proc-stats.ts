@@ -1,7 +1,8 @@
 // CPU time and RSS of a process from /proc (Linux), for benchmark reports.
 import { readFileSync } from 'node:fs';
 
-const TICKS_PER_SECOND = 100;
+/** Clock ticks per second in /proc's CPU times (USER_HZ). */
+export const TICKS_PER_SECOND = 100;
 
 export interface ProcSample {
   readonly at: number;

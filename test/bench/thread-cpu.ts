@@ -2,8 +2,7 @@
 // transform workers (worker_threads are named "WorkerThread"), and the runtime's own helpers (GC,
 // compiler). Lets a report say which side of a host's hand-off the time went to. Elsewhere: undefined.
 import { readdirSync, readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100;
+import { TICKS_PER_SECOND } from './proc-stats.ts';
 
 export interface ThreadCpu {
   readonly main: number;

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { checkModule } from '../../wasm/build/index.ts';
 import { createTransformHost, type HostRecord, type OutputRecord } from '../../wasm/index.ts';
+import { plain } from '../support/sdk-outputs.ts';
 
 const FIXTURES = new URL('../fixtures/official-sdk-modules/', import.meta.url);
 type Fixture = 'cpp-identity' | 'cpp-identity-logging' | 'cpp-schema-registry' | 'js-json-upper';
@@ -15,7 +16,6 @@ const load = async (name: Fixture) =>
   new Uint8Array(gunzipSync(await readFile(new URL(`${name}.wasm.gz`, FIXTURES))));
 
 const enc = new TextEncoder();
-const text = (bytes: Uint8Array | null) => (bytes === null ? null : Buffer.from(bytes).toString());
 
 /** Keys and values that tell null from empty, a header with a null value, a value of 5000 bytes. */
 function records(base: bigint): HostRecord[] {
@@ -36,15 +36,6 @@ function records(base: bigint): HostRecord[] {
       timestamp: 1_764_000_000_002,
     },
   ];
-}
-
-function plain(outputs: OutputRecord[]) {
-  return outputs.map((o) => ({
-    topic: o.topic,
-    key: text(o.key),
-    value: text(o.value),
-    headers: o.headers.map((h) => [h.key, text(h.value)]),
-  }));
 }
 
 /** Runs two batches through a host of `name`; returns the outputs of both, the logs and the stats. */

@@ -5,18 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkModule } from '../../wasm/build/index.ts';
-import {
-  createTransformHost,
-  type HostRecord,
-  type OutputRecord,
-  type TransformHost,
-} from '../../wasm/index.ts';
+import { createTransformHost, type HostRecord, type TransformHost } from '../../wasm/index.ts';
 import {
   buildGoSdkExample,
   buildRustSdkExamples,
   type GoSdkExample,
   type RustSdkExample,
 } from '../support/official-sdks.ts';
+import { plain } from '../support/sdk-outputs.ts';
 
 // A standard-Go module starts at ~2.4 MiB of linear memory, over the broker's default 2 MiB
 // (data_transforms_per_function_memory_limit); these tests run it as a broker configured with 16 MiB.
@@ -35,7 +31,6 @@ beforeAll(async () => {
 }, 900_000);
 
 const enc = new TextEncoder();
-const text = (bytes: Uint8Array | null) => (bytes === null ? null : Buffer.from(bytes).toString());
 
 function records(values: Array<{ key: string | null; value: string | null }>, base = 100n): HostRecord[] {
   return values.map(({ key, value }, i) => ({
@@ -44,15 +39,6 @@ function records(values: Array<{ key: string | null; value: string | null }>, ba
     headers: [{ key: 'ferry-event-id', value: enc.encode(`e${i}`) }],
     offset: base + BigInt(i),
     timestamp: 1_764_000_000_000 + i,
-  }));
-}
-
-function plain(outputs: OutputRecord[]) {
-  return outputs.map((o) => ({
-    topic: o.topic,
-    key: text(o.key),
-    value: text(o.value),
-    headers: o.headers.map((h) => [h.key, text(h.value)]),
   }));
 }
 
