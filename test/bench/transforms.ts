@@ -18,6 +18,7 @@ import { judgeChange, shipments } from '../../relay/contracts/index.ts';
 import { createTransformHost, encodePayload } from '../../wasm/host/index.ts';
 import type { BatchResult, HostRecord } from '../../wasm/host/types.ts';
 import { transformModule } from '../support/transforms.ts';
+import { type Affinity, pinnable } from './affinity.ts';
 import { type ThreadCpu, threadCpu, threadCpuSince } from './thread-cpu.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -91,14 +92,28 @@ interface HostConfig {
   depth: number;
 }
 
+interface Totals {
+  records: number;
+  outputs: number;
+  seconds: number;
+  cpuSeconds: number;
+  threads: ThreadCpu | undefined;
+}
+
+/** Where the process runs during a slice: on the machine's cores as the OS places it, or on one. */
+type Placement = 'spread' | 'one core';
+
 /**
  * Every configuration (batch size, depth) gets its own host; after a warm-up, the hosts take turns in
  * slices of SECONDS / ROUNDS, and each one's figures add up its slices. On a shared machine whose speed
  * changes from one minute to the next, sequential measurements put each configuration in a different
  * minute; interleaved, they all see the same mix (the ratios between them are then the host's, not the
  * machine's). `depth` calls are kept outstanding (1: each process() awaited before the next call).
+ * With `affinity`, every round runs each host twice: once with the whole process on one CPU (main thread
+ * and worker take turns there: records per second on one core, literally) and once spread over the
+ * machine's cores (the two threads run side by side and hand each batch across cores).
  */
-async function throughHosts(module: Uint8Array, configs: HostConfig[]) {
+async function throughHosts(module: Uint8Array, configs: HostConfig[], affinity: Affinity | undefined) {
   const hosts = await Promise.all(
     configs.map(({ depth }) =>
       createTransformHost({
@@ -114,16 +129,16 @@ async function throughHosts(module: Uint8Array, configs: HostConfig[]) {
   const batchesOf = configs.map(({ size }) =>
     Array.from({ length: Math.ceil(POOL.length / size) }, (_, k) => batchOf(k * size, size)),
   );
-  const totals = configs.map(() => ({
-    records: 0,
-    outputs: 0,
-    seconds: 0,
-    cpuSeconds: 0,
-    threads: undefined as ThreadCpu | undefined,
-  }));
+  const placements: Placement[] = affinity === undefined ? ['spread'] : ['one core', 'spread'];
+  const totals = new Map<Placement, Totals[]>(
+    placements.map((p) => [
+      p,
+      configs.map(() => ({ records: 0, outputs: 0, seconds: 0, cpuSeconds: 0, threads: undefined })),
+    ]),
+  );
   const next = configs.map(() => 0);
-  /** Host i for `ms` milliseconds; its window drained before the slice ends. */
-  const slice = async (i: number, ms: number, count: boolean) => {
+  /** Host i for `ms` milliseconds, its window drained before the slice ends; added to `into` if given. */
+  const slice = async (i: number, ms: number, into: Totals | undefined) => {
     const host = hosts[i]!;
     const depth = configs[i]!.depth;
     const batches = batchesOf[i]!;
@@ -145,8 +160,8 @@ async function throughHosts(module: Uint8Array, configs: HostConfig[]) {
     while (window.length > 0) outputs += (await window.shift()!).outputs.length;
     const cpu = process.cpuUsage(cpu0);
     const threads = threadCpuSince(threads0, threadCpu());
-    if (!count) return;
-    const t = totals[i]!;
+    if (into === undefined) return;
+    const t = into;
     if (threads !== undefined) {
       const sum = t.threads ?? { main: 0, workers: 0, runtime: 0 };
       t.threads = {
@@ -160,15 +175,25 @@ async function throughHosts(module: Uint8Array, configs: HostConfig[]) {
     t.seconds += (performance.now() - t0) / 1000;
     t.cpuSeconds += (cpu.user + cpu.system) / 1e6;
   };
-  // Warm up for a second each, not a number of batches: V8 tiers the guest's hot functions up to optimized
-  // code in the background, and 20 batches of 100 (2,000 records) ended long before that was done, so the
-  // first measurement counted the compiler's CPU time and the unoptimized code.
-  for (let i = 0; i < hosts.length; i++) await slice(i, 1000, false);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < hosts.length; i++) await slice(i, (SECONDS * 1000) / ROUNDS, true);
+  const place = (p: Placement) => (p === 'one core' ? affinity?.pin() : affinity?.restore());
+  try {
+    // Warm up for a second each, not a number of batches: V8 tiers the guest's hot functions up to optimized
+    // code in the background, and 20 batches of 100 (2,000 records) ended long before that was done, so the
+    // first measurement counted the compiler's CPU time and the unoptimized code.
+    for (let i = 0; i < hosts.length; i++) await slice(i, 1000, undefined);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which placement goes first, so neither always follows the other.
+      const order = round % 2 === 0 ? placements : [...placements].reverse();
+      for (const p of order) {
+        place(p);
+        for (let i = 0; i < hosts.length; i++) await slice(i, (SECONDS * 1000) / ROUNDS, totals.get(p)![i]);
+      }
+    }
+  } finally {
+    affinity?.restore();
   }
   await Promise.all(hosts.map((h) => h.close()));
-  for (const t of totals) {
+  for (const t of [...totals.values()].flat()) {
     if (t.outputs !== t.records)
       throw new Error(`expected one output per record, got ${t.outputs}/${t.records}`);
   }
@@ -347,27 +372,37 @@ console.log(
   `  node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${SECONDS}s per measurement, ` +
     `events ~${Math.round(avgBytes)} B (5% invalid -> dlq.transform), module ${module.length} bytes (${(module.length / 1024).toFixed(1)} KiB)`,
 );
-const results: Record<string, number> = {};
 /** "; per record: main thread 1.1 us, worker 3.0 us, runtime 0.02 us" (10 ms clock ticks: roughly). */
 const split = (t: ThreadCpu | undefined, records: number) => {
   if (t === undefined) return '';
   const us = (s: number) => ((s / records) * 1e6).toFixed(2);
   return `; per record: main thread ${us(t.main)} us, worker ${us(t.workers)} us, runtime helpers ${us(t.runtime)} us`;
 };
-const configs: HostConfig[] = [1, DEPTH].flatMap((depth) => [100, 1000].map((size) => ({ size, depth })));
-const measured = await throughHosts(module, configs);
-configs.forEach(({ size, depth }, i) => {
-  const r = measured[i]!;
-  const rps = r.records / r.seconds;
-  const perCore = r.records / r.cpuSeconds;
-  results[`host${size}d${depth}`] = perCore;
-  const how = depth === 1 ? 'one batch in flight' : `pipelined, depth ${depth}`;
+const affinity = pinnable();
+if ('why' in affinity) console.log(`  one-core measurement left out: ${affinity.why}`);
+else
   console.log(
-    `  host, batches of ${String(size).padStart(4)}, ${how}: ${fmt(rps)} records/s, ${((rps * avgBytes) / 1e6).toFixed(1)} MB/s wall; ` +
-      `${fmt(perCore)} records per CPU-second, ${((perCore * avgBytes) / 1e6).toFixed(1)} MB per CPU-second ` +
-      `(${(r.cpuSeconds / r.seconds).toFixed(2)} cores busy${split(r.threads, r.records)})`,
+    `  each host line twice, in alternating slices: the whole process on CPU ${affinity.cpu} alone ("one core"), ` +
+      `and spread over the ${cpus().length} cores as the OS places its threads ("spread")`,
   );
-});
+const configs: HostConfig[] = [1, DEPTH].flatMap((depth) => [100, 1000].map((size) => ({ size, depth })));
+const measured = await throughHosts(module, configs, 'why' in affinity ? undefined : affinity);
+/** Records per CPU-second by placement and configuration ("one core/host100d1"). */
+const results: Record<string, number> = {};
+for (const [placement, totals] of measured) {
+  configs.forEach(({ size, depth }, i) => {
+    const r = totals[i]!;
+    const rps = r.records / r.seconds;
+    const perCore = r.records / r.cpuSeconds;
+    results[`${placement}/host${size}d${depth}`] = perCore;
+    const how = depth === 1 ? 'one batch in flight' : `pipelined, depth ${depth}`;
+    console.log(
+      `  host, ${placement}, batches of ${String(size).padStart(4)}, ${how}: ${fmt(rps)} records/s, ${((rps * avgBytes) / 1e6).toFixed(1)} MB/s wall; ` +
+        `${fmt(perCore)} records per CPU-second, ${((perCore * avgBytes) / 1e6).toFixed(1)} MB per CPU-second ` +
+        `(${(r.cpuSeconds / r.seconds).toFixed(2)} cores busy${split(r.threads, r.records)})`,
+    );
+  });
+}
 for (const size of [100, 1000]) {
   const g = guestOnly(module, size);
   console.log(
@@ -383,19 +418,24 @@ console.log(
   `  plain TypeScript on V8 (judgeChange + JSON.stringify): ${fmt(ts.records / ts.seconds)} records/s, ` +
     `${(((ts.records / ts.seconds) * avgBytes) / 1e6).toFixed(1)} MB/s, ${fmt(tsPerCore)} records per CPU-second`,
 );
+const placements = [...measured.keys()];
+const ratio = (key: string) => placements.map((p) => (results[`${p}/${key}`]! / tsPerCore).toFixed(2));
 console.log(
-  `  ratio Wasm through the host (one batch in flight / pipelined) / plain TypeScript, per CPU-second: ` +
-    `batches of 100 ${(results.host100d1! / tsPerCore).toFixed(2)}x / ${(results[`host100d${DEPTH}`]! / tsPerCore).toFixed(2)}x, ` +
-    `of 1000 ${(results.host1000d1! / tsPerCore).toFixed(2)}x / ${(results[`host1000d${DEPTH}`]! / tsPerCore).toFixed(2)}x`,
+  `  ratio Wasm through the host / plain TypeScript, per CPU-second (${placements.join(' / ')}): ` +
+    `batches of 100: one in flight ${ratio('host100d1').join(' / ')}x, pipelined ${ratio(`host100d${DEPTH}`).join(' / ')}x; ` +
+    `of 1000: ${ratio('host1000d1').join(' / ')}x, ${ratio(`host1000d${DEPTH}`).join(' / ')}x`,
 );
 const TARGET = 250_000;
-const verdict = (size: number, depth: number) =>
-  results[`host${size}d${depth}`]! >= TARGET ? 'met' : 'missed';
-console.log(
-  `  target >= ${fmt(TARGET)} records per CPU-second through the host (issue 3): batches of 100 ` +
-    `${verdict(100, 1)} (pipelined: ${verdict(100, DEPTH)}), of 1000 ${verdict(1000, 1)} (pipelined: ${verdict(1000, DEPTH)}) ` +
-    '(figures vary with the load of a shared machine: run it more than once)',
-);
+const verdict = (placement: string, size: number, depth: number) =>
+  results[`${placement}/host${size}d${depth}`]! >= TARGET ? 'met' : 'missed';
+for (const p of placements) {
+  console.log(
+    `  target >= ${fmt(TARGET)} records/s per core through the host (issue 3), ${p}: batches of 100 ` +
+      `${verdict(p, 100, 1)} (pipelined: ${verdict(p, 100, DEPTH)}), of 1000 ${verdict(p, 1000, 1)} (pipelined: ${verdict(p, 1000, DEPTH)})` +
+      (p === 'spread' ? ' (records per CPU-second: each batch crosses cores)' : ''),
+  );
+}
+console.log('  (figures vary with the load of a shared machine: run it more than once)');
 const limit = await smallestMemoryLimit(module);
 console.log(
   `  smallest memory limit it runs under (20k records, 1000/batch): ${limit / 1024} KiB (broker default 2048 KiB)`,
