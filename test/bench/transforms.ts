@@ -155,9 +155,9 @@ async function throughHosts(module: Uint8Array, configs: HostConfig[], affinity:
       const b = batches[next[i]!++ % batches.length]!;
       window.push(host.process({ baseOffset: BigInt(records), records: b }));
       records += b.length;
-      if (window.length >= depth) outputs += (await window.shift()!).outputs.length;
+      if (window.length >= depth) outputs += count(await window.shift()!);
     }
-    while (window.length > 0) outputs += (await window.shift()!).outputs.length;
+    while (window.length > 0) outputs += count(await window.shift()!);
     const cpu = process.cpuUsage(cpu0);
     const threads = threadCpuSince(threads0, threadCpu());
     if (into === undefined) return;
@@ -198,6 +198,13 @@ async function throughHosts(module: Uint8Array, configs: HostConfig[], affinity:
       throw new Error(`expected one output per record, got ${t.outputs}/${t.records}`);
   }
   return totals;
+}
+
+/** A result's outputs, counted (the runner produces them), then handed back to the host, as the runner does. */
+function count(result: BatchResult): number {
+  const n = result.outputs.length;
+  result.release();
+  return n;
 }
 
 /** The smallest memory limit (64 KiB steps) under which the transform processes the pool without a trap. */

@@ -2,7 +2,7 @@
 // exact payload it read, ABI.md §5): record values copied straight into the input region or through the
 // bounce buffer (sources at every address mod 8), keys and header values on both sides of the one-byte
 // length, a batch that grows the input region; and the outputs' lifetime: every output handed out stays
-// byte for byte what it was after many later batches have reused the slots.
+// byte for byte what it was after many later batches have reused the slots, until its result is released.
 import { describe, expect, it } from 'vitest';
 import { transformModule } from '../../test/support/transforms.ts';
 import { createHeaderKeyCache } from './batch-codec.ts';
@@ -101,6 +101,59 @@ describe('batch codec through the host (passthrough transform)', () => {
       first.value?.fill(0);
       expect(results[2]!.outputs.map(describeRecord)).toEqual(expected[2]);
       expect(results[0]!.outputs.map(describeRecord)).toEqual(expected[0]);
+    } finally {
+      await host.close();
+    }
+  }, 60_000);
+});
+
+describe('released results (BatchResult.release)', () => {
+  it("a released batch's bytes take later outputs; results not released keep theirs; a second release is a no-op", async () => {
+    const host = await createTransformHost({
+      module: await transformModule('passthrough'),
+      name: 'passthrough',
+      inputTopic: 'in',
+      outputTopics: ['out'],
+      onLog: () => {},
+      pipelineDepth: 4,
+    });
+    try {
+      let next = 0;
+      const batch = (size: number): InputBatch => {
+        const records = Array.from({ length: size }, () => record(next++));
+        return { baseOffset: records[0]!.offset, records };
+      };
+      // kept: never released, read at the end
+      const keptBatches = [batch(30), batch(7)];
+      const kept = await Promise.all(keptBatches.map((b) => host.process(b)));
+      // released right away (twice each: the second call must not put the buffer in the pool again)
+      const first = await host.process(batch(25));
+      const reused = first.outputs[0]!.value!.buffer;
+      first.release();
+      first.release();
+      // Many batches in flight at once, each checked, then released: with a buffer pooled twice, two of
+      // them would share bytes and one would read the other's outputs.
+      let sawReuse = false;
+      for (let round = 0; round < 30; round++) {
+        const batches = Array.from({ length: 6 }, (_, k) => batch(1 + ((round * 5 + k * 3) % 40)));
+        const results = await Promise.all(batches.map((b) => host.process(b)));
+        results.forEach((r, k) => {
+          expect(r.outputs.map(describeRecord)).toEqual(batches[k]!.records.map(describeRecord));
+        });
+        sawReuse ||= results.some((r) => r.outputs.some((o) => o.value?.buffer === reused));
+        for (const r of results) {
+          r.release();
+          r.release();
+        }
+      }
+      expect(sawReuse).toBe(true); // the pool did hand the released bytes out again
+      expect(kept.map((r) => r.outputs.map(describeRecord))).toEqual(
+        keptBatches.map((b) => b.records.map(describeRecord)),
+      );
+      // an empty batch's result has nothing to release
+      const empty = await host.process({ baseOffset: 0n, records: [] });
+      expect(() => empty.release()).not.toThrow();
+      expect(empty.outputs).toEqual([]);
     } finally {
       await host.close();
     }

@@ -8,8 +8,10 @@ import {
   copyOutputRegion,
   createBounce,
   createHeaderKeyCache,
+  createOutputBuffers,
   decodeOutputs,
   encodeBatch,
+  type OutputBuffers,
 } from './batch-codec.ts';
 import { buildEnviron } from './config.ts';
 import { FerryWasmError, type TrapKind } from './errors.ts';
@@ -139,6 +141,8 @@ export async function createTransformHost({
   const timers: Timers = new Map();
   const headerKeys = createHeaderKeyCache();
   const bounce = createBounce();
+  // Released results' buffers: enough for every batch in flight plus the few a caller is still holding.
+  const outputBuffers = createOutputBuffers(depth + 4);
   /** process() calls waiting for a slot (or for an instance), in submission order. */
   const queue: Pending[] = [];
   /** The last non-empty process() call's promise: an empty batch settles after it (submission order). */
@@ -228,13 +232,15 @@ export async function createTransformHost({
     const control = inst.control;
     const count = Atomics.load(control, slotWord(e.slot, S_OUT_COUNT));
     let outputs: OutputRecord[];
+    let used: Uint8Array;
     // The copy too is inside the try: drain() has already taken e off inFlight, so a throw from here would
     // leave its process() call unsettled for good (and escape into the message or timer callback).
     try {
       // One copy of the used output region per batch; every key, value and header value is a view into it.
-      const used = copyOutputRegion(
+      used = copyOutputRegion(
         inst.outputs[e.slot]!,
         Atomics.load(control, slotWord(e.slot, S_OUT_BYTES)),
+        outputBuffers,
       );
       outputs = decodeOutputs(used, count, outputTopics, headerKeys);
     } catch (error) {
@@ -245,7 +251,7 @@ export async function createTransformHost({
     stats.recordsIn += e.batch.records.length;
     stats.recordsOut += outputs.length;
     stats.memoryBytes = Atomics.load(control, C_MEMORY_BYTES);
-    e.resolve({ outputs });
+    e.resolve(new Result(outputs, used.buffer as ArrayBuffer, outputBuffers));
   }
 
   /**
@@ -475,4 +481,22 @@ export async function createTransformHost({
   return { process, close, stats };
 }
 
-const empty = (): BatchResult => ({ outputs: [] });
+/** A batch's outputs; release() is a prototype method (results compare equal by their outputs alone). */
+class Result implements BatchResult {
+  outputs: OutputRecord[];
+  #buffer: ArrayBuffer | null;
+  #buffers: OutputBuffers | null;
+  constructor(outputs: OutputRecord[], buffer: ArrayBuffer | null, buffers: OutputBuffers | null) {
+    this.outputs = outputs;
+    this.#buffer = buffer;
+    this.#buffers = buffers;
+  }
+  release(): void {
+    const buffer = this.#buffer;
+    if (buffer === null) return;
+    this.#buffer = null;
+    this.#buffers!.give(buffer);
+  }
+}
+
+const empty = (): BatchResult => new Result([], null, null);

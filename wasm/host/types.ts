@@ -34,6 +34,14 @@ export interface OutputRecord {
 
 export interface BatchResult {
   outputs: OutputRecord[];
+  /**
+   * Optional: hands the bytes behind `outputs` back to the host, which copies a later batch's outputs
+   * into them (memory still in the CPU's cache, instead of a fresh allocation per batch). Call it once
+   * nothing reads these outputs' keys, values or header values any more (the runner: once they are
+   * acknowledged); they hold another batch's bytes afterwards. A result never released is
+   * garbage-collected as usual. A second call does nothing.
+   */
+  release(): void;
 }
 
 export type LogLevel = 'info' | 'warn';

@@ -10,7 +10,7 @@
 // host (host.ts): the lane re-sends them all, in order, to the restarted instance, and sends nothing new
 // until then, so the guest sees the batches in input order again from the first unfinished one.
 import { isFerryWasmError } from '../host/errors.ts';
-import type { HostRecord, OutputRecord, TransformHost } from '../host/types.ts';
+import type { BatchResult, HostRecord, OutputRecord, TransformHost } from '../host/types.ts';
 
 export interface InputMessage {
   key: Buffer | null | undefined;
@@ -30,6 +30,7 @@ export interface PartitionLaneOptions {
   produce(outputs: OutputRecord[]): Promise<void>;
   /** Called only after the batch's outputs are acknowledged; the runner commits it (coalesced) later. */
   commit(nextOffset: bigint): Promise<void>;
+  /** A batch is delivered; its outputs may be read during the call only (their bytes are then reused). */
   onBatch(records: number, outputs: OutputRecord[]): void;
   onTrap(error: Error): void;
   onEvent(line: string): void;
@@ -64,7 +65,7 @@ function toRecord(m: InputMessage): HostRecord {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-type Outcome = { outputs: OutputRecord[] } | { error: unknown };
+type Outcome = BatchResult | { error: unknown };
 
 /** A batch handed to the host; `result` never rejects. */
 interface InHost {
@@ -104,14 +105,18 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
   function handOver(h: TransformHost, records: HostRecord[]): InHost {
     const traps = h.stats.traps;
     const result = h.process({ baseOffset: records[0]!.offset, records }).then(
-      (r): Outcome => ({ outputs: r.outputs }),
+      (r): Outcome => r,
       (error: unknown): Outcome => ({ error }),
     );
     return { records, result, traps };
   }
 
-  /** Produces a batch's outputs (retrying), then hands its next offset to `commit`. */
-  async function deliver(records: HostRecord[], outputs: OutputRecord[]): Promise<void> {
+  /**
+   * Produces a batch's outputs (retrying), then hands its next offset to `commit`. Once they are
+   * acknowledged and counted, nothing reads them again: their bytes go back to the host for a later batch.
+   */
+  async function deliver(records: HostRecord[], result: BatchResult): Promise<void> {
+    const outputs = result.outputs;
     for (let attempt = 0; ; attempt++) {
       try {
         await produce(outputs);
@@ -130,6 +135,7 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
       onEvent(`partition ${partition}: commit of ${next} failed (${(error as Error).message})`);
     }
     onBatch(records.length, outputs);
+    result.release();
   }
 
   async function drain(): Promise<void> {
@@ -162,7 +168,7 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
         }
         inHost.shift();
         await delivering;
-        delivering = deliver(head.records, outcome.outputs);
+        delivering = deliver(head.records, outcome);
         delivering.catch(() => {}); // awaited before the next delivery and at the end
       }
     } finally {
