@@ -271,7 +271,16 @@ export function createOutputBuffers(keep: number): OutputBuffers {
       return b.buffer as ArrayBuffer;
     },
     give(buffer) {
-      if (free.length < keep && buffer.byteLength <= MAX_POOLED_BUFFER) free.push(buffer);
+      if (buffer.byteLength > MAX_POOLED_BUFFER) return;
+      if (free.length < keep) {
+        free.push(buffer);
+        return;
+      }
+      // Full: keep the larger one (batch sizes change; small buffers fit fewer of them).
+      let smallest = 0;
+      for (let i = 1; i < free.length; i++)
+        if (free[i]!.byteLength < free[smallest]!.byteLength) smallest = i;
+      if (free[smallest]!.byteLength < buffer.byteLength) free[smallest] = buffer;
     },
   };
 }
