@@ -7,7 +7,13 @@ import { spawnSync } from 'node:child_process';
 
 function taskset(args: string[]): { ok: true; stdout: string } | { ok: false; why: string } {
   const r = spawnSync('taskset', args, { encoding: 'utf8' });
-  if (r.error !== undefined) return { ok: false, why: `taskset: ${r.error.message}` };
+  if (r.error !== undefined) {
+    const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
+    return {
+      ok: false,
+      why: missing ? 'taskset (util-linux) is not installed' : `taskset: ${r.error.message}`,
+    };
+  }
   if (r.status !== 0) return { ok: false, why: `taskset ${args.join(' ')}: ${r.stderr.trim()}` };
   return { ok: true, stdout: r.stdout };
 }
