@@ -10,7 +10,9 @@
 // `process` is awaited before the next call) and pipelined (BENCH_DEPTH batches handed to the host at
 // once, default 4: the guest goes from batch to batch without waiting for the main thread). The four
 // host measurements are interleaved (BENCH_ROUNDS slices each, default 6) so they share the machine's
-// good and bad minutes.
+// good and bad minutes. Each one runs in two placements, slice by slice: the whole process on one CPU
+// (taskset; records/s per core as such: main thread and worker take turns on it) and spread over the
+// machine's cores (the threads run side by side and every batch crosses cores): see affinity.ts.
 // Run: npm run bench:transforms        (BENCH_SECONDS=3 per measurement by default)
 import { cpus } from 'node:os';
 import { KNOWN_FACILITIES } from '../../deploy/local/generator/index.ts';
@@ -160,8 +162,8 @@ async function throughHosts(module: Uint8Array, configs: HostConfig[], affinity:
     while (window.length > 0) outputs += count(await window.shift()!);
     const cpu = process.cpuUsage(cpu0);
     const threads = threadCpuSince(threads0, threadCpu());
-    if (into === undefined) return;
     const t = into;
+    if (t === undefined) return;
     if (threads !== undefined) {
       const sum = t.threads ?? { main: 0, workers: 0, runtime: 0 };
       t.threads = {
