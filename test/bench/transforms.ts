@@ -437,11 +437,20 @@ console.log(
 const TARGET = 250_000;
 const verdict = (placement: string, size: number, depth: number) =>
   results[`${placement}/host${size}d${depth}`]! >= TARGET ? 'met' : 'missed';
-for (const p of placements) {
+const verdicts = (p: string) =>
+  `batches of 100 ${verdict(p, 100, 1)} (pipelined: ${verdict(p, 100, DEPTH)}), ` +
+  `of 1000 ${verdict(p, 1000, 1)} (pipelined: ${verdict(p, 1000, DEPTH)})`;
+const measure = placements.includes('one core') ? 'one core' : 'spread';
+console.log(
+  `  target >= ${fmt(TARGET)} records/s per core through the host (issue 3), ` +
+    (measure === 'one core'
+      ? `measured on one core: ${verdicts('one core')}`
+      : `measured spread over the cores, per CPU-second (no one-core measurement here): ${verdicts('spread')}`),
+);
+if (measure === 'one core') {
   console.log(
-    `  target >= ${fmt(TARGET)} records/s per core through the host (issue 3), ${p}: batches of 100 ` +
-      `${verdict(p, 100, 1)} (pipelined: ${verdict(p, 100, DEPTH)}), of 1000 ${verdict(p, 1000, 1)} (pipelined: ${verdict(p, 1000, DEPTH)})` +
-      (p === 'spread' ? ' (records per CPU-second: each batch crosses cores)' : ''),
+    `  for comparison, spread over ${cpus().length} cores, records per CPU-second >= ${fmt(TARGET)}: ${verdicts('spread')} ` +
+      '(every batch crosses cores)',
   );
 }
 console.log('  (figures vary with the load of a shared machine: run it more than once)');
