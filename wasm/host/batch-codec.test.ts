@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { transformModule } from '../../test/support/transforms.ts';
 import { createHeaderKeyCache } from './batch-codec.ts';
 import { createTransformHost } from './host.ts';
-import type { BatchResult, HostRecord, InputBatch, OutputRecord } from './types.ts';
+import type { BatchResult, HostRecord, InputBatch, OutputRecord, TransformHost } from './types.ts';
 
 const enc = new TextEncoder();
 const hex = (b: Uint8Array | null) => (b === null ? 'null' : Buffer.from(b).toString('hex'));
@@ -70,16 +70,21 @@ function describeRecord(r: Pick<OutputRecord, 'key' | 'value' | 'headers'>): str
   return `${hex(r.key)} ${hex(r.value)} ${r.headers.map((h) => `${h.key}=${hex(h.value)}`).join(',')}`;
 }
 
+/** The passthrough transform (each output is the payload it read) with 4 batches in flight. */
+async function passthroughHost(): Promise<TransformHost> {
+  return createTransformHost({
+    module: await transformModule('passthrough'),
+    name: 'passthrough',
+    inputTopic: 'in',
+    outputTopics: ['out'],
+    onLog: () => {},
+    pipelineDepth: 4,
+  });
+}
+
 describe('batch codec through the host (passthrough transform)', () => {
   it('outputs equal inputs byte for byte, and stay so after later batches reuse the slots', async () => {
-    const host = await createTransformHost({
-      module: await transformModule('passthrough'),
-      name: 'passthrough',
-      inputTopic: 'in',
-      outputTopics: ['out'],
-      onLog: () => {},
-      pipelineDepth: 4,
-    });
+    const host = await passthroughHost();
     try {
       const batches: InputBatch[] = [];
       let next = 0;
@@ -109,14 +114,7 @@ describe('batch codec through the host (passthrough transform)', () => {
 
 describe('released results (BatchResult.release)', () => {
   it("a released batch's bytes take later outputs; results not released keep theirs; a second release is a no-op", async () => {
-    const host = await createTransformHost({
-      module: await transformModule('passthrough'),
-      name: 'passthrough',
-      inputTopic: 'in',
-      outputTopics: ['out'],
-      onLog: () => {},
-      pipelineDepth: 4,
-    });
+    const host = await passthroughHost();
     try {
       let next = 0;
       const batch = (size: number): InputBatch => {
