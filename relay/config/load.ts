@@ -1,9 +1,11 @@
 // Loads the relay config: YAML text -> `${ENV}` interpolation -> valibot schema -> cross-field checks
-// -> the resolved options the core takes. Every problem comes back as `path: problem`, all at once.
+// -> the resolved options the core takes. Every problem comes back as `path: problem`, all at once,
+// and never with the value itself: a config value may be a secret (tokens, `${ENV}` values).
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
+import { checkSinkHttp } from './http-checks.ts';
 import { formatPath, interpolateEnv } from './interpolate.ts';
 import { type ConfigOutput, ConfigSchema } from './schema.ts';
 
@@ -35,6 +37,19 @@ type Env = Readonly<Record<string, string | undefined>>;
 function issuePath(issue: v.BaseIssue<unknown>): string {
   const path = (issue.path ?? []).map((p) => (typeof p.key === 'number' ? p.key : String(p.key)));
   return formatPath(path as (string | number)[]);
+}
+
+/**
+ * `path: problem` for a schema issue. The schema's own messages name the problem only; valibot's
+ * defaults (`Invalid type: Expected string but received 1234...`) would echo the value, so they are
+ * rebuilt from what was expected.
+ */
+function issueLine(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === 'strict_object' && issue.message.startsWith('Invalid key'))
+    return `${issuePath(issue)}: unknown setting (check the spelling)`;
+  if (issue.message.startsWith('Invalid '))
+    return `${issuePath(issue)}: invalid value${issue.expected ? ` (expected ${issue.expected})` : ''}`;
+  return `${issuePath(issue)}: ${issue.message}`;
 }
 
 function toSink(s: ConfigOutput['routes'][number]['sinks'][number]): SinkOptions {
@@ -90,10 +105,11 @@ function crossChecks(c: ConfigOutput): string[] {
     route.sinks.forEach((s, i) => {
       const at = `routes[${r}].sinks[${i}]`;
       const prev = seen.get(s.id);
-      if (prev) errors.push(`${at}.id: duplicate sink id ${s.id} (also at ${prev})`);
+      if (prev) errors.push(`${at}.id: duplicate sink id (also at ${prev})`);
       else seen.set(s.id, at);
       const urlProblem = checkUrlTemplate(s.url);
       if (urlProblem) errors.push(`${at}.url: ${urlProblem}`);
+      errors.push(...checkSinkHttp(at, s));
       if (s.breaker.mode === 'sampling' && s.breaker.threshold > 1)
         errors.push(`${at}.breaker.threshold: must be a ratio in (0, 1] for sampling mode`);
       if (s.retry.backoffCap < s.retry.backoffBase)
@@ -117,11 +133,7 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
   const interpolated = interpolateEnv(document, env);
   const parsed = v.safeParse(ConfigSchema, interpolated.value);
   if (!parsed.success) {
-    const errors = parsed.issues.map((issue) =>
-      issue.message.startsWith('Invalid key')
-        ? `${issuePath(issue)}: unknown setting (check the spelling)`
-        : `${issuePath(issue)}: ${issue.message}`,
-    );
+    const errors = parsed.issues.map(issueLine);
     return { ok: false, errors: [...new Set([...interpolated.errors, ...errors])] };
   }
   const c = parsed.output;
