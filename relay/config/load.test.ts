@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './load.ts';
+import { parseConfig, resolveConfig } from './load.ts';
 
 const sink = (extra = '') => `
       - id: billing
@@ -212,5 +212,25 @@ routes:
       'routes[0].sinks[1].headers.X-Key: must not contain control characters (CR, LF, NUL, ...)',
       'upstash.url: must be an http(s) URL',
     ]);
+  });
+
+  it('answers odd documents with an error, never a crash or a prototype trick', () => {
+    expect(parseConfig('[]')).toEqual({ ok: false, errors: ['(root): must be a mapping with routes'] });
+    const deep: Record<string, unknown> = {};
+    let at = deep;
+    for (let i = 0; i < 100_000; i++) {
+      const next: Record<string, unknown> = {};
+      at.a = next;
+      at = next;
+    }
+    expect(resolveConfig({ routes: [], x: deep })).toEqual({
+      ok: false,
+      errors: ['(root): nested deeper than 64 levels'],
+    });
+    // A `__proto__` key is a key like any other: unknown here, not a way to set inherited settings.
+    const r = parseConfig(
+      '__proto__: { adminToken: "0123456789abcdef0123" }\nroutes: [{ topics: a, sinks: [{ id: s, url: "http://h/x" }] }]',
+    );
+    expect(r).toEqual({ ok: false, errors: ['__proto__: unknown setting (check the spelling)'] });
   });
 });

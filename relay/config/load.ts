@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
+import { exceedsDepth } from '../core/value-depth.ts';
 import { checkSinkHttp } from './http-checks.ts';
 import { formatPath, interpolateEnv } from './interpolate.ts';
 import { type ConfigOutput, ConfigSchema } from './schema.ts';
@@ -33,6 +34,9 @@ export type ConfigResult =
   | { readonly ok: false; readonly errors: readonly string[] };
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** Far deeper than any real config (filters' eq/in values are the deepest part). */
+const MAX_CONFIG_DEPTH = 64;
 
 function issuePath(issue: v.BaseIssue<unknown>): string {
   const path = (issue.path ?? []).map((p) => (typeof p.key === 'number' ? p.key : String(p.key)));
@@ -130,6 +134,11 @@ function crossChecks(c: ConfigOutput): string[] {
 
 /** Validates an already-parsed document (after YAML). */
 export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
+  if (document === null || typeof document !== 'object' || Array.isArray(document))
+    return { ok: false, errors: ['(root): must be a mapping with routes'] };
+  // Interpolation and the schema walk the document recursively: bound it before they do.
+  if (exceedsDepth(document, MAX_CONFIG_DEPTH))
+    return { ok: false, errors: [`(root): nested deeper than ${MAX_CONFIG_DEPTH} levels`] };
   const interpolated = interpolateEnv(document, env);
   const parsed = v.safeParse(ConfigSchema, interpolated.value);
   if (!parsed.success) {
@@ -174,7 +183,5 @@ export function parseConfig(text: string, env: Env = {}): ConfigResult {
   } catch (e) {
     return { ok: false, errors: [`(yaml): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`] };
   }
-  if (document === null || typeof document !== 'object')
-    return { ok: false, errors: ['(root): must be a mapping with routes'] };
   return resolveConfig(document, env);
 }
