@@ -70,7 +70,7 @@ describe('config loading, for any input', () => {
         const r = parseConfig(text, {});
         if (!r.ok) for (const line of r.errors) expect(line).toMatch(/^\S.*: /);
       }),
-      { numRuns: 1000 },
+      { numRuns: 300 },
     );
   });
 
