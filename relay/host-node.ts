@@ -1,7 +1,9 @@
 // The Node runtime host for relay/main.ts: undici senders (one pool per sink, sized to its in-flight
-// limit), @hono/node-server, process signals. Used by relay/entry/node.ts and `ferry relay run`.
+// limit) or, with `http.client: fetch`, Node's fetch; @hono/node-server, process signals. Used by
+// relay/entry/node.ts and `ferry relay run`.
 import { readFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
+import { createFetchSender } from './adapters/http-fetch.ts';
 import { createUndiciSender } from './adapters/http-undici.ts';
 import type { RuntimeHost } from './main.ts';
 
@@ -21,6 +23,8 @@ export function createNodeHost(args: readonly string[]): RuntimeHost {
       process.on(signal, handler);
     },
     exit: (code) => process.exit(code),
-    createSender: (sink) => createUndiciSender({ connections: sink.maxInFlight }),
+    httpClients: ['undici', 'fetch'],
+    createSender: (sink, client) =>
+      client === 'fetch' ? createFetchSender() : createUndiciSender({ connections: sink.maxInFlight }),
   };
 }

@@ -28,10 +28,15 @@ export interface RelayRuntime {
   close(deadlineMs?: number): Promise<void>;
 }
 
+export type HttpClientName = 'undici' | 'fetch';
+
 export interface BuildRelayOptions {
   readonly config: RelayConfig;
-  /** One sender per sink; Node passes undici, Deno and edge pass fetch. */
-  readonly createSender: (sink: SinkOptions) => HttpSender;
+  /**
+   * One sender per sink, on the client the config asks for (`http.client`, undefined = the runtime's
+   * default): on Node undici or fetch, on Deno, Bun and edge fetch.
+   */
+  readonly createSender: (sink: SinkOptions, client: HttpClientName | undefined) => HttpSender;
   readonly logger: Logger;
   readonly instanceId?: string;
 }
@@ -93,7 +98,7 @@ export async function buildRelay({
   });
 
   const senders = new Map<string, HttpSender>();
-  for (const sink of sinks) senders.set(sink.id, createSender(sink));
+  for (const sink of sinks) senders.set(sink.id, createSender(sink, config.http.client));
 
   const relay = createRelay({
     config: config.relay,

@@ -3,7 +3,7 @@
 // serve the Hono app, start consuming, and on SIGTERM/SIGINT shut down gracefully within the deadline.
 import type { HttpSender } from './core/contracts.ts';
 import type { SinkOptions } from './core/options.ts';
-import { buildRelay, parseConfig, type RelayConfig } from './index.ts';
+import { buildRelay, type HttpClientName, parseConfig, type RelayConfig } from './index.ts';
 import { createJsonLogger } from './logging.ts';
 
 export interface RuntimeHost {
@@ -17,7 +17,9 @@ export interface RuntimeHost {
   ): Promise<{ port: number; close(): Promise<void> }>;
   onSignal(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
   exit(code: number): never;
-  createSender(sink: SinkOptions): HttpSender;
+  /** The HTTP clients this runtime can send with, its default first (config `http.client`). */
+  readonly httpClients: readonly HttpClientName[];
+  createSender(sink: SinkOptions, client: HttpClientName): HttpSender;
 }
 
 export const EXIT_INVALID_CONFIG = 2;
@@ -52,6 +54,15 @@ export async function loadConfigOrExit(host: RuntimeHost, path: string | undefin
     for (const error of result.errors) console.error(`  ${error}`);
     return host.exit(EXIT_INVALID_CONFIG);
   }
+  // A setting this runtime cannot honour is refused, never silently replaced by another client.
+  const client = result.config.http.client;
+  if (client !== undefined && !host.httpClients.includes(client)) {
+    console.error(`ferry relay: invalid config ${path}:`);
+    console.error(
+      `  http.client: ${client} is not available on ${host.name} (use ${host.httpClients.join(' or ')})`,
+    );
+    return host.exit(EXIT_INVALID_CONFIG);
+  }
   return result.config;
 }
 
@@ -60,7 +71,8 @@ export async function runRelay(host: RuntimeHost): Promise<void> {
   const logger = createJsonLogger({ quiet: host.env.FERRY_LOG === 'quiet' });
   const runtime = await buildRelay({
     config,
-    createSender: (sink) => host.createSender(sink),
+    createSender: (sink, client) =>
+      host.createSender(sink, client ?? (host.httpClients[0] as HttpClientName)),
     logger,
     instanceId: host.env.FERRY_INSTANCE_ID,
   });

@@ -32,7 +32,14 @@ export function interpolateEnv(
     if (Array.isArray(node)) return node.map((x, i) => walk(x, [...path, i]));
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = walk(v, [...path, k]);
+      // defineProperty, not assignment: a `__proto__` key stays a key instead of replacing the prototype.
+      for (const [k, v] of Object.entries(node))
+        Object.defineProperty(out, k, {
+          value: walk(v, [...path, k]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return out;
     }
     return node;

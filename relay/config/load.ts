@@ -1,9 +1,12 @@
 // Loads the relay config: YAML text -> `${ENV}` interpolation -> valibot schema -> cross-field checks
-// -> the resolved options the core takes. Every problem comes back as `path: problem`, all at once.
+// -> the resolved options the core takes. Every problem comes back as `path: problem`, all at once,
+// and never with the value itself: a config value may be a secret (tokens, `${ENV}` values).
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
+import { exceedsDepth } from '../core/value-depth.ts';
+import { checkSinkHttp } from './http-checks.ts';
 import { formatPath, interpolateEnv } from './interpolate.ts';
 import { type ConfigOutput, ConfigSchema } from './schema.ts';
 
@@ -32,9 +35,25 @@ export type ConfigResult =
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Far deeper than any real config (filters' eq/in values are the deepest part). */
+const MAX_CONFIG_DEPTH = 64;
+
 function issuePath(issue: v.BaseIssue<unknown>): string {
   const path = (issue.path ?? []).map((p) => (typeof p.key === 'number' ? p.key : String(p.key)));
   return formatPath(path as (string | number)[]);
+}
+
+/**
+ * `path: problem` for a schema issue. The schema's own messages name the problem only; valibot's
+ * defaults (`Invalid type: Expected string but received 1234...`) would echo the value, so they are
+ * rebuilt from what was expected.
+ */
+function issueLine(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === 'strict_object' && issue.message.startsWith('Invalid key'))
+    return `${issuePath(issue)}: unknown setting (check the spelling)`;
+  if (issue.message.startsWith('Invalid '))
+    return `${issuePath(issue)}: invalid value${issue.expected ? ` (expected ${issue.expected})` : ''}`;
+  return `${issuePath(issue)}: ${issue.message}`;
 }
 
 function toSink(s: ConfigOutput['routes'][number]['sinks'][number]): SinkOptions {
@@ -90,10 +109,11 @@ function crossChecks(c: ConfigOutput): string[] {
     route.sinks.forEach((s, i) => {
       const at = `routes[${r}].sinks[${i}]`;
       const prev = seen.get(s.id);
-      if (prev) errors.push(`${at}.id: duplicate sink id ${s.id} (also at ${prev})`);
+      if (prev) errors.push(`${at}.id: duplicate sink id (also at ${prev})`);
       else seen.set(s.id, at);
       const urlProblem = checkUrlTemplate(s.url);
       if (urlProblem) errors.push(`${at}.url: ${urlProblem}`);
+      errors.push(...checkSinkHttp(at, s));
       if (s.breaker.mode === 'sampling' && s.breaker.threshold > 1)
         errors.push(`${at}.breaker.threshold: must be a ratio in (0, 1] for sampling mode`);
       if (s.retry.backoffCap < s.retry.backoffBase)
@@ -114,14 +134,15 @@ function crossChecks(c: ConfigOutput): string[] {
 
 /** Validates an already-parsed document (after YAML). */
 export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
+  if (document === null || typeof document !== 'object' || Array.isArray(document))
+    return { ok: false, errors: ['(root): must be a mapping with routes'] };
+  // Interpolation and the schema walk the document recursively: bound it before they do.
+  if (exceedsDepth(document, MAX_CONFIG_DEPTH))
+    return { ok: false, errors: [`(root): nested deeper than ${MAX_CONFIG_DEPTH} levels`] };
   const interpolated = interpolateEnv(document, env);
   const parsed = v.safeParse(ConfigSchema, interpolated.value);
   if (!parsed.success) {
-    const errors = parsed.issues.map((issue) =>
-      issue.message.startsWith('Invalid key')
-        ? `${issuePath(issue)}: unknown setting (check the spelling)`
-        : `${issuePath(issue)}: ${issue.message}`,
-    );
+    const errors = parsed.issues.map(issueLine);
     return { ok: false, errors: [...new Set([...interpolated.errors, ...errors])] };
   }
   const c = parsed.output;
@@ -162,7 +183,5 @@ export function parseConfig(text: string, env: Env = {}): ConfigResult {
   } catch (e) {
     return { ok: false, errors: [`(yaml): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`] };
   }
-  if (document === null || typeof document !== 'object')
-    return { ok: false, errors: ['(root): must be a mapping with routes'] };
   return resolveConfig(document, env);
 }

@@ -1,8 +1,27 @@
 // The relay's config file, as one valibot schema: field names, defaults and constraints in one place.
 // Strict objects, so a misspelt key is an error rather than a silently ignored setting.
-// Durations accept milliseconds or `250ms` / `5s` / `2m` / `24h` / `7d`.
+// Durations accept milliseconds or `250ms` / `5s` / `2m` / `24h` / `7d`. Numbers and booleans also
+// accept their text (`port: "${PORT}"`), since `${ENV}` interpolation always produces a string.
 import * as v from 'valibot';
 import { parseDuration } from './duration.ts';
+
+const NUMERIC = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** A number, or a string holding one (from the environment). */
+const num = (message: string) =>
+  v.pipe(
+    v.union([v.number(), v.string()], message),
+    v.transform((x): unknown => (typeof x === 'string' && NUMERIC.test(x) ? Number(x) : x)),
+    v.number(message),
+  );
+
+/** A boolean, or the string `true` / `false` (from the environment). */
+const bool = (message: string) =>
+  v.pipe(
+    v.union([v.boolean(), v.string()], message),
+    v.transform((x): unknown => (x === 'true' ? true : x === 'false' ? false : x)),
+    v.boolean(message),
+  );
 
 const duration = (fallback: number | string) =>
   v.optional(
@@ -16,7 +35,7 @@ const duration = (fallback: number | string) =>
 
 const positiveInt = (fallback: number, what = 'a positive integer') =>
   v.optional(
-    v.pipe(v.number(`must be ${what}`), v.integer(`must be ${what}`), v.minValue(1, `must be ${what}`)),
+    v.pipe(num(`must be ${what}`), v.integer(`must be ${what}`), v.minValue(1, `must be ${what}`)),
     fallback,
   );
 
@@ -27,11 +46,11 @@ const Predicate = v.union(
     v.strictObject({ field: nonEmpty('a field path'), eq: v.unknown() }),
     v.strictObject({ field: nonEmpty('a field path'), ne: v.unknown() }),
     v.strictObject({ field: nonEmpty('a field path'), in: v.array(v.unknown()) }),
-    v.strictObject({ field: nonEmpty('a field path'), exists: v.boolean() }),
-    v.strictObject({ field: nonEmpty('a field path'), gt: v.number() }),
-    v.strictObject({ field: nonEmpty('a field path'), gte: v.number() }),
-    v.strictObject({ field: nonEmpty('a field path'), lt: v.number() }),
-    v.strictObject({ field: nonEmpty('a field path'), lte: v.number() }),
+    v.strictObject({ field: nonEmpty('a field path'), exists: bool('must be true or false') }),
+    v.strictObject({ field: nonEmpty('a field path'), gt: num('must be a number') }),
+    v.strictObject({ field: nonEmpty('a field path'), gte: num('must be a number') }),
+    v.strictObject({ field: nonEmpty('a field path'), lt: num('must be a number') }),
+    v.strictObject({ field: nonEmpty('a field path'), lte: num('must be a number') }),
   ],
   'must be { field, eq | ne | in | exists | gt | gte | lt | lte }',
 );
@@ -53,9 +72,9 @@ const Breaker = v.optional(
       'consecutive',
     ),
     /** consecutive: failures in a row; sampling: failure ratio (0..1]. */
-    threshold: v.optional(v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0')), 10),
+    threshold: v.optional(v.pipe(num('must be a number'), v.gtValue(0, 'must be > 0')), 10),
     window: duration('10s'),
-    minimumRps: v.optional(v.pipe(v.number(), v.minValue(0)), 5),
+    minimumRps: v.optional(v.pipe(num('must be a number'), v.minValue(0, 'must be >= 0')), 5),
     halfOpenAfter: duration('5s'),
   }),
   {},
@@ -65,6 +84,10 @@ const Dedupe = v.optional(
   v.union(
     [
       v.literal(false),
+      v.pipe(
+        v.literal('false'),
+        v.transform((): false => false),
+      ),
       v.strictObject({
         store: v.optional(
           v.picklist(['redis', 'upstash', 'memory'], 'must be redis, upstash or memory'),
@@ -109,7 +132,7 @@ export const SinkSchema = v.strictObject({
   breaker: Breaker,
   bulkhead: v.optional(v.strictObject({ maxInFlight: positiveInt(64), buffer: positiveInt(2000) }), {}),
   rateLimit: v.optional(
-    v.strictObject({ perSecond: v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0')) }),
+    v.strictObject({ perSecond: v.pipe(num('must be a number'), v.gtValue(0, 'must be > 0')) }),
   ),
   onOpen: v.optional(v.picklist(['pause', 'deadletter'], 'must be pause or deadletter'), 'pause'),
   onExhausted: v.optional(v.picklist(['deadletter', 'block'], 'must be deadletter or block'), 'deadletter'),
@@ -139,9 +162,9 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       port: v.optional(
         v.pipe(
-          v.number('must be a port number'),
-          v.integer(),
-          v.minValue(0),
+          num('must be a port number'),
+          v.integer('must be a port number'),
+          v.minValue(0, 'must be a port number'),
           v.maxValue(65535, 'must be a port number'),
         ),
         8787,
@@ -183,7 +206,12 @@ export const ConfigSchema = v.strictObject({
   commitInterval: duration('1s'),
   revokeTimeout: duration('10s'),
   shutdownTimeout: duration('15s'),
-  replay: v.optional(v.strictObject({ perSecond: v.optional(v.pipe(v.number(), v.gtValue(0)), 100) }), {}),
+  replay: v.optional(
+    v.strictObject({
+      perSecond: v.optional(v.pipe(num('must be a number'), v.gtValue(0, 'must be > 0')), 100),
+    }),
+    {},
+  ),
   routes: v.pipe(
     v.array(RouteSchema, 'must be a list of routes'),
     v.minLength(1, 'must list at least one route'),

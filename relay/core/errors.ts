@@ -14,6 +14,12 @@ export type FerryErrorCode =
   | 'FERRY_BREAKER_OPEN'
   | 'FERRY_RETRIES_EXHAUSTED'
   | 'FERRY_URL_TEMPLATE'
+  /** A templated path segment would render as `.` or `..` (the path would change on the way). */
+  | 'FERRY_URL_DOT_SEGMENT'
+  /** A path value is empty or holds `/`, `\`, a control character or malformed Unicode. */
+  | 'FERRY_URL_UNSAFE_VALUE'
+  /** The record's value is nested deeper than the relay reads (projection, filters). */
+  | 'FERRY_VALUE_TOO_DEEP'
   | 'FERRY_DEDUPE_UNAVAILABLE'
   | 'FERRY_DLQ_WRITE_FAILED'
   | 'FERRY_STOPPED';

@@ -341,7 +341,7 @@ describe('createRelay', () => {
       { a },
     );
     source.produce('orders', 0, [
-      { key: text('1'), value: json({ op: 'c', after: { id: 1, sku: 'a/b?c' } }) },
+      { key: text('1'), value: json({ op: 'c', after: { id: 1, sku: 'a b?c#d' } }) },
       { key: text('2'), value: json({ op: 'd', after: { id: 2, sku: 'x' } }) },
       { key: text('3'), value: null },
     ]);
@@ -349,9 +349,9 @@ describe('createRelay', () => {
     await waitUntil(() => source.committed.get('orders/0') === 3n, 5000, 'commit');
     expect(a.requests).toHaveLength(1);
     const [req] = a.requests;
-    expect(req?.url).toBe('http://127.0.0.1:1/orders/a%2Fb%3Fc?v=1');
+    expect(req?.url).toBe('http://127.0.0.1:1/orders/a%20b%3Fc%23d?v=1');
     expect(req?.method).toBe('PUT');
-    expect(bodyOf(req!)).toEqual({ orderId: 1, sku: 'a/b?c' });
+    expect(bodyOf(req!)).toEqual({ orderId: 1, sku: 'a b?c#d' });
     expect(req?.headers.authorization).toBe('Bearer tok-123');
     expect(req?.headers['webhook-id']).toBe('orders-0-0');
     expect(req?.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);

@@ -2,9 +2,11 @@
 // as it came, or a projection of fields), configured headers, bearer auth, Standard Webhooks signature,
 // and the idempotency key every delivery carries.
 import type { SinkRequest, SourceRecord } from './contracts.ts';
+import { FerryError } from './errors.ts';
 import type { SinkOptions } from './options.ts';
 import { getPath } from './record.ts';
 import { compileUrlTemplate } from './url-template.ts';
+import { exceedsDepth, MAX_VALUE_DEPTH } from './value-depth.ts';
 import { createWebhookSigner } from './webhook-signing.ts';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -38,8 +40,16 @@ export function createRequestBuilder(sink: SinkOptions): RequestBuilder {
         payload = record.value;
       } else {
         const projected: Record<string, unknown> = {};
-        for (const [name, path] of Object.entries(body.fields))
-          projected[name] = getPath(value, path) ?? null;
+        for (const [name, path] of Object.entries(body.fields)) {
+          const field = getPath(value, path) ?? null;
+          // Checked up front: JSON.stringify recurses, and a deep enough value overflows the stack.
+          if (exceedsDepth(field, MAX_VALUE_DEPTH - 1))
+            throw new FerryError(
+              'FERRY_VALUE_TOO_DEEP',
+              `body field ${name} nests deeper than ${MAX_VALUE_DEPTH} levels`,
+            );
+          projected[name] = field;
+        }
         payload = JSON.stringify(projected);
       }
       // A loop over the fixed headers, not an object spread (slow on JSC, per record).

@@ -29,5 +29,6 @@ await runRelay({
     process.on(signal, handler);
   },
   exit: (code) => process.exit(code),
+  httpClients: ['fetch'],
   createSender: () => createFetchSender({}),
 });

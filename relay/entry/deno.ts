@@ -31,5 +31,6 @@ await runRelay({
   },
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
   exit: (code) => Deno.exit(code),
+  httpClients: ['fetch'],
   createSender: () => createFetchSender({}),
 });
