@@ -228,15 +228,20 @@ function fragments(file: string, text: string): string[] {
 /** `rpk <family> ...` command lines in a fragment, cut at shell operators, comments and prose punctuation. */
 function commandLines(fragment: string): string[][] {
   const found: string[][] = [];
-  for (const m of fragment.matchAll(/(?:^|[\s("'[])rpk\s+(?=[a-z])/g)) {
+  for (const m of fragment.matchAll(/(?:^|[\s("'[])rpk\s+(?=[a-z-])/g)) {
     const argv: string[] = [];
     for (const token of fragment.slice((m.index ?? 0) + m[0].length).split(/\s+/)) {
-      if (token === '' || /^[#|;&()<>]/.test(token) || token === '||' || token === '2>&1') break;
+      // Shell operators and comments end the command; `<placeholder>` values do not.
+      if (token === '' || /^[#|;&()]/.test(token) || /^(\d?>|<)/.test(token.replace(/^<[^<>\s]+>/, '')))
+        break;
       const clean = token.replace(/^["']/, '').replace(/["'`),.;:\]]+$/, '');
       if (clean !== '') argv.push(clean);
       if (clean !== token.replace(/^["']/, '')) break;
     }
-    if (FAMILIES.has(argv[0] ?? '')) found.push(argv);
+    // The command starts at the first word after any global flags (-X brokers=... topic list).
+    let i = 0;
+    while (argv[i]?.startsWith('-')) i += /^(-[vh]|--verbose|--help|--[^=]+=.*)$/.test(argv[i] ?? '') ? 1 : 2;
+    if (FAMILIES.has(argv[i] ?? '')) found.push(argv);
   }
   return found;
 }
@@ -263,7 +268,13 @@ describe('every rpk command line in the repository', () => {
 
   it('finds the command lines it should check', () => {
     const found = new Set(lines.map((l) => l.file));
-    for (const f of ['deploy/redpanda/deploy-transforms.sh', 'redpanda.yaml', 'transforms/README.md'])
+    for (const f of [
+      'deploy/README.md',
+      'deploy/compose/compose.yaml',
+      'deploy/redpanda/deploy-transforms.sh',
+      'redpanda.yaml',
+      'transforms/README.md',
+    ])
       expect(found).toContain(f);
   });
 
