@@ -1,5 +1,8 @@
 // HttpSender on web fetch, for Deno, Bun and edge runtimes (on Node, http-undici.ts is faster).
-// Keep-alive is the runtime's default. Failures are reported, never thrown.
+// Keep-alive is the runtime's default. Failures are reported, never thrown. The headers and the URL are
+// checked before the call (new Headers / new URL throw a TypeError on an invalid value): such a request
+// is reported as {kind:'invalid-request'}, since fetch also throws TypeError for network failures and
+// the two must not be confused (one is permanent, the other worth a retry).
 import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
@@ -21,6 +24,15 @@ export function createFetchSender({
     endsRequests: true,
     async send(request: SinkRequest): Promise<SinkResponse> {
       if (closed) return { kind: 'network-error', message: 'sender closed' };
+      let headers: Headers;
+      try {
+        headers = new Headers(request.headers);
+        new URL(request.url);
+      } catch (err) {
+        // The runtime's message quotes the offending value (which may be a token): only its kind is kept.
+        const kind = err instanceof Error ? err.name : 'error';
+        return { kind: 'invalid-request', message: `invalid header value or URL (${kind})` };
+      }
       const controller = new AbortController();
       inflight.add(controller);
       let timedOut = false;
@@ -33,7 +45,7 @@ export function createFetchSender({
       try {
         const res = await doFetch(request.url, {
           method: request.method,
-          headers: request.headers,
+          headers,
           body: request.body as BodyInit | null,
           signal: controller.signal,
         });

@@ -1,7 +1,9 @@
 // HttpSender on undici's own API: one Pool per origin (keep-alive, a per-sink connection limit).
 // On Node this is several times faster than fetch for small POSTs (test/bench/http-senders.ts measures it).
 // One sender per sink, so the connection limit is per sink. Failures are reported, never thrown:
-// timeouts -> {kind:'timeout'}, everything else below HTTP -> {kind:'network-error'}.
+// timeouts -> {kind:'timeout'}, a request undici refuses to build (UND_ERR_INVALID_ARG: an invalid
+// header value, a bad URL) -> {kind:'invalid-request'}, everything else below HTTP ->
+// {kind:'network-error'}. Messages carry undici's code and its own message, never a header value.
 import { type Dispatcher, Pool } from 'undici';
 import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
 import { parseRetryAfter } from './retry-after.ts';
@@ -21,6 +23,8 @@ export interface UndiciSenderOptions {
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** undici's code for an argument it refuses (e.g. a header value with CR/LF): the same on every retry. */
+const INVALID_ARG = 'UND_ERR_INVALID_ARG';
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
@@ -155,6 +159,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   fail(err: unknown): void {
     const code = errorCode(err);
     if (this.timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) this.finish({ kind: 'timeout' });
+    else if (code === INVALID_ARG)
+      this.finish({ kind: 'invalid-request', message: `${code}: ${(err as Error).message}` });
     else this.finish({ kind: 'network-error', message: code ?? (err instanceof Error ? err.name : 'error') });
   }
 
@@ -233,7 +239,7 @@ export function createUndiciSender({
         lastUrl = request.url;
       }
       const target = lastTarget;
-      if (target === undefined) return Promise.resolve({ kind: 'network-error', message: 'invalid URL' });
+      if (target === undefined) return Promise.resolve({ kind: 'invalid-request', message: 'invalid URL' });
       // undici's own headers/body timeouts are cheap but tick at a 1 s resolution: fine for long
       // timeouts; short ones get a timer of ours.
       const precise = request.timeoutMs < preciseBelowMs;

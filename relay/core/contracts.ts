@@ -75,6 +75,8 @@ export type SinkResponse =
       readonly body?: string;
     }
   | { readonly kind: 'network-error'; readonly message: string }
+  /** The client refused the request before sending it (invalid argument): retrying cannot help. */
+  | { readonly kind: 'invalid-request'; readonly message: string }
   | { readonly kind: 'timeout' };
 
 export interface HttpSender {

@@ -25,6 +25,7 @@ import type {
   SourceRecord,
 } from './contracts.ts';
 import { errorMessage, isFerryError, isRetryableError } from './errors.ts';
+import { eventIdProblem } from './identifiers.ts';
 import type { SinkOptions } from './options.ts';
 import type { PolicyExecutor } from './policy.ts';
 import { bound, type Redactor, redactPatterns } from './redact.ts';
@@ -217,6 +218,10 @@ export function createDeliverer({
   async function process(delivery: TrackedDelivery): Promise<Step> {
     const { state, eventId } = delivery;
     if (!delivery.isCurrent()) return { kind: 'abandoned' };
+
+    // 0. An event id no HTTP client can send would fail the same way forever: permanent, at once.
+    const idProblem = eventIdProblem(eventId);
+    if (idProblem !== undefined) return deadLetter(delivery, 'FERRY_EVENT_ID_INVALID', idProblem);
 
     // 1. Dedupe claim.
     let claimed = false;
