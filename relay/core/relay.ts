@@ -75,7 +75,7 @@ export interface Relay {
   resumeSink(id: string): boolean;
   /** Sends one record (e.g. read back from dlq.relay) through one sink's lane; not tied to offsets. */
   replay(sinkId: string, record: SourceRecord): Promise<ReplayOutcome>;
-  /** Readiness: source connected and every dedupe store in use reachable. */
+  /** Readiness: source connected and every dedupe store in use reachable; `reason` says why not. */
   readiness(): Promise<{
     readonly ready: boolean;
     readonly source: boolean;
@@ -520,11 +520,15 @@ export function createRelay({
         }),
       );
       const sourceOk = source.isConnected();
-      return {
-        ready: sourceOk && Object.values(results).every(Boolean) && !stopping,
-        source: sourceOk,
-        dedupe: results,
-      };
+      const ready = sourceOk && Object.values(results).every(Boolean) && !stopping;
+      if (ready) return { ready, source: sourceOk, dedupe: results };
+      const down = Object.keys(results).filter((name) => !results[name]);
+      const reason = stopping
+        ? 'stopping'
+        : !sourceOk
+          ? (source.notReadyReason?.() ?? 'source not connected')
+          : `dedupe store ${down.join(', ')} unreachable`;
+      return { ready, source: sourceOk, dedupe: results, reason };
     },
     commitNow,
   };
