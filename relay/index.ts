@@ -15,7 +15,7 @@ import { errorMessage } from './core/errors.ts';
 import type { SinkOptions } from './core/options.ts';
 import { createPushSource } from './core/push-source.ts';
 import { createRedactor, type Redactor } from './core/redact.ts';
-import { redactingDlq, redactingSender } from './core/redacting.ts';
+import { redactingDlq } from './core/redacting.ts';
 import { createRelay, type DedupeStores, type Relay } from './core/relay.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { configSecrets } from './secrets.ts';
@@ -103,7 +103,7 @@ export async function buildRelay({
   });
 
   const senders = new Map<string, HttpSender>();
-  for (const sink of sinks) senders.set(sink.id, redactingSender(createSender(sink), redact));
+  for (const sink of sinks) senders.set(sink.id, createSender(sink));
 
   const relay = createRelay({
     config: config.relay,

@@ -4,18 +4,22 @@
 // is reported as {kind:'invalid-request'}, since fetch also throws TypeError for network failures and
 // the two must not be confused (one is permanent, the other worth a retry).
 import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
+import { type Redactor, redactPatterns } from '../core/redact.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 export interface FetchSenderOptions {
   readonly fetch?: typeof globalThis.fetch;
   readonly maxErrorBodyChars?: number;
   readonly now?: () => number;
+  /** Scrubs non-2xx bodies and error messages (default: credential patterns). 2xx answers skip it. */
+  readonly redact?: Redactor;
 }
 
 export function createFetchSender({
   fetch: doFetch = globalThis.fetch,
   maxErrorBodyChars = 1024,
   now = Date.now,
+  redact = redactPatterns,
 }: FetchSenderOptions = {}): HttpSender {
   const inflight = new Set<AbortController>();
   let closed = false;
@@ -57,7 +61,7 @@ export function createFetchSender({
             ? { kind: 'response', status }
             : { kind: 'response', status, retryAfterMs };
         }
-        const text = (await res.text()).slice(0, maxErrorBodyChars);
+        const text = redact((await res.text()).slice(0, maxErrorBodyChars), maxErrorBodyChars);
         return retryAfterMs === undefined
           ? { kind: 'response', status, body: text }
           : { kind: 'response', status, retryAfterMs, body: text };
@@ -70,7 +74,7 @@ export function createFetchSender({
             : err instanceof Error
               ? err.name
               : 'error';
-        return { kind: 'network-error', message: code };
+        return { kind: 'network-error', message: redact(code) };
       } finally {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', onOuterAbort);

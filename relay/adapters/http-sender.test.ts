@@ -94,6 +94,20 @@ describe.each([
     expect(api.report('s').received).toBe(0);
   });
 
+  it('scrubs credentials out of a failure body that echoes the request headers', async () => {
+    api.setFaults('s', { fixed: { status: 400, count: 1 }, echoHeaders: true });
+    const r = await sender.send({
+      ...req(),
+      headers: { ...req().headers, authorization: 'Bearer echo-me-not-7d1f', 'x-api-key': 'key-echo-9a2c' },
+    });
+    expect(r.kind === 'response' && r.status).toBe(400);
+    const body = r.kind === 'response' ? (r.body ?? '') : '';
+    expect(body).toContain('[REDACTED]');
+    expect(body).not.toContain('echo-me-not-7d1f');
+    expect(body).not.toContain('key-echo-9a2c');
+    api.setFaults('s', {});
+  });
+
   it('reports a refused connection as a network error', async () => {
     const r = await sender.send(req({ url: 'http://127.0.0.1:1/x' }));
     expect(r.kind).toBe('network-error');

@@ -6,6 +6,7 @@
 // {kind:'network-error'}. Messages carry undici's code and its own message, never a header value.
 import { type Dispatcher, Pool } from 'undici';
 import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
+import { type Redactor, redactPatterns } from '../core/redact.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 export interface UndiciSenderOptions {
@@ -17,6 +18,8 @@ export interface UndiciSenderOptions {
   readonly pipelining?: number;
   /** Non-2xx bodies are kept (for DLQ messages) up to this many characters. */
   readonly maxErrorBodyChars?: number;
+  /** Scrubs non-2xx bodies and error messages (default: credential patterns). 2xx answers skip it. */
+  readonly redact?: Redactor;
   /** Timeouts shorter than this get a precise timer of ours; longer ones use undici's (±1 s). */
   readonly preciseBelowMs?: number;
   readonly now?: () => number;
@@ -92,18 +95,21 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly keepBytes: number;
   readonly maxErrorBodyChars: number;
   readonly now: () => number;
+  readonly redact: Redactor;
 
   constructor(
     signal: AbortSignal | undefined,
     resolve: (response: SinkResponse) => void,
     maxErrorBodyChars: number,
     now: () => number,
+    redact: Redactor,
   ) {
     this.signal = signal;
     this.resolve = resolve;
     this.maxErrorBodyChars = maxErrorBodyChars;
     this.keepBytes = maxErrorBodyChars * 4;
     this.now = now;
+    this.redact = redact;
   }
 
   /** Abort listener (the caller's signal) and the precise timer both end up here. */
@@ -148,7 +154,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     const text =
       chunks === undefined
         ? ''
-        : Buffer.concat(chunks).subarray(0, this.keepBytes).toString('utf8').slice(0, this.maxErrorBodyChars);
+        : this.redact(
+            Buffer.concat(chunks)
+              .subarray(0, this.keepBytes)
+              .toString('utf8')
+              .slice(0, this.maxErrorBodyChars),
+            this.maxErrorBodyChars,
+          );
     this.finish(
       retryAfterMs === undefined
         ? { kind: 'response', status, body: text }
@@ -160,7 +172,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const code = errorCode(err);
     if (this.timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) this.finish({ kind: 'timeout' });
     else if (code === INVALID_ARG)
-      this.finish({ kind: 'invalid-request', message: `${code}: ${(err as Error).message}` });
+      this.finish({ kind: 'invalid-request', message: this.redact(`${code}: ${(err as Error).message}`) });
     else this.finish({ kind: 'network-error', message: code ?? (err instanceof Error ? err.name : 'error') });
   }
 
@@ -205,6 +217,7 @@ export function createUndiciSender({
   maxErrorBodyChars = 1024,
   preciseBelowMs = 3_000,
   now = Date.now,
+  redact = redactPatterns,
 }: UndiciSenderOptions = {}): HttpSender {
   const pools = new Map<string, Pool>();
   const validOrigins = new Set<string>();
@@ -245,7 +258,7 @@ export function createUndiciSender({
       const precise = request.timeoutMs < preciseBelowMs;
       const signal = request.signal;
       return new Promise<SinkResponse>((resolve) => {
-        const exchange = new Exchange(signal, resolve, maxErrorBodyChars, now);
+        const exchange = new Exchange(signal, resolve, maxErrorBodyChars, now, redact);
         if (signal !== undefined) {
           if (signal.aborted) {
             exchange.fail(signal.reason ?? new Error('aborted'));
