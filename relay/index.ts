@@ -14,8 +14,11 @@ import type { DedupeStore, HttpSender, Logger } from './core/contracts.ts';
 import { errorMessage } from './core/errors.ts';
 import type { SinkOptions } from './core/options.ts';
 import { createPushSource } from './core/push-source.ts';
+import { createRedactor, type Redactor } from './core/redact.ts';
+import { redactingDlq } from './core/redacting.ts';
 import { createRelay, type DedupeStores, type Relay } from './core/relay.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
+import { configSecrets } from './secrets.ts';
 
 export { parseConfig, type RelayConfig } from './config/load.ts';
 
@@ -39,6 +42,8 @@ export interface BuildRelayOptions {
   readonly createSender: (sink: SinkOptions, client: HttpClientName | undefined) => HttpSender;
   readonly logger: Logger;
   readonly instanceId?: string;
+  /** Scrubs outside text of the config's secrets; built from `config` when not given. */
+  readonly redact?: Redactor;
 }
 
 export async function buildRelay({
@@ -46,6 +51,7 @@ export async function buildRelay({
   createSender,
   logger,
   instanceId: givenId,
+  redact = createRedactor({ secrets: configSecrets(config) }),
 }: BuildRelayOptions): Promise<RelayRuntime> {
   const instanceId = givenId ?? config.instanceId ?? `relay-${crypto.randomUUID().slice(0, 8)}`;
   const clock = createSystemClock();
@@ -61,7 +67,7 @@ export async function buildRelay({
       groupId: config.kafka.groupId,
       clientId: `${config.kafka.clientId}-${instanceId}`,
       topics,
-      onError: (e) => logger.error('kafka source error', { error: errorMessage(e) }),
+      onError: (e) => logger.error('kafka source error', { error: redact(errorMessage(e)) }),
       logger,
       metrics,
     });
@@ -73,7 +79,9 @@ export async function buildRelay({
     stores.redis = redis;
     await redis
       .ready()
-      .catch((e: unknown) => logger.warn('redis not reachable at startup', { error: errorMessage(e) }));
+      .catch((e: unknown) =>
+        logger.warn('redis not reachable at startup', { error: redact(errorMessage(e)) }),
+      );
   }
   if (used.has('upstash') && config.upstash) {
     // Loaded only when a sink uses it, so @upstash/redis stays off the load path otherwise.
@@ -86,11 +94,13 @@ export async function buildRelay({
   }
   if (used.has('memory')) stores.memory = createMemoryDedupeStore({ instanceId });
 
-  const dlq = createKafkaDlqWriter({
+  const kafkaDlq = createKafkaDlqWriter({
     brokers: config.kafka.brokers,
     topic: config.kafka.dlqTopic,
     clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
   });
+  // Reasons carry what sinks and clients said: scrubbed on the way to `ferry-error-message`.
+  const dlq = redactingDlq(kafkaDlq, redact);
   const dlqReader = createKafkaDlqReader({
     brokers: config.kafka.brokers,
     topic: config.kafka.dlqTopic,
@@ -110,6 +120,7 @@ export async function buildRelay({
     clock,
     instanceId,
     logger,
+    redact,
   });
   const app = createApp({
     relay,
@@ -140,7 +151,7 @@ export async function buildRelay({
         for (const store of Object.values(stores)) closes.push(store.close());
         const results = await Promise.allSettled(closes);
         for (const r of results)
-          if (r.status === 'rejected') logger.warn('close failed', { error: errorMessage(r.reason) });
+          if (r.status === 'rejected') logger.warn('close failed', { error: redact(errorMessage(r.reason)) });
       })();
       return closing;
     },

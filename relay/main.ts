@@ -3,8 +3,10 @@
 // serve the Hono app, start consuming, and on SIGTERM/SIGINT shut down gracefully within the deadline.
 import type { HttpSender } from './core/contracts.ts';
 import type { SinkOptions } from './core/options.ts';
+import { createRedactor } from './core/redact.ts';
 import { buildRelay, type HttpClientName, parseConfig, type RelayConfig } from './index.ts';
 import { createJsonLogger } from './logging.ts';
+import { configSecrets } from './secrets.ts';
 
 export interface RuntimeHost {
   readonly name: 'node' | 'deno' | 'bun';
@@ -68,13 +70,16 @@ export async function loadConfigOrExit(host: RuntimeHost, path: string | undefin
 
 export async function runRelay(host: RuntimeHost): Promise<void> {
   const config = await loadConfigOrExit(host, configPathFrom(host.args, host.env));
-  const logger = createJsonLogger({ quiet: host.env.FERRY_LOG === 'quiet' });
+  // One redactor for the log and everything the relay passes on: every configured secret plus patterns.
+  const redact = createRedactor({ secrets: configSecrets(config) });
+  const logger = createJsonLogger({ quiet: host.env.FERRY_LOG === 'quiet', redact });
   const runtime = await buildRelay({
     config,
     createSender: (sink, client) =>
       host.createSender(sink, client ?? (host.httpClients[0] as HttpClientName)),
     logger,
     instanceId: host.env.FERRY_INSTANCE_ID,
+    redact,
   });
   const server = await host.serve(runtime.app.fetch, {
     port: config.listen.port,

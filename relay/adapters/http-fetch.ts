@@ -1,18 +1,25 @@
 // HttpSender on web fetch, for Deno, Bun and edge runtimes (on Node, http-undici.ts is faster).
-// Keep-alive is the runtime's default. Failures are reported, never thrown.
+// Keep-alive is the runtime's default. Failures are reported, never thrown. The headers and the URL are
+// checked before the call (new Headers / new URL throw a TypeError on an invalid value): such a request
+// is reported as {kind:'invalid-request'}, since fetch also throws TypeError for network failures and
+// the two must not be confused (one is permanent, the other worth a retry).
 import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
+import { type Redactor, redactPatterns } from '../core/redact.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 export interface FetchSenderOptions {
   readonly fetch?: typeof globalThis.fetch;
   readonly maxErrorBodyChars?: number;
   readonly now?: () => number;
+  /** Scrubs non-2xx bodies and error messages (default: credential patterns). 2xx answers skip it. */
+  readonly redact?: Redactor;
 }
 
 export function createFetchSender({
   fetch: doFetch = globalThis.fetch,
   maxErrorBodyChars = 1024,
   now = Date.now,
+  redact = redactPatterns,
 }: FetchSenderOptions = {}): HttpSender {
   const inflight = new Set<AbortController>();
   let closed = false;
@@ -21,6 +28,15 @@ export function createFetchSender({
     endsRequests: true,
     async send(request: SinkRequest): Promise<SinkResponse> {
       if (closed) return { kind: 'network-error', message: 'sender closed' };
+      let headers: Headers;
+      try {
+        headers = new Headers(request.headers);
+        new URL(request.url);
+      } catch (err) {
+        // The runtime's message quotes the offending value (which may be a token): only its kind is kept.
+        const kind = err instanceof Error ? err.name : 'error';
+        return { kind: 'invalid-request', message: `invalid header value or URL (${kind})` };
+      }
       const controller = new AbortController();
       inflight.add(controller);
       let timedOut = false;
@@ -33,7 +49,7 @@ export function createFetchSender({
       try {
         const res = await doFetch(request.url, {
           method: request.method,
-          headers: request.headers,
+          headers,
           body: request.body as BodyInit | null,
           signal: controller.signal,
         });
@@ -45,7 +61,7 @@ export function createFetchSender({
             ? { kind: 'response', status }
             : { kind: 'response', status, retryAfterMs };
         }
-        const text = (await res.text()).slice(0, maxErrorBodyChars);
+        const text = redact((await res.text()).slice(0, maxErrorBodyChars), maxErrorBodyChars);
         return retryAfterMs === undefined
           ? { kind: 'response', status, body: text }
           : { kind: 'response', status, retryAfterMs, body: text };
@@ -58,7 +74,7 @@ export function createFetchSender({
             : err instanceof Error
               ? err.name
               : 'error';
-        return { kind: 'network-error', message: code };
+        return { kind: 'network-error', message: redact(code) };
       } finally {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', onOuterAbort);

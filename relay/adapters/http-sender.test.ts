@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockApi, startMockApi } from '../../test/support/mock-api/index.ts';
+import { classify } from '../core/classify.ts';
 import type { HttpSender } from '../core/contracts.ts';
 import { createFetchSender } from './http-fetch.ts';
 import { createUndiciSender } from './http-undici.ts';
@@ -78,6 +79,33 @@ describe.each([
     expect((await sender.send(req())).kind).toBe('network-error');
     api.setFaults('s', {});
     expect(await sender.send(req())).toEqual({ kind: 'response', status: 200 });
+  });
+
+  it('reports a header value the client refuses (CR/LF) as an invalid request, permanent, without echoing it', async () => {
+    api.setFaults('s', {});
+    api.reset('s');
+    const value = 'secret-token-1234\r\nx-injected: 1';
+    const r = await sender.send({ ...req(), headers: { 'idempotency-key': value } });
+    expect(r.kind).toBe('invalid-request');
+    expect(JSON.stringify(r)).not.toContain('secret-token-1234');
+    const c = classify(r);
+    expect(c.kind === 'failed' && c.error.code).toBe('FERRY_REQUEST_INVALID');
+    expect(c.kind === 'failed' && c.error.retryable).toBe(false);
+    expect(api.report('s').received).toBe(0);
+  });
+
+  it('scrubs credentials out of a failure body that echoes the request headers', async () => {
+    api.setFaults('s', { fixed: { status: 400, count: 1 }, echoHeaders: true });
+    const r = await sender.send({
+      ...req(),
+      headers: { ...req().headers, authorization: 'Bearer echo-me-not-7d1f', 'x-api-key': 'key-echo-9a2c' },
+    });
+    expect(r.kind === 'response' && r.status).toBe(400);
+    const body = r.kind === 'response' ? (r.body ?? '') : '';
+    expect(body).toContain('[REDACTED]');
+    expect(body).not.toContain('echo-me-not-7d1f');
+    expect(body).not.toContain('key-echo-9a2c');
+    api.setFaults('s', {});
   });
 
   it('reports a refused connection as a network error', async () => {

@@ -1,9 +1,12 @@
 // HttpSender on undici's own API: one Pool per origin (keep-alive, a per-sink connection limit).
 // On Node this is several times faster than fetch for small POSTs (test/bench/http-senders.ts measures it).
 // One sender per sink, so the connection limit is per sink. Failures are reported, never thrown:
-// timeouts -> {kind:'timeout'}, everything else below HTTP -> {kind:'network-error'}.
+// timeouts -> {kind:'timeout'}, a request undici refuses to build (UND_ERR_INVALID_ARG: an invalid
+// header value, a bad URL) -> {kind:'invalid-request'}, everything else below HTTP ->
+// {kind:'network-error'}. Messages carry undici's code and its own message, never a header value.
 import { type Dispatcher, Pool } from 'undici';
 import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts';
+import { type Redactor, redactPatterns } from '../core/redact.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 export interface UndiciSenderOptions {
@@ -15,12 +18,16 @@ export interface UndiciSenderOptions {
   readonly pipelining?: number;
   /** Non-2xx bodies are kept (for DLQ messages) up to this many characters. */
   readonly maxErrorBodyChars?: number;
+  /** Scrubs non-2xx bodies and error messages (default: credential patterns). 2xx answers skip it. */
+  readonly redact?: Redactor;
   /** Timeouts shorter than this get a precise timer of ours; longer ones use undici's (±1 s). */
   readonly preciseBelowMs?: number;
   readonly now?: () => number;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** undici's code for an argument it refuses (e.g. a header value with CR/LF): the same on every retry. */
+const INVALID_ARG = 'UND_ERR_INVALID_ARG';
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
@@ -88,18 +95,21 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly keepBytes: number;
   readonly maxErrorBodyChars: number;
   readonly now: () => number;
+  readonly redact: Redactor;
 
   constructor(
     signal: AbortSignal | undefined,
     resolve: (response: SinkResponse) => void,
     maxErrorBodyChars: number,
     now: () => number,
+    redact: Redactor,
   ) {
     this.signal = signal;
     this.resolve = resolve;
     this.maxErrorBodyChars = maxErrorBodyChars;
     this.keepBytes = maxErrorBodyChars * 4;
     this.now = now;
+    this.redact = redact;
   }
 
   /** Abort listener (the caller's signal) and the precise timer both end up here. */
@@ -144,7 +154,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     const text =
       chunks === undefined
         ? ''
-        : Buffer.concat(chunks).subarray(0, this.keepBytes).toString('utf8').slice(0, this.maxErrorBodyChars);
+        : this.redact(
+            Buffer.concat(chunks)
+              .subarray(0, this.keepBytes)
+              .toString('utf8')
+              .slice(0, this.maxErrorBodyChars),
+            this.maxErrorBodyChars,
+          );
     this.finish(
       retryAfterMs === undefined
         ? { kind: 'response', status, body: text }
@@ -155,6 +171,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   fail(err: unknown): void {
     const code = errorCode(err);
     if (this.timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) this.finish({ kind: 'timeout' });
+    else if (code === INVALID_ARG)
+      this.finish({ kind: 'invalid-request', message: this.redact(`${code}: ${(err as Error).message}`) });
     else this.finish({ kind: 'network-error', message: code ?? (err instanceof Error ? err.name : 'error') });
   }
 
@@ -199,6 +217,7 @@ export function createUndiciSender({
   maxErrorBodyChars = 1024,
   preciseBelowMs = 3_000,
   now = Date.now,
+  redact = redactPatterns,
 }: UndiciSenderOptions = {}): HttpSender {
   const pools = new Map<string, Pool>();
   const validOrigins = new Set<string>();
@@ -233,13 +252,13 @@ export function createUndiciSender({
         lastUrl = request.url;
       }
       const target = lastTarget;
-      if (target === undefined) return Promise.resolve({ kind: 'network-error', message: 'invalid URL' });
+      if (target === undefined) return Promise.resolve({ kind: 'invalid-request', message: 'invalid URL' });
       // undici's own headers/body timeouts are cheap but tick at a 1 s resolution: fine for long
       // timeouts; short ones get a timer of ours.
       const precise = request.timeoutMs < preciseBelowMs;
       const signal = request.signal;
       return new Promise<SinkResponse>((resolve) => {
-        const exchange = new Exchange(signal, resolve, maxErrorBodyChars, now);
+        const exchange = new Exchange(signal, resolve, maxErrorBodyChars, now, redact);
         if (signal !== undefined) {
           if (signal.aborted) {
             exchange.fail(signal.reason ?? new Error('aborted'));

@@ -19,6 +19,9 @@
 // - Rejoin watchdog (kafka-source-rejoin.ts): when the client's background rejoin fails, it stops
 //   heartbeating and never rejoins by itself. The watchdog drops the whole assignment through the
 //   revocation path above and rejoins with capped, jittered exponential backoff.
+// - Missing topics: a routed topic that does not exist (yet) does not fail start(). The source stays
+//   not ready (notReadyReason names the topics), checks again with capped exponential backoff, logs
+//   one line per check, and joins the group once every topic exists; records then flow with no restart.
 import { Consumer, consumerGroupChannel, ListOffsetTimestamps } from '@platformatic/kafka';
 import { silentLogger } from '../core/clock.ts';
 import type { Logger, Metrics, Source, SourceHandler, TopicPartition } from '../core/contracts.ts';
@@ -49,6 +52,9 @@ export interface KafkaSourceOptions {
   readonly membershipGraceMs?: number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  /** First wait before checking again for routed topics that do not exist; doubles up to the cap. */
+  readonly missingTopicRetryMs?: number;
+  readonly missingTopicRetryCapMs?: number;
 }
 
 export interface KafkaSource extends Source {
@@ -59,6 +65,8 @@ export interface KafkaSource extends Source {
   generation(): number;
   /** True while the consumer is a group member (heartbeating). */
   isMember(): boolean;
+  /** Why the source is not consuming yet (routed topics that do not exist), else undefined. */
+  notReadyReason(): string | undefined;
 }
 
 type Key = string;
@@ -89,6 +97,8 @@ export function createKafkaSource({
   membershipGraceMs = rebalanceTimeoutMs + sessionTimeoutMs,
   logger = silentLogger,
   metrics,
+  missingTopicRetryMs = 1_000,
+  missingTopicRetryCapMs = 30_000,
 }: KafkaSourceOptions): KafkaSource {
   const consumer = new Consumer({
     clientId,
@@ -127,6 +137,12 @@ export function createKafkaSource({
   let commitChain: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
   let loopDone: Promise<void> = Promise.resolve();
+  /** Routed topics not found at the last check (empty once joined). */
+  let missing: string[] = [];
+  /** The background wait for missing topics, then the join. */
+  let startup: Promise<void> = Promise.resolve();
+  let cancelWait: (() => void) | undefined;
+  let joined = false;
 
   const poke = () => {
     const w = wake;
@@ -354,6 +370,21 @@ export function createKafkaSource({
     );
   }
 
+  function isUnknownTopic(err: unknown): boolean {
+    // The client reports UNKNOWN_TOPIC_OR_PARTITION (API code 3) as a UserError `Unknown topic <name>.`
+    const seen = new Set<unknown>();
+    const walk = (e: unknown): boolean => {
+      if (typeof e !== 'object' || e === null || seen.has(e)) return false;
+      seen.add(e);
+      const rec = e as { apiCode?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+      if (rec.apiCode === 3) return true;
+      if (typeof rec.message === 'string' && rec.message.startsWith('Unknown topic ')) return true;
+      if (Array.isArray(rec.errors) && rec.errors.some(walk)) return true;
+      return walk(rec.cause);
+    };
+    return walk(err);
+  }
+
   function hasOutOfRange(err: unknown): boolean {
     const seen = new Set<unknown>();
     const walk = (e: unknown): boolean => {
@@ -445,30 +476,90 @@ export function createKafkaSource({
     error: () => {},
   };
 
+  /** Routed topics the broker does not know; other metadata failures are thrown. */
+  async function missingTopics(): Promise<string[]> {
+    const out: string[] = [];
+    for (const topic of topics) {
+      try {
+        await consumer.metadata({ topics: [topic], forceUpdate: true });
+      } catch (err) {
+        if (!isUnknownTopic(err)) throw err;
+        out.push(topic);
+      }
+    }
+    return out;
+  }
+
+  async function join(): Promise<void> {
+    consumer.on('consumer:group:join', onJoin);
+    consumer.topics.trackAll(...topics);
+    await consumer.joinGroup({
+      sessionTimeout: sessionTimeoutMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
+    });
+    joined = true;
+    await rebalanceChain;
+    connected = true;
+    loopDone = loop();
+    if (rejoinWatchdog) {
+      try {
+        consumerGroupChannel.subscribe(joinTracer as never);
+        joinTracing = true;
+      } catch (err) {
+        onError(err);
+      }
+      consumer.on('consumer:rejoin', onClientRejoin);
+      watchdog.start();
+    }
+  }
+
+  /** Checks again with capped exponential backoff until every topic exists (or stop), then joins. */
+  async function waitForTopicsThenJoin(): Promise<void> {
+    let delay = missingTopicRetryMs;
+    while (running) {
+      logger.warn('routed topics do not exist, not consuming yet', {
+        topics: missing,
+        retryInMs: delay,
+      });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        cancelWait = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      cancelWait = undefined;
+      if (!running) return;
+      delay = Math.min(delay * 2, missingTopicRetryCapMs);
+      try {
+        missing = await missingTopics();
+      } catch (err) {
+        onError(err);
+        continue;
+      }
+      if (missing.length > 0) continue;
+      logger.info('routed topics exist now, joining the group', { topics: [...topics] });
+      try {
+        await join();
+        return;
+      } catch (err) {
+        onError(err);
+      }
+    }
+  }
+
   return {
     async start(h: SourceHandler): Promise<void> {
       handler = h;
       running = true;
-      consumer.on('consumer:group:join', onJoin);
-      consumer.topics.trackAll(...topics);
-      await consumer.joinGroup({
-        sessionTimeout: sessionTimeoutMs,
-        rebalanceTimeout: rebalanceTimeoutMs,
-        heartbeatInterval: heartbeatIntervalMs,
-      });
-      await rebalanceChain;
-      connected = true;
-      loopDone = loop();
-      if (rejoinWatchdog) {
-        try {
-          consumerGroupChannel.subscribe(joinTracer as never);
-          joinTracing = true;
-        } catch (err) {
-          onError(err);
-        }
-        consumer.on('consumer:rejoin', onClientRejoin);
-        watchdog.start();
+      missing = await missingTopics();
+      if (missing.length === 0) {
+        await join();
+        return;
       }
+      // Not a failure: stay up, not ready, and join when the topics appear.
+      startup = waitForTopicsThenJoin();
     },
     pause(partitions) {
       for (const tp of partitions) {
@@ -501,9 +592,15 @@ export function createKafkaSource({
       [...owned].map((k) => ({ ...splitKey(k), position: positions.get(k), paused: paused.has(k) })),
     generation: () => generation,
     isMember: () => consumer.isActive(),
+    notReadyReason: () =>
+      missing.length === 0
+        ? undefined
+        : `routed topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist (retrying)`,
     async stop(): Promise<void> {
       if (!running) return;
       running = false;
+      cancelWait?.();
+      await startup;
       watchdog.stop();
       consumer.off('consumer:rejoin', onClientRejoin);
       if (joinTracing) consumerGroupChannel.unsubscribe(joinTracer as never);
@@ -514,7 +611,7 @@ export function createKafkaSource({
       await rebalanceChain.catch(() => {});
       consumer.off('consumer:group:join', onJoin);
       try {
-        await consumer.leaveGroup();
+        if (joined) await consumer.leaveGroup();
       } catch (err) {
         onError(err);
       }

@@ -1,5 +1,7 @@
-// DESIGN.md "Classification": 2xx delivered; 408, 425, 429, 5xx, timeouts and network errors retry
-// (honouring Retry-After); any other status is permanent and goes straight to the DLQ.
+// Classification: 2xx delivered; 408, 425, 429, 5xx, timeouts and network errors retry
+// (honouring Retry-After); any other status is permanent and goes straight to the DLQ. A request the
+// HTTP client refused to build (an invalid header value or URL) is permanent too: it would fail the
+// same way on every retry, so it must neither park its key nor count against the breaker.
 import type { SinkResponse } from './contracts.ts';
 import { FerryError } from './errors.ts';
 
@@ -14,6 +16,14 @@ export function classify(response: SinkResponse): Classification {
     return {
       kind: 'failed',
       error: new FerryError('FERRY_SINK_TIMEOUT', 'sink timed out', { retryable: true }),
+    };
+  }
+  if (response.kind === 'invalid-request') {
+    return {
+      kind: 'failed',
+      error: new FerryError('FERRY_REQUEST_INVALID', `invalid request: ${response.message}`, {
+        retryable: false,
+      }),
     };
   }
   if (response.kind === 'network-error') {

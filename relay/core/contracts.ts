@@ -45,6 +45,8 @@ export interface Source {
   /** Consumer lag per partition, when the source knows it. */
   lag(): ReadonlyArray<TopicPartition & { readonly lag: bigint }>;
   isConnected(): boolean;
+  /** Why the source is not consuming (e.g. routed topics that do not exist yet), for /readyz. */
+  notReadyReason?(): string | undefined;
   /** Leaves the group cleanly (commits what the core allows first). */
   stop(): Promise<void>;
 }
@@ -75,6 +77,8 @@ export type SinkResponse =
       readonly body?: string;
     }
   | { readonly kind: 'network-error'; readonly message: string }
+  /** The client refused the request before sending it (invalid argument): retrying cannot help. */
+  | { readonly kind: 'invalid-request'; readonly message: string }
   | { readonly kind: 'timeout' };
 
 export interface HttpSender {

@@ -1,7 +1,10 @@
 // Delivering one record to one sink, start to outcome: the dedupe claim, the request, the call
 // through the sink's composed policy, the classification of what came back, the `done` mark or the
 // release, and the DLQ write when the record cannot be delivered. Returns what the lane should do next;
-// it never touches the lane's queues itself.
+// it never touches the lane's queues itself. A record whose event id cannot be a header value is
+// dead-lettered before anything else (FERRY_EVENT_ID_INVALID): no claim, no request, no retry, no park.
+// Text from outside (client error messages, response bodies) is scrubbed and bounded by `redact`
+// before it becomes a DLQ reason, a parked-key reason or a log field.
 import {
   isBrokenCircuitError,
   isBulkheadRejectedError,
@@ -22,8 +25,10 @@ import type {
   SourceRecord,
 } from './contracts.ts';
 import { errorMessage, isFerryError, isRetryableError } from './errors.ts';
+import { eventIdProblem } from './identifiers.ts';
 import type { SinkOptions } from './options.ts';
 import type { PolicyExecutor } from './policy.ts';
+import { bound, type Redactor, redactPatterns } from './redact.ts';
 import type { RequestBuilder } from './request-builder.ts';
 
 /** One record on its way to one sink. */
@@ -79,6 +84,8 @@ export interface DelivererOptions {
   readonly logger: Logger;
   /** Aborted when the relay stops: waits end and results count as abandoned. */
   readonly signal: AbortSignal;
+  /** Scrubs outside text (default: credential patterns only, no configured secrets). */
+  readonly redact?: Redactor;
 }
 
 const DLQ_RETRY_CAP_MS = 5_000;
@@ -86,6 +93,8 @@ const DLQ_RETRY_CAP_MS = 5_000;
 const DELIVERED: Step = { kind: 'terminal', outcome: 'delivered' };
 const DEDUPLICATED: Step = { kind: 'terminal', outcome: 'deduplicated' };
 const PENDING_RETRY_MS = 250;
+/** Event ids in log lines: a longer one is logged as a prefix plus its length and fingerprint. */
+const LOGGED_ID_CHARS = 200;
 
 export function createDeliverer({
   sink,
@@ -98,6 +107,7 @@ export function createDeliverer({
   clock,
   logger,
   signal,
+  redact = redactPatterns,
 }: DelivererOptions): {
   process(delivery: TrackedDelivery): Promise<Step>;
 } {
@@ -145,6 +155,9 @@ export function createDeliverer({
   m.delivered.inc(labels, 0);
   m.deduplicated.inc(labels, 0);
 
+  /** An error's message, scrubbed and bounded: it came from a client, a server or a record. */
+  const said = (e: unknown) => redact(errorMessage(e));
+
   const sleep = async (ms: number) => {
     try {
       await clock.sleep(ms, signal);
@@ -165,7 +178,7 @@ export function createDeliverer({
     const reason: DeadLetterReason = {
       stage,
       code,
-      message,
+      message: redact(message),
       sink: sink.id,
       attempts: delivery.state.attempts,
       firstFailureAt: delivery.state.firstFailureAt ?? now,
@@ -181,11 +194,11 @@ export function createDeliverer({
           topic: delivery.record.topic,
           partition: delivery.record.partition,
           offset: String(delivery.record.offset),
-          eventId: delivery.eventId,
+          eventId: bound(delivery.eventId, LOGGED_ID_CHARS),
         });
         return { kind: 'terminal', outcome: 'deadlettered' };
       } catch (e) {
-        logger.error('DLQ write failed, retrying', { sink: sink.id, error: errorMessage(e) });
+        logger.error('DLQ write failed, retrying', { sink: sink.id, error: said(e) });
         if (!delivery.isCurrent() || !(await sleep(Math.min(DLQ_RETRY_CAP_MS, 100 * 2 ** attempt))))
           return { kind: 'abandoned' };
       }
@@ -198,13 +211,17 @@ export function createDeliverer({
       await dedupe.release(sink.id, eventId);
     } catch (e) {
       // The lease expires on its own; another instance waits at most leaseMs.
-      logger.warn('dedupe release failed', { sink: sink.id, error: errorMessage(e) });
+      logger.warn('dedupe release failed', { sink: sink.id, error: said(e) });
     }
   }
 
   async function process(delivery: TrackedDelivery): Promise<Step> {
     const { state, eventId } = delivery;
     if (!delivery.isCurrent()) return { kind: 'abandoned' };
+
+    // 0. An event id no HTTP client can send would fail the same way forever: permanent, at once.
+    const idProblem = eventIdProblem(eventId);
+    if (idProblem !== undefined) return deadLetter(delivery, 'FERRY_EVENT_ID_INVALID', idProblem);
 
     // 1. Dedupe claim.
     let claimed = false;
@@ -232,17 +249,17 @@ export function createDeliverer({
         m.dedupeUnavailable.inc({ sink: sink.id, action });
         if (action === 'block') {
           if (state.dedupeFailures === 1)
-            logger.warn('dedupe store unreachable, blocking key', { sink: sink.id, error: errorMessage(e) });
+            logger.warn('dedupe store unreachable, blocking key', { sink: sink.id, error: said(e) });
           const ms = Math.min(
             sink.retry.backoffCapMs,
             sink.retry.backoffBaseMs * 2 ** Math.min(state.dedupeFailures, 16),
           );
-          return { kind: 'wait', ms, reason: `dedupe store unreachable: ${errorMessage(e)}`, parked: false };
+          return { kind: 'wait', ms, reason: `dedupe store unreachable: ${said(e)}`, parked: false };
         }
         if (state.dedupeFailures === 1)
           logger.warn('dedupe store unreachable, delivering without a claim', {
             sink: sink.id,
-            error: errorMessage(e),
+            error: said(e),
           });
         unclaimedDelivery = true;
       }
@@ -298,7 +315,7 @@ export function createDeliverer({
       if (!transient) {
         return deadLetter(delivery, isFerryError(e) ? e.code : 'FERRY_SINK_REJECTED', errorMessage(e));
       }
-      const last = isTaskCancelledError(e) ? 'sink timed out' : errorMessage(e);
+      const last = isTaskCancelledError(e) ? 'sink timed out' : said(e);
       if (sink.onExhausted === 'deadletter') {
         return deadLetter(delivery, 'FERRY_RETRIES_EXHAUSTED', `${state.attempts} attempts, last: ${last}`);
       }
@@ -317,7 +334,7 @@ export function createDeliverer({
         await dedupe?.markDone(sink.id, eventId, sink.dedupe.ttlMs);
       } catch (e) {
         m.dedupeUnavailable.inc({ sink: sink.id, action: 'mark-done-failed' });
-        logger.warn('dedupe markDone failed', { sink: sink.id, error: errorMessage(e) });
+        logger.warn('dedupe markDone failed', { sink: sink.id, error: said(e) });
       }
     }
     m.delivered.inc(labels);

@@ -22,7 +22,11 @@ export type FerryErrorCode =
   | 'FERRY_VALUE_TOO_DEEP'
   | 'FERRY_DEDUPE_UNAVAILABLE'
   | 'FERRY_DLQ_WRITE_FAILED'
-  | 'FERRY_STOPPED';
+  | 'FERRY_STOPPED'
+  /** The record's event id cannot be a header value (control characters, too long): permanent. */
+  | 'FERRY_EVENT_ID_INVALID'
+  /** The HTTP client refused to build the request (invalid header value, invalid URL): permanent. */
+  | 'FERRY_REQUEST_INVALID';
 
 export class FerryError extends Error {
   readonly [BRAND] = true;

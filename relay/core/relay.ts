@@ -24,6 +24,7 @@ import { createJsonScanner } from './json-scan.ts';
 import { createOffsetTracker, type OffsetTracker, type RecordTicket } from './offset-tracker.ts';
 import type { RelayOptions, SinkOptions } from './options.ts';
 import { commitTimestampOf, eventIdOf, orderingKeyOf, parseValue } from './record.ts';
+import type { Redactor } from './redact.ts';
 import { createSinkRunner, type SinkRunner, type SinkState } from './sink-runner.ts';
 
 export type DedupeStores = Readonly<Partial<Record<SinkOptions['dedupe']['store'], DedupeStore>>>;
@@ -41,6 +42,8 @@ export interface CreateRelayOptions {
   readonly logger?: Logger;
   /** Random source for backoff jitter (tests pin it). */
   readonly random?: () => number;
+  /** Scrubs text from outside (client errors, response bodies) before reasons and logs (redact.ts). */
+  readonly redact?: Redactor;
 }
 
 export interface PartitionState {
@@ -72,11 +75,12 @@ export interface Relay {
   resumeSink(id: string): boolean;
   /** Sends one record (e.g. read back from dlq.relay) through one sink's lane; not tied to offsets. */
   replay(sinkId: string, record: SourceRecord): Promise<ReplayOutcome>;
-  /** Readiness: source connected and every dedupe store in use reachable. */
+  /** Readiness: source connected and every dedupe store in use reachable; `reason` says why not. */
   readiness(): Promise<{
     readonly ready: boolean;
     readonly source: boolean;
     readonly dedupe: Readonly<Record<string, boolean>>;
+    readonly reason?: string;
   }>;
   /** Commits what is committable now (also runs every commitIntervalMs). */
   commitNow(): Promise<void>;
@@ -137,6 +141,7 @@ export function createRelay({
   instanceId,
   logger = silentLogger,
   random,
+  redact,
 }: CreateRelayOptions): Relay {
   const consumed = metrics.counter(
     'ferry_records_consumed_total',
@@ -210,6 +215,7 @@ export function createRelay({
         logger,
         onFlowChange: () => scheduleFlowControl(),
         ...(random ? { random } : {}),
+        ...(redact ? { redact } : {}),
       });
       runners.set(sink.id, runner);
       consumed.inc({ sink: sink.id }, 0);
@@ -514,11 +520,15 @@ export function createRelay({
         }),
       );
       const sourceOk = source.isConnected();
-      return {
-        ready: sourceOk && Object.values(results).every(Boolean) && !stopping,
-        source: sourceOk,
-        dedupe: results,
-      };
+      const ready = sourceOk && Object.values(results).every(Boolean) && !stopping;
+      if (ready) return { ready, source: sourceOk, dedupe: results };
+      const down = Object.keys(results).filter((name) => !results[name]);
+      const reason = stopping
+        ? 'stopping'
+        : !sourceOk
+          ? (source.notReadyReason?.() ?? 'source not connected')
+          : `dedupe store ${down.join(', ')} unreachable`;
+      return { ready, source: sourceOk, dedupe: results, reason };
     },
     commitNow,
   };

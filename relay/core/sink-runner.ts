@@ -19,6 +19,7 @@ import { errorMessage, FerryError } from './errors.ts';
 import type { SinkOptions } from './options.ts';
 import { type BreakerStateName, createSinkPolicy } from './policy.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+import type { Redactor } from './redact.ts';
 import { createRequestBuilder } from './request-builder.ts';
 
 export type { Delivery } from './deliver.ts';
@@ -102,6 +103,8 @@ export interface SinkRunnerOptions {
   /** Called when the lane's fullness or mode changes, so the relay can pause/resume partitions. */
   readonly onFlowChange: () => void;
   readonly random?: () => number;
+  /** Scrubs outside text before it becomes a reason or a log field (deliver.ts). */
+  readonly redact?: Redactor;
 }
 
 export function createSinkRunner({
@@ -114,6 +117,7 @@ export function createSinkRunner({
   logger,
   onFlowChange,
   random = Math.random,
+  redact,
 }: SinkRunnerOptions): SinkRunner {
   const labels = { sink: sink.id };
   const m = {
@@ -153,6 +157,7 @@ export function createSinkRunner({
     clock,
     logger,
     signal: stopper.signal,
+    ...(redact ? { redact } : {}),
   });
   const settings: SinkSettings = {
     url: sink.url,

@@ -25,13 +25,19 @@ export function endpointName(path: string): string {
   return path.slice(start, end === -1 ? undefined : end) || 'root';
 }
 
-/** The body of a 2xx answer (applied or replay) or of an injected failure. */
-export function answerText(status: number, applied: boolean): string {
-  return status >= 200 && status < 300
-    ? applied
-      ? '{"applied":true}'
-      : '{"applied":false,"replay":true}'
-    : '{"error":"injected"}';
+/**
+ * The body of a 2xx answer (applied or replay) or of an injected failure; with `echoHeaders` a
+ * failure answer carries the request's headers, credentials included, as a careless API might.
+ */
+export function answerText(
+  status: number,
+  applied: boolean,
+  echoHeaders?: Readonly<Record<string, unknown>>,
+): string {
+  if (status >= 200 && status < 300) return applied ? '{"applied":true}' : '{"applied":false,"replay":true}';
+  return echoHeaders === undefined
+    ? '{"error":"injected"}'
+    : JSON.stringify({ error: 'injected', request: { headers: echoHeaders } });
 }
 
 export interface MockCore {

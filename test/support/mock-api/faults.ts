@@ -31,6 +31,8 @@ export interface FaultSpec {
   readonly down?: boolean;
   /** Status of a successful answer (default 200). */
   readonly successStatus?: number;
+  /** Failure answers (non-2xx) echo the request's headers in their JSON body, as some APIs do. */
+  readonly echoHeaders?: boolean;
 }
 
 export type Decision =

@@ -69,10 +69,13 @@ export function serveBun(core: MockCore, port: number, host: string): MockFront 
           const applied = ep.ledger.record(method, path, headers, body, decision.status, at);
           const responseHeaders: Record<string, string> = { 'content-type': 'application/json' };
           if (decision.retryAfter !== undefined) responseHeaders['retry-after'] = decision.retryAfter;
-          return new Response(answerText(decision.status, applied), {
-            status: decision.status,
-            headers: responseHeaders,
-          });
+          return new Response(
+            answerText(decision.status, applied, ep.faults.spec.echoHeaders === true ? headers : undefined),
+            {
+              status: decision.status,
+              headers: responseHeaders,
+            },
+          );
         };
         if (decision.delayMs <= 0) return answer();
         return new Promise((resolve) => core.later(decision.delayMs, () => resolve(answer())));

@@ -81,10 +81,14 @@ async function serveNode(core: MockCore, port: number, host: string): Promise<Mo
         core.later(decision.delayMs, () => {
           if (req.socket.destroyed) return; // the client gave up (timeout): nothing was answered or applied
           const applied = ep.ledger.record(method, path, req.headers, body, decision.status, at);
-          const text = answerText(decision.status, applied);
+          const text = answerText(
+            decision.status,
+            applied,
+            ep.faults.spec.echoHeaders === true ? req.headers : undefined,
+          );
           const headers: Record<string, string | number> = {
             'content-type': 'application/json',
-            'content-length': text.length,
+            'content-length': Buffer.byteLength(text),
           };
           if (decision.retryAfter !== undefined) headers['retry-after'] = decision.retryAfter;
           res.writeHead(decision.status, headers);

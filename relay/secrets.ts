@@ -1,0 +1,37 @@
+// Every secret value of a loaded config, for the redactor (core/redact.ts): sink bearer tokens,
+// webhook secrets, values of secret-looking configured headers, the admin and push tokens, the
+// Upstash token and the password of the Redis URL — whatever `${ENV}` interpolation put there.
+import type { RelayConfig } from './config/load.ts';
+
+/** Header names whose configured values are credentials. */
+const SECRET_HEADER = /auth|token|secret|key|cookie|signature|password|session/i;
+
+function urlPassword(url: string): string[] {
+  try {
+    const parsed = new URL(url);
+    return [parsed.password, decodeURIComponent(parsed.password)].filter((p) => p !== '');
+  } catch {
+    return [];
+  }
+}
+
+export function configSecrets(config: RelayConfig): string[] {
+  const out: Array<string | undefined> = [config.adminToken, config.push?.token, config.upstash?.token];
+  out.push(...urlPassword(config.redis.url));
+  if (config.upstash) out.push(...urlPassword(config.upstash.url));
+  for (const route of config.relay.routes) {
+    for (const sink of route.sinks) {
+      out.push(sink.auth.bearer, sink.auth.webhookSecret);
+      if (sink.auth.webhookSecret?.startsWith('whsec_')) out.push(sink.auth.webhookSecret.slice(6));
+      for (const [name, value] of Object.entries(sink.headers)) {
+        if (!SECRET_HEADER.test(name)) continue;
+        out.push(value);
+        // `Bearer <token>`, `Basic <credentials>`: the credential alone too.
+        const space = value.indexOf(' ');
+        if (space > 0) out.push(value.slice(space + 1).trim());
+      }
+      out.push(...urlPassword(sink.url));
+    }
+  }
+  return [...new Set(out.filter((s): s is string => s !== undefined && s !== ''))];
+}
