@@ -2,6 +2,7 @@
 // limit), @hono/node-server, process signals. Used by relay/entry/node.ts and `ferry relay run`.
 import { readFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createUndiciSender } from './adapters/http-undici.ts';
 import type { RuntimeHost } from './main.ts';
 
@@ -22,5 +23,7 @@ export function createNodeHost(args: readonly string[]): RuntimeHost {
     },
     exit: (code) => process.exit(code),
     createSender: (sink) => createUndiciSender({ connections: sink.maxInFlight }),
+    // The socket's peer, from the { incoming, outgoing } pair @hono/node-server passes as the env.
+    clientAddress: (c) => getConnInfo(c).remote.address,
   };
 }

@@ -1,6 +1,7 @@
 // The relay's process lifecycle, shared by every runtime's entry point: find the config
 // (`--config <file>` or FERRY_CONFIG), validate it (exit 2 with the error list), build the relay,
 // serve the Hono app, start consuming, and on SIGTERM/SIGINT shut down gracefully within the deadline.
+import type { ClientAddress } from './app/client-address.ts';
 import type { HttpSender } from './core/contracts.ts';
 import type { SinkOptions } from './core/options.ts';
 import { buildRelay, parseConfig, type RelayConfig } from './index.ts';
@@ -18,6 +19,8 @@ export interface RuntimeHost {
   onSignal(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
   exit(code: number): never;
   createSender(sink: SinkOptions): HttpSender;
+  /** Reads a request's client address from what this runtime's server passes to `fetch`. */
+  readonly clientAddress?: ClientAddress;
 }
 
 export const EXIT_INVALID_CONFIG = 2;
@@ -63,6 +66,7 @@ export async function runRelay(host: RuntimeHost): Promise<void> {
     createSender: (sink) => host.createSender(sink),
     logger,
     instanceId: host.env.FERRY_INSTANCE_ID,
+    clientAddress: host.clientAddress,
   });
   const server = await host.serve(runtime.app.fetch, {
     port: config.listen.port,
