@@ -2,9 +2,11 @@
 // POSTed to /push/batches are delivered through the real Redis dedupe and the Kafka DLQ writer, and each
 // answer comes once every record of the batch is terminal.
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endOffsets, readTopic } from '../support/kafka.ts';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
+import { spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
 import { relayDocument, startTestRelay } from '../support/relay-run.ts';
 
 const PUSH_TOKEN = 'push-token-for-the-test-0123';
@@ -71,6 +73,129 @@ describe('relay fed by the HTTP push source', () => {
       expect((await relay.runtime.app.request('/readyz')).status).toBe(200);
     } finally {
       await relay.stop();
+    }
+  });
+});
+
+/**
+ * Streams a valid push batch of about `totalBytes` (records of ~1 KB each, written ~1 MB at a time with
+ * backpressure) to `url`, stopping at the first answer or socket error. Resolves with the status (if an
+ * answer came) and the bytes written by then.
+ */
+function streamPush(url: string, token: string, topic: string, totalBytes: number) {
+  const filler = 'x'.repeat(1000);
+  let offset = 0;
+  const nextChunk = (first: boolean, last: boolean): Buffer => {
+    const parts: string[] = first ? ['{"records":['] : [];
+    for (let i = 0; i < 1000; i++) {
+      const sep = first && i === 0 ? '' : ',';
+      parts.push(`${sep}{"topic":"${topic}","partition":0,"offset":${offset++},"valueText":"${filler}"}`);
+    }
+    if (last) parts.push(']}');
+    return Buffer.from(parts.join(''));
+  };
+  return new Promise<{ status: number | undefined; written: number; error: string | undefined }>(
+    (resolve) => {
+      let written = 0;
+      let done = false;
+      const req = request(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+      const finish = (status: number | undefined, error: string | undefined) => {
+        if (done) return;
+        done = true;
+        req.destroy();
+        resolve({ status, written, error });
+      };
+      req.on('response', (res) => {
+        res.resume();
+        finish(res.statusCode, undefined);
+      });
+      req.on('error', (e) => finish(undefined, e.message));
+      const write = () => {
+        while (!done && written < totalBytes) {
+          const chunk = nextChunk(written === 0, written + 2_000_000 > totalBytes);
+          written += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', write);
+            return;
+          }
+        }
+        if (!done) req.end();
+      };
+      write();
+    },
+  );
+}
+
+describe('relay process fed by the HTTP push source, under hostile pushes', () => {
+  let api: MockApi | undefined;
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it('survives a 300 MB streamed push (413, cut early) and a bad-token flood, and keeps delivering', async () => {
+    const run = randomUUID().slice(0, 8);
+    const topic = `push-big.${run}`;
+    api = await startMockApi({ endpoints: ['big'] });
+    const relay = await spawnRelay({
+      configPath: writeRelayConfig(
+        relayDocument({
+          groupId: `g-${run}`,
+          routes: [
+            { topics: topic, sinks: [{ id: `big-${run}`, url: `${api.url}/big/{key}`, dedupe: false }] },
+          ],
+          extra: {
+            listen: { port: 0, host: '127.0.0.1' },
+            source: 'push',
+            push: { token: PUSH_TOKEN, maxBodyBytes: 1024 * 1024 },
+          },
+        }),
+      ),
+    });
+    const base = `http://127.0.0.1:${relay.port}`;
+    try {
+      const big = await streamPush(`${base}/push/batches`, PUSH_TOKEN, topic, 300 * 1024 * 1024);
+      // Refused while streaming: the answer came long before 300 MB were written.
+      expect(big.status ?? big.error, relay.stderr().slice(-400)).toBe(413);
+      expect(big.written).toBeLessThan(100 * 1024 * 1024);
+      expect(relay.child.exitCode).toBeNull();
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+
+      // A flood of wrong tokens from this address is throttled; the right token still gets through.
+      const flood: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${base}/push/batches`, {
+          method: 'POST',
+          headers: { authorization: `Bearer guess-${i}-0123456789` },
+          body: '{}',
+        });
+        flood.push(res.status);
+      }
+      expect(flood).toContain(429);
+
+      const res = await fetch(`${base}/push/batches`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${PUSH_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          records: Array.from({ length: 20 }, (_, i) => ({
+            topic,
+            partition: 0,
+            offset: i,
+            key: `k${i % 4}`,
+            value: { key: `k${i % 4}`, seq: Math.floor(i / 4), run },
+          })),
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'committed', accepted: 20 });
+      expect(api.report('big').applied).toBe(20);
+      expect((await fetch(`${base}/push/batches`)).status).toBe(401);
+      expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
+      expect(await relay.stop()).toBe(0);
+    } finally {
+      await relay.kill9();
     }
   });
 });
