@@ -199,3 +199,54 @@ describe('relay process fed by the HTTP push source, under hostile pushes', () =
     }
   });
 });
+
+/** One POST from a chosen loopback source address (127.0.0.x all reach a relay on 127.0.0.1). */
+function postFrom(url: string, token: string, localAddress: string) {
+  return new Promise<number | undefined>((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      localAddress,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+describe.each(['node', 'deno', 'bun'] as const)(
+  'failed tokens limited per client address on %s',
+  (runtime) => {
+    it('throttles the flooding address while another address is still answered 401, and the token 400', async () => {
+      const run = randomUUID().slice(0, 8);
+      const relay = await spawnRelay({
+        runtime,
+        startTimeoutMs: 90_000,
+        configPath: writeRelayConfig(
+          relayDocument({
+            groupId: `g-${run}`,
+            routes: [{ topics: `push-addr.${run}`, sinks: [{ id: 'nowhere', url: 'http://127.0.0.1:9/x' }] }],
+            extra: { listen: { port: 0, host: '127.0.0.1' }, source: 'push', push: { token: PUSH_TOKEN } },
+          }),
+        ),
+      });
+      const url = `http://127.0.0.1:${relay.port}/push/batches`;
+      try {
+        const flood: Array<number | undefined> = [];
+        for (let i = 0; i < 8; i++) flood.push(await postFrom(url, `guess-${i}-0123456789`, '127.0.0.2'));
+        expect(flood.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+        expect(flood.at(-1)).toBe(429);
+        // The runtime told the app who is calling: a different address has its own budget.
+        expect(await postFrom(url, 'guess-other-0123456789', '127.0.0.3')).toBe(401);
+        // And the right token passes the guard from the flooding address itself (400: `{}` is no batch).
+        expect(await postFrom(url, PUSH_TOKEN, '127.0.0.2')).toBe(400);
+        expect(await relay.stop()).toBe(0);
+      } finally {
+        await relay.kill9();
+      }
+    });
+  },
+);
