@@ -114,8 +114,8 @@ describe('HTTP push source: what is acknowledged', () => {
     const delivered = api.requests.length;
     const res = await push([rec(3), rec(4), rec(5)]);
     expect(res.status).toBe(409);
-    const body = (await res.json()) as { status: string; message: string };
-    expect(body.status).toBe('conflict');
+    const body = (await res.json()) as { status: string; code: string; message: string; offsets: string[] };
+    expect(body).toMatchObject({ status: 'conflict', code: 'FERRY_PUSH_CONFLICT', offsets: ['3', '4', '5'] });
     expect(body.message).toContain('orders/0');
     expect(api.requests.length).toBe(delivered);
   });

@@ -138,7 +138,7 @@ export function mountPushRoute(
         case 'rejected':
           return c.json(result, 400);
         case 'conflict':
-          return c.json(result, 409);
+          return c.json({ ...result, code: 'FERRY_PUSH_CONFLICT' }, 409);
         default:
           return c.json(result, 503);
       }
