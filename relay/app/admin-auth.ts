@@ -1,7 +1,7 @@
 // Bearer-token guard for the admin API and the push endpoint. Compares SHA-256 digests of the presented
 // and the configured token in constant time, so neither length nor content leaks through timing. With
 // no token configured the guarded routes are closed (401), never open.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { createKeyedRateLimiter, retryAfterSeconds } from '../core/rate-limiter.ts';
 import { type ClientAddress, clientKey } from './client-address.ts';
 
@@ -16,6 +16,11 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
   let diff = 0;
   for (let i = 0; i < x.length; i++) diff |= (x[i] as number) ^ (y[i] as number);
   return diff === 0;
+}
+
+/** The bearer token of a request, as the guard reads it (scheme case and spacing do not matter). */
+export function presentedToken(c: Context): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
 }
 
 export interface AdminAuthOptions {
@@ -43,8 +48,7 @@ export function adminAuth(
 ): MiddlewareHandler {
   const failures = createKeyedRateLimiter({ perSecond: failuresPerSecond, maxKeys: maxClients });
   return async function requireToken(c, next) {
-    const header = c.req.header('authorization') ?? '';
-    const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    const presented = presentedToken(c);
     if (token && presented && (await constantTimeEqual(presented, token))) return next();
     const wait = failures.take(clientKey(clientAddress, c), now());
     if (wait > 0) {

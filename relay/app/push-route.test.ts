@@ -213,9 +213,16 @@ describe('HTTP push source: limits', () => {
   it('limits pushes per token: 429 with Retry-After beyond the rate, accepted again once it refills', async () => {
     let t = 1_000_000;
     const system = createSystemClock();
-    const { push } = await setup({ requestsPerSecond: 2 }, { now: () => t, sleep: system.sleep });
+    const { app, push } = await setup({ requestsPerSecond: 2 }, { now: () => t, sleep: system.sleep });
     expect((await push([rec(0)])).status).toBe(200);
     expect((await push([rec(1)])).status).toBe(200);
+    // The same token spelt differently is the same token, with the same budget.
+    const respelt = await app.request('/push/batches', {
+      method: 'POST',
+      headers: { authorization: `bearer   ${TOKEN} `, 'content-type': 'application/json' },
+      body: JSON.stringify({ records: [rec(2)] }),
+    });
+    expect(respelt.status).toBe(429);
     const limited = await push([rec(2)]);
     expect(limited.status).toBe(429);
     expect(await limited.json()).toMatchObject({ code: 'FERRY_PUSH_RATE_LIMITED' });

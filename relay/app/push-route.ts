@@ -13,7 +13,7 @@ import * as v from 'valibot';
 import type { SourceRecord } from '../core/contracts.ts';
 import type { PushSource } from '../core/push-source.ts';
 import { createKeyedRateLimiter, retryAfterSeconds } from '../core/rate-limiter.ts';
-import { adminAuth } from './admin-auth.ts';
+import { adminAuth, presentedToken } from './admin-auth.ts';
 import type { ClientAddress } from './client-address.ts';
 import { allowOnly } from './method-not-allowed.ts';
 
@@ -61,7 +61,7 @@ export function mountPushRoute(
   app.use('/push/*', adminAuth(token, { now, clientAddress }));
   app.use('/push/*', async function limitPushRate(c, next) {
     // Only a valid token gets here, so the table holds the configured tokens and nothing else.
-    const wait = perToken.take(c.req.header('authorization') ?? '', now());
+    const wait = perToken.take(presentedToken(c) ?? '', now());
     if (wait > 0) {
       return c.json({ error: 'too many pushes', code: 'FERRY_PUSH_RATE_LIMITED' }, 429, {
         'retry-after': retryAfterSeconds(wait),
