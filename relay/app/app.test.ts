@@ -156,6 +156,11 @@ describe('admin auth rate limit', () => {
     expect((await app.request('/v1/sinks', ...from('198.51.100.7', TOKEN))).status).toBe(200);
     // A second failing address has its own budget.
     expect((await app.request('/v1/sinks', ...from('198.51.100.8', 'guess'))).status).toBe(401);
+    // An IPv6 client is limited by its /64, so rotating through it gains nothing.
+    const v6 = [];
+    for (let i = 1; i <= 7; i++)
+      v6.push((await app.request('/v1/sinks', ...from(`2001:db8:0:7::${i}`, 'guess'))).status);
+    expect(v6).toEqual([401, 401, 401, 401, 401, 429, 429]);
     t += 2000;
     expect((await app.request('/v1/sinks', ...from('198.51.100.7', 'guess'))).status).toBe(401);
   });
