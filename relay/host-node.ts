@@ -3,6 +3,7 @@
 // relay/entry/node.ts and `ferry relay run`.
 import { readFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createFetchSender } from './adapters/http-fetch.ts';
 import { createUndiciSender } from './adapters/http-undici.ts';
 import type { RuntimeHost } from './main.ts';
@@ -26,5 +27,7 @@ export function createNodeHost(args: readonly string[]): RuntimeHost {
     httpClients: ['undici', 'fetch'],
     createSender: (sink, client) =>
       client === 'fetch' ? createFetchSender() : createUndiciSender({ connections: sink.maxInFlight }),
+    // The socket's peer, from the { incoming, outgoing } pair @hono/node-server passes as the env.
+    clientAddress: (c) => getConnInfo(c).remote.address,
   };
 }

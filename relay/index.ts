@@ -8,6 +8,7 @@ import { createKafkaDlqWriter } from './adapters/dlq-kafka.ts';
 import { createKafkaDlqReader } from './adapters/dlq-reader.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createApp } from './app/app.ts';
+import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
 import { createSystemClock } from './core/clock.ts';
 import type { DedupeStore, HttpSender, Logger } from './core/contracts.ts';
@@ -44,6 +45,8 @@ export interface BuildRelayOptions {
   readonly instanceId?: string;
   /** Scrubs outside text of the config's secrets; built from `config` when not given. */
   readonly redact?: Redactor;
+  /** How the runtime reads a request's client address (see app/client-address.ts). */
+  readonly clientAddress?: ClientAddress;
 }
 
 export async function buildRelay({
@@ -52,6 +55,7 @@ export async function buildRelay({
   logger,
   instanceId: givenId,
   redact = createRedactor({ secrets: configSecrets(config) }),
+  clientAddress,
 }: BuildRelayOptions): Promise<RelayRuntime> {
   const instanceId = givenId ?? config.instanceId ?? `relay-${crypto.randomUUID().slice(0, 8)}`;
   const clock = createSystemClock();
@@ -129,9 +133,8 @@ export async function buildRelay({
     dlqReader,
     clock,
     replayPerSecond: config.replayPerSecond,
-    push: pushSource
-      ? { source: pushSource, token: config.push?.token, timeoutMs: config.push?.timeoutMs ?? 30_000 }
-      : undefined,
+    push: pushSource ? { source: pushSource, ...config.push, token: config.push?.token } : undefined,
+    clientAddress,
   });
 
   let closing: Promise<void> | undefined;

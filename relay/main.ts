@@ -1,6 +1,7 @@
 // The relay's process lifecycle, shared by every runtime's entry point: find the config
 // (`--config <file>` or FERRY_CONFIG), validate it (exit 2 with the error list), build the relay,
 // serve the Hono app, start consuming, and on SIGTERM/SIGINT shut down gracefully within the deadline.
+import type { ClientAddress } from './app/client-address.ts';
 import type { HttpSender } from './core/contracts.ts';
 import type { SinkOptions } from './core/options.ts';
 import { createRedactor } from './core/redact.ts';
@@ -22,6 +23,8 @@ export interface RuntimeHost {
   /** The HTTP clients this runtime can send with, its default first (config `http.client`). */
   readonly httpClients: readonly HttpClientName[];
   createSender(sink: SinkOptions, client: HttpClientName): HttpSender;
+  /** Reads a request's client address from what this runtime's server passes to `fetch`. */
+  readonly clientAddress?: ClientAddress;
 }
 
 export const EXIT_INVALID_CONFIG = 2;
@@ -80,6 +83,7 @@ export async function runRelay(host: RuntimeHost): Promise<void> {
     logger,
     instanceId: host.env.FERRY_INSTANCE_ID,
     redact,
+    clientAddress: host.clientAddress,
   });
   const server = await host.serve(runtime.app.fetch, {
     port: config.listen.port,

@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const r of relays.splice(0)) await r.stop({ deadlineMs: 100 });
 });
 
-async function setup() {
+async function setup(clock = createSystemClock()) {
   let reject = true;
   const api = createScriptedSender(() =>
     reject ? { kind: 'response', status: 422 } : { kind: 'response', status: 200 },
@@ -55,7 +55,8 @@ async function setup() {
     metrics,
     adminToken: TOKEN,
     dlqReader: reader,
-    clock: createSystemClock(),
+    clock,
+    clientAddress: (c) => (c.env as { addr?: string } | undefined)?.addr,
     replayPerSecond: 1000,
   });
   source.produce(
@@ -133,19 +134,82 @@ describe('relay HTTP surface', () => {
 });
 
 describe('admin auth rate limit', () => {
-  it('answers 429 after a burst of failed attempts, whatever the token', async () => {
+  const from = (addr: string, token: string) =>
+    [{ headers: { authorization: `Bearer ${token}` } }, { addr }] as const;
+
+  it('throttles the failing address only: the operator elsewhere, and a valid token anywhere, still get in', async () => {
+    let t = 1_000_000;
+    const system = createSystemClock();
+    const { app } = await setup({ now: () => t, sleep: system.sleep });
+    const flood: Response[] = [];
+    const operator: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      flood.push(await app.request('/v1/sinks', ...from('198.51.100.7', `guess-${i}`)));
+      operator.push((await app.request('/v1/sinks', ...from('10.0.0.1', TOKEN))).status);
+    }
+    expect(operator.every((s) => s === 200)).toBe(true);
+    expect(flood.slice(0, 5).map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    const limited = flood.slice(5);
+    expect(limited.every((r) => r.status === 429)).toBe(true);
+    expect(limited.every((r) => Number(r.headers.get('retry-after')) >= 1)).toBe(true);
+    // The token is checked first: the right token is never throttled, even from the flooding address.
+    expect((await app.request('/v1/sinks', ...from('198.51.100.7', TOKEN))).status).toBe(200);
+    // A second failing address has its own budget.
+    expect((await app.request('/v1/sinks', ...from('198.51.100.8', 'guess'))).status).toBe(401);
+    // An IPv6 client is limited by its /64, so rotating through it gains nothing.
+    const v6 = [];
+    for (let i = 1; i <= 7; i++)
+      v6.push((await app.request('/v1/sinks', ...from(`2001:db8:0:7::${i}`, 'guess'))).status);
+    expect(v6).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    t += 2000;
+    expect((await app.request('/v1/sinks', ...from('198.51.100.7', 'guess'))).status).toBe(401);
+  });
+
+  it('keeps a bounded table of failing addresses', async () => {
     const { Hono } = await import('hono');
     const { adminAuth } = await import('./admin-auth.ts');
-    let t = 1000;
+    const t = 1000;
     const app = new Hono();
-    app.use('/v1/*', adminAuth(TOKEN, { failuresPerSecond: 3, now: () => t }));
+    app.use(
+      '/v1/*',
+      adminAuth(TOKEN, {
+        failuresPerSecond: 1,
+        maxClients: 2,
+        now: () => t,
+        clientAddress: (c) => (c.env as { addr: string }).addr,
+      }),
+    );
     app.get('/v1/x', (c) => c.text('ok'));
-    const get = (token: string) => app.request('/v1/x', { headers: { authorization: `Bearer ${token}` } });
-    const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await get('guess')).status);
-    expect(statuses).toEqual([401, 401, 401, 401]);
-    expect((await get(TOKEN)).status).toBe(429);
-    t += 2000;
-    expect((await get(TOKEN)).status).toBe(200);
+    const get = (addr: string) =>
+      app.request('/v1/x', { headers: { authorization: 'Bearer nope' } }, { addr });
+    expect((await get('a')).status).toBe(401);
+    expect((await get('a')).status).toBe(429);
+    await get('b');
+    await get('c'); // evicts a, the least recently seen
+    expect((await get('a')).status).toBe(401);
+    expect((await get('c')).status).toBe(429);
+  });
+});
+
+describe('wrong methods', () => {
+  it('answer 405 with Allow on every known route', async () => {
+    const { app } = await setup();
+    const cases: Array<[string, string, string]> = [
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['POST', '/readyz', 'GET, HEAD'],
+      ['DELETE', '/metrics', 'GET, HEAD'],
+      ['POST', '/v1/sinks', 'GET, HEAD'],
+      ['GET', '/v1/sinks/api/pause', 'POST'],
+      ['PUT', '/v1/sinks/api/resume', 'POST'],
+      ['GET', '/v1/dlq/replay', 'POST'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await app.request(path, { method, headers: auth });
+      expect([method, path, res.status]).toEqual([method, path, 405]);
+      expect(res.headers.get('allow')).toBe(allow);
+    }
+    expect((await app.request('/nowhere', { method: 'POST', headers: auth })).status).toBe(404);
+    // Without the token an admin route still says 401 and reveals nothing about its methods.
+    expect((await app.request('/v1/sinks/api/pause')).status).toBe(401);
   });
 });

@@ -1,5 +1,6 @@
 // The relay's HTTP surface on Hono, runtime-free: health, readiness, Prometheus metrics, and the admin
-// API (sinks, pause/resume, DLQ replay) behind a bearer token. Each runtime's entry point serves it.
+// API (sinks, pause/resume, DLQ replay) behind a bearer token. Each runtime's entry point serves it and
+// passes how to read a request's client address (failed tokens are rate-limited per address).
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Clock, DlqReader } from '../core/contracts.ts';
@@ -8,7 +9,9 @@ import type { Relay } from '../core/relay.ts';
 import { replayDeadLetters } from '../core/replay.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
 import { adminAuth } from './admin-auth.ts';
-import { mountPushRoute } from './push-route.ts';
+import type { ClientAddress } from './client-address.ts';
+import { allowOnly } from './method-not-allowed.ts';
+import { mountPushRoute, type PushRouteOptions } from './push-route.ts';
 
 export interface AppOptions {
   readonly relay: Relay;
@@ -19,9 +22,9 @@ export interface AppOptions {
   readonly clock: Clock;
   readonly replayPerSecond?: number;
   /** When the relay is fed by the HTTP push source: POST /push/batches, behind its own token. */
-  readonly push?:
-    | { readonly source: PushSource; readonly token: string | undefined; readonly timeoutMs?: number }
-    | undefined;
+  readonly push?: (PushRouteOptions & { readonly source: PushSource }) | undefined;
+  /** The runtime's way to read a request's client address (failed tokens are limited per address). */
+  readonly clientAddress?: ClientAddress | undefined;
 }
 
 const time = v.union([
@@ -57,9 +60,11 @@ export function createApp({
   clock,
   replayPerSecond = 100,
   push,
+  clientAddress,
 }: AppOptions): Hono {
   const app = new Hono();
-  if (push) mountPushRoute(app, push);
+  const now = () => clock.now();
+  if (push) mountPushRoute(app, push, { now, clientAddress });
   let replaying = false;
 
   app.get('/healthz', (c) => c.json({ status: 'ok', instanceId: relay.instanceId }));
@@ -71,7 +76,7 @@ export function createApp({
 
   app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
 
-  app.use('/v1/*', adminAuth(adminToken));
+  app.use('/v1/*', adminAuth(adminToken, { now, clientAddress }));
 
   app.get('/v1/sinks', (c) => {
     const state = relay.state();
@@ -126,6 +131,10 @@ export function createApp({
       replaying = false;
     }
   });
+
+  for (const path of ['/healthz', '/readyz', '/metrics', '/v1/sinks']) app.all(path, allowOnly('GET'));
+  for (const path of ['/v1/sinks/:id/pause', '/v1/sinks/:id/resume', '/v1/dlq/replay'])
+    app.all(path, allowOnly('POST'));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => c.json({ error: 'internal error', message: err.message }, 500));

@@ -14,7 +14,10 @@ afterEach(async () => {
   for (const r of relays.splice(0)) await r.stop({ deadlineMs: 100 });
 });
 
-async function setup() {
+async function setup(
+  limits: { maxBodyBytes?: number; maxRecords?: number; requestsPerSecond?: number } = {},
+  clock = createSystemClock(),
+) {
   const api = createScriptedSender(() => ({ kind: 'response', status: 200 }), 2);
   const source = createPushSource();
   const dlq = createMemoryDlq();
@@ -35,17 +38,22 @@ async function setup() {
     relay,
     metrics,
     adminToken: undefined,
-    clock: createSystemClock(),
-    push: { source, token: TOKEN, timeoutMs: 5000 },
+    clock,
+    clientAddress: (c) => (c.env as { addr?: string } | undefined)?.addr,
+    push: { source, token: TOKEN, timeoutMs: 5000, ...limits },
   });
   await relay.start();
-  const push = (records: unknown[], token = TOKEN) =>
-    app.request('/push/batches', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ records }),
-    });
-  return { api, dlq, push, source, relay };
+  const push = (records: unknown[], token = TOKEN, addr = '10.0.0.1') =>
+    app.request(
+      '/push/batches',
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ records }),
+      },
+      { addr },
+    );
+  return { api, dlq, push, source, relay, app };
 }
 
 const rec = (offset: number, extra: Record<string, unknown> = {}) => ({
@@ -96,5 +104,139 @@ describe('HTTP push source', () => {
     relay.resumeSink('api');
     expect((await pending).status).toBe(200);
     expect((await push([rec(20)])).status).toBe(200);
+  });
+});
+
+describe('HTTP push source: what is acknowledged', () => {
+  it('refuses with 409 a batch below the start of a partition it never saw, and acknowledges nothing of it', async () => {
+    const { api, push } = await setup();
+    expect((await push([rec(1_000_000)])).status).toBe(200);
+    const delivered = api.requests.length;
+    const res = await push([rec(3), rec(4), rec(5)]);
+    expect(res.status).toBe(409);
+    const body = (await res.json()) as { status: string; code: string; message: string; offsets: string[] };
+    expect(body).toMatchObject({ status: 'conflict', code: 'FERRY_PUSH_CONFLICT', offsets: ['3', '4', '5'] });
+    expect(body.message).toContain('orders/0');
+    expect(api.requests.length).toBe(delivered);
+  });
+
+  it('refuses with 409 an offset inside a gap it skipped, and still acknowledges what it really committed', async () => {
+    const { api, push } = await setup();
+    expect((await push([rec(10), rec(12)])).status).toBe(200);
+    expect((await push([rec(20)])).status).toBe(200);
+    expect(api.requests).toHaveLength(3);
+    // 11 lies in the gap of the first batch, 15 between the batches: neither was ever processed.
+    expect((await push([rec(11)])).status).toBe(409);
+    expect((await push([rec(12), rec(15)])).status).toBe(409);
+    // A batch is taken whole or not at all: the refused batch did not deliver its valid member either.
+    expect((await push([rec(21), rec(15)].sort((a, b) => a.offset - b.offset))).status).toBe(409);
+    expect(api.requests).toHaveLength(3);
+    const again = await push([rec(10), rec(12), rec(20)]);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'committed', accepted: 0, alreadyDone: 3 });
+    expect((await push([rec(21)])).status).toBe(200);
+    expect(api.requests).toHaveLength(4);
+  });
+});
+
+/** A request body produced on demand, counting the bytes the server pulled from it. */
+function endlessBody(totalBytes: number, chunkBytes = 64 * 1024) {
+  const chunk = new TextEncoder().encode('x'.repeat(chunkBytes));
+  let pulled = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= totalBytes) {
+        controller.close();
+        return;
+      }
+      pulled += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  return { stream, pulled: () => pulled };
+}
+
+describe('HTTP push source: limits', () => {
+  it('keeps answering the real pusher during a bad-token flood from another address', async () => {
+    const system = createSystemClock();
+    // Time stands still, so the flooder's bucket never refills during the loop.
+    const { push } = await setup({}, { now: () => 1_000_000, sleep: system.sleep });
+    const flood: number[] = [];
+    const pusher: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      flood.push((await push([rec(i)], `guess-${i}-0123456789`, '203.0.113.9')).status);
+      pusher.push((await push([rec(i)])).status);
+    }
+    expect(pusher.every((s) => s === 200)).toBe(true);
+    expect(flood.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(flood.at(-1)).toBe(429);
+  });
+
+  it('answers 413 to a streamed body over the byte limit, having read little more than the limit', async () => {
+    const { app, api } = await setup({ maxBodyBytes: 256 * 1024 });
+    const body = endlessBody(64 * 1024 * 1024);
+    const res = await app.request('/push/batches', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: body.stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'FERRY_PUSH_TOO_LARGE' });
+    expect(body.pulled()).toBeLessThan(1024 * 1024);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it('answers 413 at once to a declared Content-Length over the limit', async () => {
+    const { app } = await setup({ maxBodyBytes: 1024 });
+    const res = await app.request('/push/batches', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        'content-length': '2048',
+      },
+      body: JSON.stringify({ records: [rec(0, { valueText: 'y'.repeat(2000) })] }),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it('answers 413 to a batch with more records than the limit, and delivers none of them', async () => {
+    const { api, push } = await setup({ maxRecords: 3 });
+    const res = await push([rec(0), rec(1), rec(2), rec(3)]);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'FERRY_PUSH_TOO_MANY_RECORDS' });
+    expect(api.requests).toHaveLength(0);
+    expect((await push([rec(0), rec(1), rec(2)])).status).toBe(200);
+  });
+
+  it('limits pushes per token: 429 with Retry-After beyond the rate, accepted again once it refills', async () => {
+    let t = 1_000_000;
+    const system = createSystemClock();
+    const { app, push } = await setup({ requestsPerSecond: 2 }, { now: () => t, sleep: system.sleep });
+    expect((await push([rec(0)])).status).toBe(200);
+    expect((await push([rec(1)])).status).toBe(200);
+    // The same token spelt differently is the same token, with the same budget.
+    const respelt = await app.request('/push/batches', {
+      method: 'POST',
+      headers: { authorization: `bearer   ${TOKEN} `, 'content-type': 'application/json' },
+      body: JSON.stringify({ records: [rec(2)] }),
+    });
+    expect(respelt.status).toBe(429);
+    const limited = await push([rec(2)]);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ code: 'FERRY_PUSH_RATE_LIMITED' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // A bad token is not charged to the pusher's budget, nor let through.
+    expect((await push([rec(2)], 'wrong-token-0123456789')).status).toBe(401);
+    t += 1000;
+    expect((await push([rec(2)])).status).toBe(200);
+  });
+
+  it('answers 405 with Allow to a wrong method on /push/batches', async () => {
+    const { app } = await setup();
+    const res = await app.request('/push/batches', { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
   });
 });

@@ -15,7 +15,15 @@ export interface RelayConfig {
   readonly listen: { readonly port: number; readonly host: string };
   readonly adminToken: string | undefined;
   readonly source: 'kafka' | 'push';
-  readonly push: { readonly token: string; readonly timeoutMs: number } | undefined;
+  readonly push:
+    | {
+        readonly token: string;
+        readonly timeoutMs: number;
+        readonly maxBodyBytes: number;
+        readonly maxRecords: number;
+        readonly requestsPerSecond: number;
+      }
+    | undefined;
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly groupId: string;
@@ -155,7 +163,15 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
       listen: { port: c.listen.port, host: c.listen.host },
       adminToken: c.adminToken,
       source: c.source,
-      push: c.push ? { token: c.push.token, timeoutMs: c.push.timeout } : undefined,
+      push: c.push
+        ? {
+            token: c.push.token,
+            timeoutMs: c.push.timeout,
+            maxBodyBytes: c.push.maxBodyBytes,
+            maxRecords: c.push.maxRecords,
+            requestsPerSecond: c.push.requestsPerSecond,
+          }
+        : undefined,
       kafka: c.kafka,
       redis: { url: c.redis.url },
       upstash: c.upstash,

@@ -180,6 +180,12 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       token: v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters')),
       timeout: duration('30s'),
+      /** Largest request body in bytes, counted while it streams in (413 beyond it). */
+      maxBodyBytes: positiveInt(4 * 1024 * 1024),
+      /** Most records in one batch (413 beyond it). */
+      maxRecords: positiveInt(1000),
+      /** Pushes per second per token, in bursts of that many (429 with Retry-After beyond it). */
+      requestsPerSecond: v.optional(v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0')), 50),
     }),
   ),
   kafka: v.optional(

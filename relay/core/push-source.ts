@@ -3,15 +3,26 @@
 // positions; `push` resolves once the relay has committed past every record of the batch, i.e. once
 // every route of every record is terminal (delivered, deduplicated, filtered or dead-lettered).
 //
-// Positions make retries safe: a re-pushed record below the committed offset is acknowledged at once,
-// one still in progress is waited for, never handed to the core twice. Offsets must increase per
-// partition; a gap is allowed (compacted topics), going backwards is not.
+// Positions make retries safe: a re-pushed record that was really handed to the core and is below the
+// committed offset is acknowledged at once, one still in progress is waited for, never handed to the
+// core twice. Offsets must increase within a batch; a gap is allowed (compacted topics), but an offset
+// that was skipped (inside a gap, or below where this relay first saw the partition) was never
+// processed: a batch holding one is refused whole (`conflict`), so nothing unprocessed is acknowledged.
 import type { Source, SourceHandler, SourceRecord, TopicPartition } from './contracts.ts';
+import { createOffsetRanges, type OffsetRanges } from './offset-ranges.ts';
 
 export type PushResult =
   | { readonly status: 'committed'; readonly accepted: number; readonly alreadyDone: number }
   | { readonly status: 'paused'; readonly partitions: readonly TopicPartition[] }
   | { readonly status: 'rejected'; readonly message: string }
+  | {
+      readonly status: 'conflict';
+      readonly message: string;
+      readonly topic: string;
+      readonly partition: number;
+      /** The first offsets of the batch that were never processed here (decimal strings). */
+      readonly offsets: readonly string[];
+    }
   | { readonly status: 'timeout'; readonly accepted: number }
   | { readonly status: 'stopped' };
 
@@ -25,11 +36,39 @@ interface PartitionState {
   lastSeen: bigint;
   /** Next offset to read, as committed by the core. */
   committed: bigint;
+  /** Every offset handed to the core; what lies between them below `lastSeen` was skipped. */
+  readonly seen: OffsetRanges;
   paused: boolean;
   readonly waiters: Array<{ readonly until: bigint; readonly resolve: () => void }>;
 }
 
 const keyOf = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+/** Offsets of `list` at or below what `s` has seen that were never handed to the core. */
+function skippedOffsets(s: PartitionState | undefined, list: readonly SourceRecord[]): bigint[] {
+  if (!s) return [];
+  const skipped: bigint[] = [];
+  for (const r of list) if (r.offset <= s.lastSeen && !s.seen.has(r.offset)) skipped.push(r.offset);
+  return skipped;
+}
+
+function conflict(s: PartitionState, skipped: readonly bigint[]): PushResult {
+  const shown = skipped.slice(0, 10).map(String);
+  const more = skipped.length > shown.length ? ` and ${skipped.length - shown.length} more` : '';
+  const below = skipped.some((o) => o < s.seen.floor)
+    ? `; offsets below ${s.seen.floor} are no longer tracked`
+    : '';
+  return {
+    status: 'conflict',
+    message:
+      `${s.tp.topic}/${s.tp.partition}: never processed here, so not acknowledged: offsets ` +
+      `${shown.join(', ')}${more} (skipped below ${s.lastSeen}, the highest offset taken${below}); ` +
+      'nothing of the batch was taken',
+    topic: s.tp.topic,
+    partition: s.tp.partition,
+    offsets: shown,
+  };
+}
 
 export function createPushSource({
   defaultTimeoutMs = 30_000,
@@ -95,6 +134,11 @@ export function createPushSource({
         list.push(r);
         byPartition.set(keyOf(r), list);
       }
+      for (const [k, list] of byPartition) {
+        const s = partitions.get(k);
+        const skipped = skippedOffsets(s, list);
+        if (s && skipped.length > 0) return conflict(s, skipped);
+      }
       const paused = [...byPartition.keys()]
         .map((k) => partitions.get(k))
         .filter((s): s is PartitionState => s?.paused === true);
@@ -113,6 +157,7 @@ export function createPushSource({
             tp: { topic: first.topic, partition: first.partition },
             lastSeen: first.offset - 1n,
             committed: first.offset,
+            seen: createOffsetRanges(),
             paused: false,
             waiters: [],
           };
@@ -121,10 +166,12 @@ export function createPushSource({
         }
         const state = s;
         for (const r of list) {
-          if (r.offset < state.committed) alreadyDone++;
-          else if (r.offset <= state.lastSeen) accepted++;
-          else {
+          if (r.offset <= state.lastSeen) {
+            if (r.offset < state.committed) alreadyDone++;
+            else accepted++;
+          } else {
             fresh.push(r);
+            state.seen.add(r.offset);
             accepted++;
           }
         }

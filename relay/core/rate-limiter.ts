@@ -22,3 +22,45 @@ export function createRateLimiter(perSecond: number | undefined): RateLimiter {
     },
   };
 }
+
+export interface KeyedRateLimiter {
+  /** Takes a token from `key`'s bucket: 0 when one was available, else ms until the next one. */
+  take(key: string, now: number): number;
+  /** Buckets held (at most `maxKeys`). */
+  readonly size: number;
+}
+
+/**
+ * One token bucket per key (a client address, a token), in a table bounded to `maxKeys`: the least
+ * recently used bucket is dropped first, so a flood of new keys costs memory up to the cap and no more.
+ */
+export function createKeyedRateLimiter({
+  perSecond,
+  maxKeys = 10_000,
+}: {
+  perSecond: number | undefined;
+  maxKeys?: number;
+}): KeyedRateLimiter {
+  const buckets = new Map<string, RateLimiter>();
+  return {
+    take: function takeKeyedToken(key, now) {
+      let bucket = buckets.get(key);
+      if (bucket) buckets.delete(key);
+      else {
+        bucket = createRateLimiter(perSecond);
+        if (buckets.size >= maxKeys) {
+          const oldest = buckets.keys().next().value;
+          if (oldest !== undefined) buckets.delete(oldest);
+        }
+      }
+      buckets.set(key, bucket);
+      return bucket.take(now);
+    },
+    get size() {
+      return buckets.size;
+    },
+  };
+}
+
+/** A wait in ms as a Retry-After value: whole seconds, at least 1. */
+export const retryAfterSeconds = (waitMs: number): string => String(Math.max(1, Math.ceil(waitMs / 1000)));

@@ -4,6 +4,8 @@
 export interface BunServer {
   readonly port: number;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
+  /** The peer of a request this server is answering (null for a request it did not receive). */
+  requestIP?(request: Request): { readonly address: string; readonly port: number } | null;
 }
 
 export interface BunApi {

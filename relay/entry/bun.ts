@@ -1,7 +1,7 @@
 // Bun entry point: fetch senders, Bun.serve. Usage: bun relay/entry/bun.ts --config relay.yaml
 // Same config and behaviour as the Node and Deno entries.
 import { reexecBunWithRamLimit } from '../heap-limits.ts';
-import { bun } from './bun-api.ts';
+import { type BunServer, bun } from './bun-api.ts';
 
 // Before anything heavy loads: this may re-execute the process with a JSC RAM size (same pid).
 reexecBunWithRamLimit();
@@ -31,4 +31,6 @@ await runRelay({
   exit: (code) => process.exit(code),
   httpClients: ['fetch'],
   createSender: () => createFetchSender({}),
+  // Bun.serve passes its server as the second argument of fetch, which Hono makes the env.
+  clientAddress: (c) => (c.env as BunServer | undefined)?.requestIP?.(c.req.raw)?.address,
 });

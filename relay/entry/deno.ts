@@ -7,6 +7,9 @@ interface DenoServer {
   readonly addr: { readonly port: number };
   shutdown(): Promise<void>;
 }
+interface DenoServeInfo {
+  readonly remoteAddr?: { readonly hostname?: string };
+}
 interface DenoApi {
   readonly args: string[];
   readonly env: { toObject(): Record<string, string> };
@@ -33,4 +36,6 @@ await runRelay({
   exit: (code) => Deno.exit(code),
   httpClients: ['fetch'],
   createSender: () => createFetchSender({}),
+  // Deno.serve passes its handler info ({ remoteAddr }) as the second argument, which Hono makes the env.
+  clientAddress: (c) => (c.env as DenoServeInfo | undefined)?.remoteAddr?.hostname,
 });

@@ -2,9 +2,11 @@
 // POSTed to /push/batches are delivered through the real Redis dedupe and the Kafka DLQ writer, and each
 // answer comes once every record of the batch is terminal.
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endOffsets, readTopic } from '../support/kafka.ts';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
+import { spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
 import { relayDocument, startTestRelay } from '../support/relay-run.ts';
 
 const PUSH_TOKEN = 'push-token-for-the-test-0123';
@@ -74,3 +76,188 @@ describe('relay fed by the HTTP push source', () => {
     }
   });
 });
+
+/**
+ * Streams a valid push batch of about `totalBytes` (records of ~1 KB each, written ~1 MB at a time with
+ * backpressure) to `url`, stopping at the first answer or socket error. Resolves with the status (if an
+ * answer came) and the bytes written by then.
+ */
+function streamPush(url: string, token: string, topic: string, totalBytes: number) {
+  const filler = 'x'.repeat(1000);
+  let offset = 0;
+  const nextChunk = (first: boolean, last: boolean): Buffer => {
+    const parts: string[] = first ? ['{"records":['] : [];
+    for (let i = 0; i < 1000; i++) {
+      const sep = first && i === 0 ? '' : ',';
+      parts.push(`${sep}{"topic":"${topic}","partition":0,"offset":${offset++},"valueText":"${filler}"}`);
+    }
+    if (last) parts.push(']}');
+    return Buffer.from(parts.join(''));
+  };
+  return new Promise<{ status: number | undefined; written: number; error: string | undefined }>(
+    (resolve) => {
+      let written = 0;
+      let done = false;
+      const req = request(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+      const finish = (status: number | undefined, error: string | undefined) => {
+        if (done) return;
+        done = true;
+        req.destroy();
+        resolve({ status, written, error });
+      };
+      req.on('response', (res) => {
+        res.resume();
+        finish(res.statusCode, undefined);
+      });
+      req.on('error', (e) => finish(undefined, e.message));
+      // One chunk per turn of the event loop, so an answer is seen as soon as it comes, even from a
+      // server that drains the rest of a refused body (Bun) instead of pushing back.
+      const write = () => {
+        if (done) return;
+        if (written >= totalBytes) {
+          req.end();
+          return;
+        }
+        const chunk = nextChunk(written === 0, written + 2_000_000 > totalBytes);
+        written += chunk.length;
+        if (req.write(chunk)) setImmediate(write);
+        else req.once('drain', write);
+      };
+      write();
+    },
+  );
+}
+
+describe.each(['node', 'deno', 'bun'] as const)(
+  'relay process on %s fed by the HTTP push source, under hostile pushes',
+  (runtime) => {
+    let api: MockApi | undefined;
+    afterAll(async () => {
+      await api?.stop();
+    });
+
+    it('survives a 300 MB streamed push (413, cut early) and a bad-token flood, and keeps delivering', async () => {
+      const run = randomUUID().slice(0, 8);
+      const topic = `push-big.${run}`;
+      await api?.stop();
+      api = await startMockApi({ endpoints: ['big'] });
+      const relay = await spawnRelay({
+        runtime,
+        startTimeoutMs: 90_000,
+        configPath: writeRelayConfig(
+          relayDocument({
+            groupId: `g-${run}`,
+            routes: [
+              { topics: topic, sinks: [{ id: `big-${run}`, url: `${api.url}/big/{key}`, dedupe: false }] },
+            ],
+            extra: {
+              listen: { port: 0, host: '127.0.0.1' },
+              source: 'push',
+              push: { token: PUSH_TOKEN, maxBodyBytes: 1024 * 1024 },
+            },
+          }),
+        ),
+      });
+      const base = `http://127.0.0.1:${relay.port}`;
+      try {
+        const big = await streamPush(`${base}/push/batches`, PUSH_TOKEN, topic, 300 * 1024 * 1024);
+        // Refused while streaming: the answer came long before 300 MB were written.
+        expect(big.status ?? big.error, relay.stderr().slice(-400)).toBe(413);
+        expect(big.written).toBeLessThan(100 * 1024 * 1024);
+        expect(relay.child.exitCode).toBeNull();
+        expect((await fetch(`${base}/healthz`)).status).toBe(200);
+
+        // A flood of wrong tokens from this address is throttled; the right token still gets through.
+        const flood: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const res = await fetch(`${base}/push/batches`, {
+            method: 'POST',
+            headers: { authorization: `Bearer guess-${i}-0123456789` },
+            body: '{}',
+          });
+          flood.push(res.status);
+        }
+        expect(flood).toContain(429);
+
+        const res = await fetch(`${base}/push/batches`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${PUSH_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            records: Array.from({ length: 20 }, (_, i) => ({
+              topic,
+              partition: 0,
+              offset: i,
+              key: `k${i % 4}`,
+              value: { key: `k${i % 4}`, seq: Math.floor(i / 4), run },
+            })),
+          }),
+        });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ status: 'committed', accepted: 20 });
+        expect(api.report('big').applied).toBe(20);
+        const wrongMethod = await fetch(`${base}/push/batches`, {
+          headers: { authorization: `Bearer ${PUSH_TOKEN}` },
+        });
+        expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'POST']);
+        expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
+        expect(await relay.stop()).toBe(0);
+      } finally {
+        await relay.kill9();
+      }
+    });
+  },
+);
+
+/** One POST from a chosen loopback source address (127.0.0.x all reach a relay on 127.0.0.1). */
+function postFrom(url: string, token: string, localAddress: string) {
+  return new Promise<number | undefined>((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      localAddress,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+describe.each(['node', 'deno', 'bun'] as const)(
+  'failed tokens limited per client address on %s',
+  (runtime) => {
+    it('throttles the flooding address while another address is still answered 401, and the token 400', async () => {
+      const run = randomUUID().slice(0, 8);
+      const relay = await spawnRelay({
+        runtime,
+        startTimeoutMs: 90_000,
+        configPath: writeRelayConfig(
+          relayDocument({
+            groupId: `g-${run}`,
+            routes: [{ topics: `push-addr.${run}`, sinks: [{ id: 'nowhere', url: 'http://127.0.0.1:9/x' }] }],
+            extra: { listen: { port: 0, host: '127.0.0.1' }, source: 'push', push: { token: PUSH_TOKEN } },
+          }),
+        ),
+      });
+      const url = `http://127.0.0.1:${relay.port}/push/batches`;
+      try {
+        const flood: Array<number | undefined> = [];
+        for (let i = 0; i < 8; i++) flood.push(await postFrom(url, `guess-${i}-0123456789`, '127.0.0.2'));
+        expect(flood.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+        expect(flood.at(-1)).toBe(429);
+        // The runtime told the app who is calling: a different address has its own budget.
+        expect(await postFrom(url, 'guess-other-0123456789', '127.0.0.3')).toBe(401);
+        // And the right token passes the guard from the flooding address itself (400: `{}` is no batch).
+        expect(await postFrom(url, PUSH_TOKEN, '127.0.0.2')).toBe(400);
+        expect(await relay.stop()).toBe(0);
+      } finally {
+        await relay.kill9();
+      }
+    });
+  },
+);
