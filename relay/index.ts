@@ -85,6 +85,7 @@ export async function buildRelay({
     brokers: config.kafka.brokers,
     topic: config.kafka.dlqTopic,
     clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
+    logger,
   });
   const dlqReader = createKafkaDlqReader({
     brokers: config.kafka.brokers,

@@ -13,7 +13,6 @@ import type {
   Clock,
   DeadLetterReason,
   DedupeStore,
-  DlqWriter,
   HttpSender,
   Logger,
   Metrics,
@@ -21,6 +20,7 @@ import type {
   SinkRequest,
   SourceRecord,
 } from './contracts.ts';
+import type { DeadLetterer } from './dlq-write.ts';
 import { errorMessage, isFerryError, isRetryableError } from './errors.ts';
 import type { SinkOptions } from './options.ts';
 import type { PolicyExecutor } from './policy.ts';
@@ -71,7 +71,8 @@ export interface DelivererOptions {
   readonly sink: SinkOptions;
   readonly sender: HttpSender;
   readonly dedupe: DedupeStore | undefined;
-  readonly dlq: DlqWriter;
+  /** The relay's shared dead-letter rule (dlq-write.ts). */
+  readonly dlq: DeadLetterer;
   readonly policy: PolicyExecutor;
   readonly requests: RequestBuilder;
   readonly metrics: Metrics;
@@ -81,7 +82,6 @@ export interface DelivererOptions {
   readonly signal: AbortSignal;
 }
 
-const DLQ_RETRY_CAP_MS = 5_000;
 // The common steps are shared constants: nothing downstream mutates a Step.
 const DELIVERED: Step = { kind: 'terminal', outcome: 'delivered' };
 const DEDUPLICATED: Step = { kind: 'terminal', outcome: 'deduplicated' };
@@ -145,15 +145,6 @@ export function createDeliverer({
   m.delivered.inc(labels, 0);
   m.deduplicated.inc(labels, 0);
 
-  const sleep = async (ms: number) => {
-    try {
-      await clock.sleep(ms, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
   async function deadLetter(
     delivery: TrackedDelivery,
     code: string,
@@ -171,25 +162,19 @@ export function createDeliverer({
       firstFailureAt: delivery.state.firstFailureAt ?? now,
       lastFailureAt: delivery.state.lastFailureAt ?? now,
     };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await dlq.write(delivery.record, reason);
-        m.deadlettered.inc({ sink: sink.id, code });
-        logger.warn('record dead-lettered', {
-          sink: sink.id,
-          code,
-          topic: delivery.record.topic,
-          partition: delivery.record.partition,
-          offset: String(delivery.record.offset),
-          eventId: delivery.eventId,
-        });
-        return { kind: 'terminal', outcome: 'deadlettered' };
-      } catch (e) {
-        logger.error('DLQ write failed, retrying', { sink: sink.id, error: errorMessage(e) });
-        if (!delivery.isCurrent() || !(await sleep(Math.min(DLQ_RETRY_CAP_MS, 100 * 2 ** attempt))))
-          return { kind: 'abandoned' };
-      }
-    }
+    const kind = await dlq.write(delivery.record, reason, () => delivery.isCurrent(), signal);
+    if (kind === undefined) return { kind: 'abandoned' };
+    m.deadlettered.inc({ sink: sink.id, code });
+    logger.warn('record dead-lettered', {
+      sink: sink.id,
+      code,
+      kind,
+      topic: delivery.record.topic,
+      partition: delivery.record.partition,
+      offset: String(delivery.record.offset),
+      eventId: delivery.eventId,
+    });
+    return { kind: 'terminal', outcome: 'deadlettered' };
   }
 
   async function release(eventId: string, claimed: boolean): Promise<void> {
