@@ -238,7 +238,7 @@ export function createKafkaDlqWriter({
       for (const p of taken) {
         const key = toBuffer(p.record.key);
         p.partition =
-          (key === undefined ? roundRobin++ : defaultPartitioner(undefined as never, key)) % partitions;
+          (key === undefined ? roundRobin++ : defaultPartitioner({ topic, key }, key)) % partitions;
         build(p, budget);
         const list = byPartition.get(p.partition) ?? [];
         list.push(p);
