@@ -3,18 +3,24 @@
 // reads them back with parseDeadLetter). `write` resolves only once the broker acknowledged it,
 // which is what lets the core count the record as terminal and commit past it.
 //
-// A dead letter always fits: the DLQ topic's max.message.bytes is read once at start (broker default
-// when it cannot be read, logged). A record that would not fit with its headers is written as a
-// pointer instead (source position, original size, sha-256 of the value, as much of the value as
-// fits, marked truncated); if the broker still says too large, the pointer drops the value, key and
-// original headers. Other failures are classified (kafka-produce-errors.ts) and reported to the core
-// as DlqWriteError, permanent or retryable.
+// A dead letter always fits: the DLQ topic's max.message.bytes is read once at start (the broker's
+// message.max.bytes while the topic does not exist, logged). A record that would not fit with its
+// headers is written as a pointer instead (source position, original size, sha-256 of the value, as
+// much of the value as fits, marked truncated); if the broker still says too large, the pointer drops
+// the value, key and original headers. Other failures are classified (kafka-produce-errors.ts) and
+// reported to the core as DlqWriteError, permanent or retryable.
 //
 // Dead letters written while a produce is in flight go out together, but each produce request holds
 // one partition and at most max.message.bytes: a failure then concerns only that request's members,
 // so a retry never re-sends a member that was already acknowledged.
 import { createHash } from 'node:crypto';
-import { Admin, ConfigResourceTypes, defaultPartitioner, Producer } from '@platformatic/kafka';
+import {
+  Admin,
+  ConfigResourceTypes,
+  type ConfigResourceTypeValue,
+  defaultPartitioner,
+  Producer,
+} from '@platformatic/kafka';
 import { silentLogger } from '../core/clock.ts';
 import type {
   DeadLetterReason,
@@ -99,25 +105,43 @@ export function createKafkaDlqWriter({
     retryDelay: 200,
   });
 
+  let admin: Admin | undefined;
   const limit: Promise<number> =
     maxMessageBytes !== undefined ? Promise.resolve(maxMessageBytes) : readTopicLimit();
 
+  /**
+   * The DLQ topic's max.message.bytes; when the topic cannot be described (e.g. it does not exist yet
+   * and will be created on first write), the broker's message.max.bytes, which a new topic inherits;
+   * when neither can be read, Kafka's default. Logged either way.
+   */
   async function readTopicLimit(): Promise<number> {
-    const admin = new Admin({ clientId: `${clientId}-config`, bootstrapBrokers: [...brokers] });
-    try {
-      const [described] = await admin.describeConfigs({
-        resources: [
-          {
-            resourceType: ConfigResourceTypes.TOPIC,
-            resourceName: topic,
-            configurationKeys: ['max.message.bytes'],
-          },
-        ],
+    admin = new Admin({ clientId: `${clientId}-config`, bootstrapBrokers: [...brokers] });
+    const describe = async (resourceType: ConfigResourceTypeValue, resourceName: string, key: string) => {
+      const [described] = await (admin as Admin).describeConfigs({
+        resources: [{ resourceType, resourceName, configurationKeys: [key] }],
       });
-      const value = Number(described?.configs.find((c) => c.name === 'max.message.bytes')?.value);
-      if (!Number.isSafeInteger(value) || value <= 0) throw new Error('max.message.bytes missing');
-      logger.info('DLQ topic limit read', { topic, maxMessageBytes: value });
+      const value = Number(described?.configs.find((c) => c.name === key)?.value);
+      if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${key} not found`);
       return value;
+    };
+    try {
+      try {
+        const value = await describe(ConfigResourceTypes.TOPIC, topic, 'max.message.bytes');
+        logger.info('DLQ topic limit read', { topic, maxMessageBytes: value, from: 'topic' });
+        return value;
+      } catch (topicError) {
+        const meta = await admin.metadata({ topics: [] });
+        const [node] = meta.brokers.keys();
+        if (node === undefined) throw topicError;
+        const value = await describe(ConfigResourceTypes.BROKER, String(node), 'message.max.bytes');
+        logger.info('DLQ topic limit read', {
+          topic,
+          maxMessageBytes: value,
+          from: 'broker',
+          topicError: errorMessage(topicError),
+        });
+        return value;
+      }
     } catch (e) {
       logger.warn('DLQ topic max.message.bytes could not be read, assuming the broker default', {
         topic,
@@ -293,6 +317,7 @@ export function createKafkaDlqWriter({
       });
     },
     async close(): Promise<void> {
+      await admin?.close().catch(() => {});
       await producer.close();
     },
   };

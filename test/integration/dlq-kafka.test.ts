@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { afterAll, expect, it } from 'vitest';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
@@ -219,4 +219,23 @@ it('a too-large refusal re-sends only the refused request’s members, each once
     expect(l.pointer).toMatchObject({ originalSize: 50_000, truncated: true });
     expect(l.original.value?.byteLength ?? 0).toBe(0);
   }
+});
+
+it('a DLQ topic that does not exist yet takes its limit from the broker, and is created on first write', async () => {
+  const dlqTopic = `dlq-new-${randomUUID().slice(0, 8)}`;
+  topics.push(dlqTopic);
+  const logs: Array<{ message: string; fields?: Readonly<Record<string, unknown>> }> = [];
+  const log = (message: string, fields?: Readonly<Record<string, unknown>>) => logs.push({ message, fields });
+  const writer = createKafkaDlqWriter({
+    brokers: [KAFKA_BOOTSTRAP],
+    topic: dlqTopic,
+    logger: { info: log, warn: log, error: log },
+  });
+  expect(await writer.write(sized(0, 100), rejected)).toBe('full');
+  await writer.close();
+  const read = logs.find((l) => l.message === 'DLQ topic limit read');
+  expect(read?.fields).toMatchObject({ topic: dlqTopic, from: 'broker' });
+  expect(read?.fields?.maxMessageBytes).toBeGreaterThan(0);
+  expect(logs.filter((l) => l.message.includes('could not be read'))).toEqual([]);
+  expect(await readBack(dlqTopic)).toHaveLength(1);
 });
