@@ -72,8 +72,8 @@ describe('a DLQ that refuses a record for a permanent reason', () => {
     ]);
     await relay.start();
     try {
-      // Two hours of a refusing DLQ.
-      await waitUntil(() => clock.advanced() > 2 * 3600_000, 10_000, 'two virtual hours');
+      // Half an hour of a refusing DLQ.
+      await waitUntil(() => clock.advanced() > 1800_000, 10_000, 'half a virtual hour');
       const failures = lines.filter((l) => l.message === 'DLQ write failed, retrying');
       expect(failures.length).toBeGreaterThan(0);
       expect(failures.length).toBeLessThanOrEqual(1 + clock.advanced() / DLQ_LOG_INTERVAL_MS);
@@ -171,5 +171,61 @@ describe('createDeadLetterer', () => {
     expect(writer.blocked()).toBe(0);
     expect(metrics.value('ferry_dlq_blocked_records', {})).toBe(0);
     expect(dlq.records).toHaveLength(0);
+  });
+});
+
+describe('a held record on a revoked partition', () => {
+  it('is let go within a second of the revoke, not at the next 30 s probe', async () => {
+    const slept: number[] = [];
+    const clock: Clock = {
+      now: () => Date.now(),
+      sleep: (ms, signal) => {
+        slept.push(ms);
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, 1);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
+        });
+      },
+    };
+    const dlq = createMemoryDlq();
+    dlq.failWith = new DlqWriteError('refused', 'authorization', true);
+    const writer = createDeadLetterer({
+      dlq,
+      metrics: createRegistry(),
+      clock,
+      logger: recordingLogger().logger,
+    });
+    let current = true;
+    const record: SourceRecord = {
+      topic: 't',
+      partition: 0,
+      offset: 1n,
+      key: null,
+      value: null,
+      headers: [],
+      timestamp: 0,
+    };
+    const held = writer.write(
+      record,
+      {
+        stage: 'parse',
+        code: 'FERRY_RECORD_UNPARSEABLE',
+        message: 'x',
+        sink: '*',
+        attempts: 0,
+        firstFailureAt: 0,
+        lastFailureAt: 0,
+      },
+      () => current,
+      new AbortController().signal,
+    );
+    await waitUntil(() => slept.length >= 3, 5000, 'holding');
+    current = false;
+    expect(await held).toBeUndefined();
+    expect(Math.max(...slept)).toBeLessThanOrEqual(1000);
+    expect(writer.blocked()).toBe(0);
   });
 });

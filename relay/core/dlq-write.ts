@@ -49,6 +49,7 @@ export const DLQ_RETRY_BASE_MS = 100;
 export const DLQ_RETRY_CAP_MS = 5_000;
 /** How often a record held by a permanent refusal is tried again. */
 export const DLQ_BLOCKED_PROBE_MS = 30_000;
+const HOLD_SLICE_MS = 1_000;
 /** At most one failure log line per this interval (after the first). */
 export const DLQ_LOG_INTERVAL_MS = 60_000;
 
@@ -154,10 +155,14 @@ export function createDeadLetterer({
               offset: String(record.offset),
               error: errorMessage(e),
             });
-            const wait = permanent
-              ? DLQ_BLOCKED_PROBE_MS
-              : Math.min(DLQ_RETRY_CAP_MS, DLQ_RETRY_BASE_MS * 2 ** Math.min(attempt, 16));
-            if (!isCurrent() || !(await sleep(wait, signal))) return undefined;
+            if (permanent) {
+              // Slept in short slices, so a revoke ends the hold at once (the revoke waits for us).
+              for (let waited = 0; waited < DLQ_BLOCKED_PROBE_MS; waited += HOLD_SLICE_MS)
+                if (!isCurrent() || !(await sleep(HOLD_SLICE_MS, signal))) return undefined;
+            } else {
+              const wait = Math.min(DLQ_RETRY_CAP_MS, DLQ_RETRY_BASE_MS * 2 ** Math.min(attempt, 16));
+              if (!isCurrent() || !(await sleep(wait, signal))) return undefined;
+            }
           }
         }
         return undefined;
