@@ -102,6 +102,7 @@ export async function buildRelay({
     brokers: config.kafka.brokers,
     topic: config.kafka.dlqTopic,
     clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
+    logger,
   });
   // Reasons carry what sinks and clients said: scrubbed on the way to `ferry-error-message`.
   const dlq = redactingDlq(kafkaDlq, redact);

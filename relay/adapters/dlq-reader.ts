@@ -1,8 +1,9 @@
 // DlqReader for dlq.relay: reads every partition from its start up to the end offsets seen when
 // `read` is called, then ends. No consumer group (nothing is committed): a plain fetch loop, so a
 // replay never disturbs the relay's own group. Filtering (sink, time, offset range) is the core's,
-// on parseDeadLetter(record).
-import { type ClusterTopicMetadata, Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
+// on parseDeadLetter(record). `original` reads one record of a source topic back by position, for
+// replaying a pointer record (the dead letter that did not fit the DLQ topic).
+import { type ClusterTopicMetadata, Consumer, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { DlqReader, SourceRecord } from '../core/contracts.ts';
 import { decodeBatches } from './kafka-records.ts';
 
@@ -76,6 +77,53 @@ export function createKafkaDlqReader({
           position = next;
         }
       }
+    },
+    async original(sourceTopic, partition, offset, signal) {
+      let meta: ClusterTopicMetadata | undefined;
+      try {
+        meta = (await consumer.metadata({ topics: [sourceTopic], autocreateTopics: false })).topics.get(
+          sourceTopic,
+        );
+      } catch (err) {
+        if (/unknown topic/i.test(String((err as Error)?.message))) return undefined;
+        throw err;
+      }
+      const leader = meta?.partitions[partition]?.leader;
+      if (meta === undefined || leader === undefined || signal?.aborted) return undefined;
+      let batches: Parameters<typeof decodeBatches>[2];
+      try {
+        const res = await consumer.fetch({
+          node: leader,
+          maxWaitTime: maxWaitMs,
+          minBytes: 1,
+          // The broker returns the first batch whole even when it is larger than these limits.
+          maxBytes: 1024 * 1024,
+          topics: [
+            {
+              topicId: meta.id,
+              partitions: [
+                {
+                  partition,
+                  fetchOffset: offset,
+                  partitionMaxBytes: 1024 * 1024,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                },
+              ],
+            },
+          ],
+        });
+        batches = res.responses[0]?.partitions.find((x) => x.partitionIndex === partition)?.records ?? [];
+      } catch (err) {
+        // Gone by retention (or never there): the record is missing, not an error of the reader.
+        const gone = ['OFFSET_OUT_OF_RANGE', 'UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID'].some(
+          (id) => findErrorBy(err as Error, 'apiId', id) !== null,
+        );
+        if (gone) return undefined;
+        throw err;
+      }
+      const { records } = decodeBatches(sourceTopic, partition, batches, offset);
+      return records.find((r) => r.offset === offset);
     },
     async close(): Promise<void> {
       await consumer.close(true);

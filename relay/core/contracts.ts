@@ -107,8 +107,12 @@ export interface DedupeStore {
 }
 
 /** A record for dlq.relay: the original record plus ferry-error-* headers. Resolves when acked. */
+/** `full`: the original record with the ferry-error-* headers; `pointer`: it did not fit (see dlq-headers.ts). */
+export type DlqWriteKind = 'full' | 'pointer';
+
 export interface DlqWriter {
-  write(record: SourceRecord, error: DeadLetterReason): Promise<void>;
+  /** Resolves once acknowledged, with the kind written (undefined counts as `full`). */
+  write(record: SourceRecord, error: DeadLetterReason): Promise<DlqWriteKind | undefined>;
   close(): Promise<void>;
 }
 
@@ -155,6 +159,16 @@ export interface Clock {
  */
 export interface DlqReader {
   read(options?: { readonly signal?: AbortSignal }): AsyncIterable<SourceRecord>;
+  /**
+   * The source record at exactly this position (what a pointer record stands for), or undefined when
+   * the source no longer has it (retention, compaction, deleted topic).
+   */
+  original?(
+    topic: string,
+    partition: number,
+    offset: bigint,
+    signal?: AbortSignal,
+  ): Promise<SourceRecord | undefined>;
   close(): Promise<void>;
 }
 

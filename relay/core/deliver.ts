@@ -16,7 +16,6 @@ import type {
   Clock,
   DeadLetterReason,
   DedupeStore,
-  DlqWriter,
   HttpSender,
   Logger,
   Metrics,
@@ -24,6 +23,7 @@ import type {
   SinkRequest,
   SourceRecord,
 } from './contracts.ts';
+import type { DeadLetterer } from './dlq-write.ts';
 import { errorMessage, isFerryError, isRetryableError } from './errors.ts';
 import { eventIdProblem } from './identifiers.ts';
 import type { SinkOptions } from './options.ts';
@@ -76,7 +76,8 @@ export interface DelivererOptions {
   readonly sink: SinkOptions;
   readonly sender: HttpSender;
   readonly dedupe: DedupeStore | undefined;
-  readonly dlq: DlqWriter;
+  /** The relay's shared dead-letter rule (dlq-write.ts). */
+  readonly dlq: DeadLetterer;
   readonly policy: PolicyExecutor;
   readonly requests: RequestBuilder;
   readonly metrics: Metrics;
@@ -88,7 +89,6 @@ export interface DelivererOptions {
   readonly redact?: Redactor;
 }
 
-const DLQ_RETRY_CAP_MS = 5_000;
 // The common steps are shared constants: nothing downstream mutates a Step.
 const DELIVERED: Step = { kind: 'terminal', outcome: 'delivered' };
 const DEDUPLICATED: Step = { kind: 'terminal', outcome: 'deduplicated' };
@@ -158,15 +158,6 @@ export function createDeliverer({
   /** An error's message, scrubbed and bounded: it came from a client, a server or a record. */
   const said = (e: unknown) => redact(errorMessage(e));
 
-  const sleep = async (ms: number) => {
-    try {
-      await clock.sleep(ms, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
   async function deadLetter(
     delivery: TrackedDelivery,
     code: string,
@@ -184,25 +175,19 @@ export function createDeliverer({
       firstFailureAt: delivery.state.firstFailureAt ?? now,
       lastFailureAt: delivery.state.lastFailureAt ?? now,
     };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await dlq.write(delivery.record, reason);
-        m.deadlettered.inc({ sink: sink.id, code });
-        logger.warn('record dead-lettered', {
-          sink: sink.id,
-          code,
-          topic: delivery.record.topic,
-          partition: delivery.record.partition,
-          offset: String(delivery.record.offset),
-          eventId: bound(delivery.eventId, LOGGED_ID_CHARS),
-        });
-        return { kind: 'terminal', outcome: 'deadlettered' };
-      } catch (e) {
-        logger.error('DLQ write failed, retrying', { sink: sink.id, error: said(e) });
-        if (!delivery.isCurrent() || !(await sleep(Math.min(DLQ_RETRY_CAP_MS, 100 * 2 ** attempt))))
-          return { kind: 'abandoned' };
-      }
-    }
+    const kind = await dlq.write(delivery.record, reason, () => delivery.isCurrent(), signal);
+    if (kind === undefined) return { kind: 'abandoned' };
+    m.deadlettered.inc({ sink: sink.id, code });
+    logger.warn('record dead-lettered', {
+      sink: sink.id,
+      code,
+      kind,
+      topic: delivery.record.topic,
+      partition: delivery.record.partition,
+      offset: String(delivery.record.offset),
+      eventId: bound(delivery.eventId, LOGGED_ID_CHARS),
+    });
+    return { kind: 'terminal', outcome: 'deadlettered' };
   }
 
   async function release(eventId: string, claimed: boolean): Promise<void> {
@@ -265,7 +250,7 @@ export function createDeliverer({
       }
     }
 
-    // 2. Build the request (URL template failures are permanent for this record).
+    // 2. Build the request (a failure is permanent for this record: the same bytes fail the same way).
     let request: SinkRequest;
     try {
       const built = requests.build(delivery.record, delivery.value, eventId, clock.now());
@@ -273,7 +258,7 @@ export function createDeliverer({
     } catch (e) {
       await release(eventId, claimed);
       state.attempts = Math.max(state.attempts, 0);
-      return deadLetter(delivery, isFerryError(e) ? e.code : 'FERRY_URL_TEMPLATE', errorMessage(e));
+      return deadLetter(delivery, isFerryError(e) ? e.code : 'FERRY_REQUEST_INVALID', said(e));
     }
 
     // 3. Deliver through the composed policy.

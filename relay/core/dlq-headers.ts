@@ -1,5 +1,5 @@
 // The ferry-error-* headers a dlq.relay record carries beside the original key, value and headers
-// (DESIGN.md "DLQ records"), and reading them back for replay. One place for both directions.
+// (relay/README.md "Dead letters"), and reading them back for replay. One place for both directions.
 import type { DeadLetterReason, RecordHeader, SourceRecord } from './contracts.ts';
 import { headerText } from './record.ts';
 
@@ -14,13 +14,33 @@ export const DLQ_HEADERS = {
   offset: 'ferry-error-source-offset',
   firstFailureAt: 'ferry-error-first-failure-at',
   lastFailureAt: 'ferry-error-last-failure-at',
+  // Only on a pointer record (the original did not fit the DLQ topic): the value is a prefix of the
+  // original, which replay reads back from the source topic at topic/partition/offset.
+  pointer: 'ferry-error-pointer',
+  originalSize: 'ferry-error-original-size',
+  valueSha256: 'ferry-error-value-sha256',
+  truncated: 'ferry-error-truncated',
 } as const;
+
+/** What a pointer record says about the original it stands for. */
+export interface PointerInfo {
+  /** Bytes of the original value (0 for a tombstone). */
+  readonly originalSize: number;
+  /** Hex sha-256 of the original value (of no bytes for a tombstone). */
+  readonly sha256: string;
+  /** Whether the original key or headers were left out too (beside the value). */
+  readonly truncated: boolean;
+}
 
 const encoder = new TextEncoder();
 const PREFIX = 'ferry-error-';
 
 /** The headers of the dlq.relay record: the original ones (minus stale ferry-error-*) plus the reason. */
-export function deadLetterHeaders(record: SourceRecord, reason: DeadLetterReason): RecordHeader[] {
+export function deadLetterHeaders(
+  record: SourceRecord,
+  reason: DeadLetterReason,
+  pointer?: PointerInfo,
+): RecordHeader[] {
   const out: RecordHeader[] = record.headers.filter((h) => !h.key.startsWith(PREFIX));
   const add = (key: string, value: string) => out.push({ key, value: encoder.encode(value) });
   add(DLQ_HEADERS.stage, reason.stage);
@@ -33,6 +53,12 @@ export function deadLetterHeaders(record: SourceRecord, reason: DeadLetterReason
   add(DLQ_HEADERS.offset, String(record.offset));
   add(DLQ_HEADERS.firstFailureAt, new Date(reason.firstFailureAt).toISOString());
   add(DLQ_HEADERS.lastFailureAt, new Date(reason.lastFailureAt).toISOString());
+  if (pointer) {
+    add(DLQ_HEADERS.pointer, 'true');
+    add(DLQ_HEADERS.originalSize, String(pointer.originalSize));
+    add(DLQ_HEADERS.valueSha256, pointer.sha256);
+    add(DLQ_HEADERS.truncated, pointer.truncated ? 'value,key-or-headers' : 'value');
+  }
   return out;
 }
 
@@ -42,6 +68,11 @@ export interface DeadLetter {
   readonly original: SourceRecord;
   /** Where it sits in dlq.relay. */
   readonly dlq: { readonly topic: string; readonly partition: number; readonly offset: bigint };
+  /**
+   * Set when the record is a pointer: `original.value` is then only a prefix of the original, which
+   * must be read from the source topic (and checked against `sha256`) before it is replayed.
+   */
+  readonly pointer?: PointerInfo;
 }
 
 /** Reads a dlq.relay record back; undefined when it lacks the ferry-error-* headers. */
@@ -79,5 +110,18 @@ export function parseDeadLetter(record: SourceRecord): DeadLetter | undefined {
       timestamp: record.timestamp,
     },
     dlq: { topic: record.topic, partition: record.partition, offset: record.offset },
+    ...pointerOf(h),
+  };
+}
+
+function pointerOf(h: (k: string) => string | undefined): { pointer?: PointerInfo } {
+  if (h(DLQ_HEADERS.pointer) !== 'true') return {};
+  const size = h(DLQ_HEADERS.originalSize) ?? '';
+  return {
+    pointer: {
+      originalSize: /^\d+$/.test(size) ? Number(size) : -1,
+      sha256: (h(DLQ_HEADERS.valueSha256) ?? '').toLowerCase(),
+      truncated: h(DLQ_HEADERS.truncated) !== 'value',
+    },
   };
 }

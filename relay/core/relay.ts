@@ -18,6 +18,7 @@ import type {
   TopicPartition,
 } from './contracts.ts';
 import { type Attempted, freshAttempts, type TrackedDelivery } from './deliver.ts';
+import { createDeadLetterer } from './dlq-write.ts';
 import { errorMessage } from './errors.ts';
 import { matchesFilter } from './filter.ts';
 import { createJsonScanner } from './json-scan.ts';
@@ -75,11 +76,15 @@ export interface Relay {
   resumeSink(id: string): boolean;
   /** Sends one record (e.g. read back from dlq.relay) through one sink's lane; not tied to offsets. */
   replay(sinkId: string, record: SourceRecord): Promise<ReplayOutcome>;
-  /** Readiness: source connected and every dedupe store in use reachable; `reason` says why not. */
+  /**
+   * Readiness: source connected, every dedupe store in use reachable, and no record held because the
+   * DLQ refused it for a permanent reason (`dlq: false`); `reason` says why not.
+   */
   readiness(): Promise<{
     readonly ready: boolean;
     readonly source: boolean;
     readonly dedupe: Readonly<Record<string, boolean>>;
+    readonly dlq: boolean;
     readonly reason?: string;
   }>;
   /** Commits what is committable now (also runs every commitIntervalMs). */
@@ -193,6 +198,8 @@ export function createRelay({
     return s;
   };
 
+  // One dead-letter rule (retry, hold, metrics, rate-limited log) for the parse path and every sink lane.
+  const deadLetters = createDeadLetterer({ dlq, metrics, clock, logger });
   const runners = new Map<string, SinkRunner>();
   // Topics with a sink that reads fields of the value: their records are parsed at intake; the others
   // are only scanned (json-scan.ts), and their sinks send the original bytes.
@@ -209,7 +216,7 @@ export function createRelay({
         sink,
         sender: senderFor(sink),
         dedupe: store,
-        dlq,
+        dlq: deadLetters,
         metrics,
         clock,
         logger,
@@ -273,7 +280,7 @@ export function createRelay({
     }
   };
 
-  /** Dead-letters a record no sink can use (unparseable value); retries the DLQ write until acked. */
+  /** Dead-letters a record no sink can use (unparseable value), by the shared rule in dlq-write.ts. */
   async function deadLetterUnparseable(
     record: SourceRecord,
     message: string,
@@ -289,17 +296,10 @@ export function createRelay({
       firstFailureAt: now,
       lastFailureAt: now,
     };
-    for (let attempt = 0; isCurrent(); attempt++) {
-      try {
-        await dlq.write(record, reason);
-        deadlettered.inc({ sink: PARSE_SINK, code: reason.code });
-        return true;
-      } catch (e) {
-        logger.error('DLQ write failed, retrying', { error: errorMessage(e) });
-        if (!(await sleep(Math.min(5000, 100 * 2 ** attempt)))) return false;
-      }
-    }
-    return false;
+    const kind = await deadLetters.write(record, reason, isCurrent, stopper.signal);
+    if (kind === undefined) return false;
+    deadlettered.inc({ sink: PARSE_SINK, code: reason.code });
+    return true;
   }
 
   function intake(record: SourceRecord): void {
@@ -520,15 +520,18 @@ export function createRelay({
         }),
       );
       const sourceOk = source.isConnected();
-      const ready = sourceOk && Object.values(results).every(Boolean) && !stopping;
-      if (ready) return { ready, source: sourceOk, dedupe: results };
+      const dlqOk = deadLetters.blocked() === 0;
+      const ready = sourceOk && Object.values(results).every(Boolean) && dlqOk && !stopping;
+      if (ready) return { ready, source: sourceOk, dedupe: results, dlq: dlqOk };
       const down = Object.keys(results).filter((name) => !results[name]);
       const reason = stopping
         ? 'stopping'
         : !sourceOk
           ? (source.notReadyReason?.() ?? 'source not connected')
-          : `dedupe store ${down.join(', ')} unreachable`;
-      return { ready, source: sourceOk, dedupe: results, reason };
+          : down.length > 0
+            ? `dedupe store ${down.join(', ')} unreachable`
+            : `${deadLetters.blocked()} record(s) held: the DLQ refuses them (see ferry_dlq_write_failures_total)`;
+      return { ready, source: sourceOk, dedupe: results, dlq: dlqOk, reason };
     },
     commitNow,
   };

@@ -1,8 +1,11 @@
 // Replays dead-lettered records from dlq.relay back through one sink's lane (same dedupe protocol,
 // same policy), filtered by sink, failure time and source offset range, at a bounded rate. A dry run
-// reports what would be sent and sends nothing.
-import type { Clock, DlqReader } from './contracts.ts';
-import { parseDeadLetter } from './dlq-headers.ts';
+// reports what would be sent and sends nothing. A pointer record (the original did not fit the DLQ
+// topic) is replayed with the original read back from its source topic at its offset, after its
+// sha-256 is checked; when the source no longer has it (or has other bytes there) the item is
+// reported `missing`, never silently skipped.
+import type { Clock, DlqReader, SourceRecord } from './contracts.ts';
+import { type DeadLetter, parseDeadLetter } from './dlq-headers.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { eventIdOf } from './record.ts';
 import type { Relay, ReplayOutcome } from './relay.ts';
@@ -21,6 +24,9 @@ export interface ReplayFilter {
   readonly dryRun?: boolean | undefined;
 }
 
+/** `missing`: a pointer whose original the source topic no longer holds (or holds other bytes). */
+export type ReplayItemOutcome = ReplayOutcome | 'missing';
+
 export interface ReplayItem {
   readonly eventId: string;
   readonly topic: string;
@@ -30,7 +36,11 @@ export interface ReplayItem {
   readonly failedAt: string;
   readonly dlqPartition: number;
   readonly dlqOffset: string;
-  readonly outcome?: ReplayOutcome;
+  /** The DLQ record is a pointer: the original is read from the source topic. */
+  readonly pointer?: true;
+  /** Why a pointer's original could not be replayed. */
+  readonly missing?: string;
+  readonly outcome?: ReplayItemOutcome;
 }
 
 export interface ReplayReport {
@@ -38,12 +48,40 @@ export interface ReplayReport {
   readonly scanned: number;
   readonly matched: number;
   readonly sent: number;
+  /** Pointers whose original the source no longer has (also counted in outcomes.missing). */
+  readonly missing: number;
   readonly outcomes: Readonly<Record<string, number>>;
   /** The first 200 matched records. */
   readonly items: readonly ReplayItem[];
 }
 
 const MAX_ITEMS = 200;
+
+const hex = (bytes: ArrayBuffer) =>
+  Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The record to replay for a dead letter: itself, or for a pointer the checked original. */
+async function originalOf(
+  reader: DlqReader,
+  dead: DeadLetter,
+  signal: AbortSignal | undefined,
+): Promise<{ record: SourceRecord } | { missing: string }> {
+  const { pointer, original } = dead;
+  if (pointer === undefined) return { record: original };
+  if (!reader.original) return { missing: 'the DLQ reader cannot read source topics' };
+  const found = await reader.original(original.topic, original.partition, original.offset, signal);
+  if (found === undefined)
+    return {
+      missing: `${original.topic}/${original.partition}@${original.offset} is no longer in the source`,
+    };
+  const value = found.value ?? new Uint8Array(0);
+  const digest = hex(await crypto.subtle.digest('SHA-256', value as Uint8Array<ArrayBuffer>));
+  if (value.byteLength !== pointer.originalSize || digest !== pointer.sha256)
+    return {
+      missing: `the source record at ${original.topic}/${original.partition}@${original.offset} differs (sha-256)`,
+    };
+  return { record: found };
+}
 
 export async function replayDeadLetters({
   reader,
@@ -68,6 +106,7 @@ export async function replayDeadLetters({
   const items: ReplayItem[] = [];
   const pending: Array<Promise<void>> = [];
   const outcomes: Record<string, number> = {};
+  let missing = 0;
 
   for await (const record of reader.read(signal ? { signal } : {})) {
     scanned++;
@@ -91,18 +130,26 @@ export async function replayDeadLetters({
       failedAt: new Date(reason.lastFailureAt).toISOString(),
       dlqPartition: dead.dlq.partition,
       dlqOffset: String(dead.dlq.offset),
+      ...(dead.pointer ? { pointer: true as const } : {}),
     };
     const index = items.length < MAX_ITEMS ? items.push(item) - 1 : -1;
     if (dryRun) continue;
+    const resolved = await originalOf(reader, dead, signal);
+    if ('missing' in resolved) {
+      missing++;
+      outcomes.missing = (outcomes.missing ?? 0) + 1;
+      if (index >= 0) items[index] = { ...item, outcome: 'missing', missing: resolved.missing };
+      continue;
+    }
     for (let wait = limiter.take(clock.now()); wait > 0; wait = limiter.take(clock.now()))
       await clock.sleep(wait, signal);
     pending.push(
-      relay.replay(filter.sink, original).then((outcome) => {
+      relay.replay(filter.sink, resolved.record).then((outcome) => {
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         if (index >= 0) items[index] = { ...item, outcome };
       }),
     );
   }
   await Promise.all(pending);
-  return { dryRun, scanned, matched, sent: dryRun ? 0 : pending.length, outcomes, items };
+  return { dryRun, scanned, matched, sent: dryRun ? 0 : pending.length, missing, outcomes, items };
 }

@@ -5,16 +5,9 @@
 // store down with `block`) is parked with a timer; the other keys keep flowing. When the breaker opens
 // and the sink's onOpen is `pause`, the lane stops taking records and lets one probe through after the
 // half-open delay; a half-open success closes the breaker and the lane runs again.
-import type {
-  Clock,
-  DedupeStore,
-  DlqWriter,
-  HttpSender,
-  Logger,
-  Metrics,
-  TopicPartition,
-} from './contracts.ts';
+import type { Clock, DedupeStore, HttpSender, Logger, Metrics, TopicPartition } from './contracts.ts';
 import { createDeliverer, type Delivery, freshAttempts, type Step, type TrackedDelivery } from './deliver.ts';
+import type { DeadLetterer } from './dlq-write.ts';
 import { errorMessage, FerryError } from './errors.ts';
 import type { SinkOptions } from './options.ts';
 import { type BreakerStateName, createSinkPolicy } from './policy.ts';
@@ -96,7 +89,8 @@ export interface SinkRunnerOptions {
   readonly sink: SinkOptions;
   readonly sender: HttpSender;
   readonly dedupe: DedupeStore | undefined;
-  readonly dlq: DlqWriter;
+  /** The relay's shared dead-letter rule (dlq-write.ts). */
+  readonly dlq: DeadLetterer;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;

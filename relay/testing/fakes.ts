@@ -44,18 +44,23 @@ export function createScriptedSender(
 export interface MemoryDlq extends DlqWriter {
   readonly records: Array<{ record: SourceRecord; reason: DeadLetterReason }>;
   failNext: number;
+  /** Thrown by every write while set (e.g. a permanent DlqWriteError). */
+  failWith: unknown;
 }
 
 export function createMemoryDlq(): MemoryDlq {
   const dlq: MemoryDlq = {
     records: [],
     failNext: 0,
+    failWith: undefined,
     async write(record, reason) {
+      if (dlq.failWith !== undefined) throw dlq.failWith;
       if (dlq.failNext > 0) {
         dlq.failNext--;
         throw new Error('dlq unavailable');
       }
       dlq.records.push({ record, reason });
+      return 'full';
     },
     async close() {},
   };
