@@ -136,6 +136,7 @@ export async function buildRelay({
     replayPerSecond: config.replayPerSecond,
     push: pushSource ? { source: pushSource, ...config.push, token: config.push?.token } : undefined,
     clientAddress,
+    logger,
   });
 
   let closing: Promise<void> | undefined;

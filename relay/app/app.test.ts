@@ -213,3 +213,29 @@ describe('wrong methods', () => {
     expect((await app.request('/v1/sinks/api/pause')).status).toBe(401);
   });
 });
+
+describe('unexpected errors', () => {
+  it('answer 500 without the error message, which goes to the log instead', async () => {
+    const secret = 'sk_live_0123456789abcdef';
+    const logged: { message: string; fields?: Readonly<Record<string, unknown>> }[] = [];
+    const log = (message: string, fields?: Readonly<Record<string, unknown>>) => {
+      logged.push({ message, ...(fields ? { fields } : {}) });
+    };
+    const failing = {
+      readiness: () => Promise.reject(new Error(`store said: token ${secret} refused`)),
+    } as unknown as Relay;
+    const app = createApp({
+      relay: failing,
+      metrics: { render: () => '' },
+      adminToken: TOKEN,
+      clock: createSystemClock(),
+      logger: { info: log, warn: log, error: log },
+    });
+    const res = await app.request('/readyz');
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(body).not.toContain(secret);
+    expect(JSON.parse(body)).toEqual({ error: 'internal error' });
+    expect(logged.map((l) => String(l.fields?.error))).toEqual([`store said: token ${secret} refused`]);
+  });
+});

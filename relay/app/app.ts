@@ -3,7 +3,7 @@
 // passes how to read a request's client address (failed tokens are rate-limited per address).
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import type { Clock, DlqReader } from '../core/contracts.ts';
+import type { Clock, DlqReader, Logger } from '../core/contracts.ts';
 import type { PushSource } from '../core/push-source.ts';
 import type { Relay } from '../core/relay.ts';
 import { replayDeadLetters } from '../core/replay.ts';
@@ -25,6 +25,8 @@ export interface AppOptions {
   readonly push?: (PushRouteOptions & { readonly source: PushSource }) | undefined;
   /** The runtime's way to read a request's client address (failed tokens are limited per address). */
   readonly clientAddress?: ClientAddress | undefined;
+  /** Where an unexpected error's message goes (scrubbed there); the caller only learns that it happened. */
+  readonly logger?: Logger | undefined;
 }
 
 const time = v.union([
@@ -61,6 +63,7 @@ export function createApp({
   replayPerSecond = 100,
   push,
   clientAddress,
+  logger,
 }: AppOptions): Hono {
   const app = new Hono();
   const now = () => clock.now();
@@ -137,6 +140,11 @@ export function createApp({
     app.all(path, allowOnly('POST'));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
-  app.onError((err, c) => c.json({ error: 'internal error', message: err.message }, 500));
+  // An unexpected error's message may quote a client, a record or a secret: it goes to the log (which
+  // scrubs it), not to whoever sent the request.
+  app.onError((err, c) => {
+    logger?.error('admin API request failed', { path: c.req.path, error: err.message });
+    return c.json({ error: 'internal error' }, 500);
+  });
   return app;
 }
