@@ -119,7 +119,8 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
   if (!parsed.success) {
     const errors = parsed.issues.map((issue) =>
       issue.message.startsWith('Invalid key')
-        ? `${issuePath(issue)}: unknown setting (check the spelling)`
+        ? // A strict object's issue for a key it does not know expects `never`; a missing one names the key.
+          `${issuePath(issue)}: ${issue.expected === 'never' ? 'unknown setting (check the spelling)' : 'missing (required)'}`
         : `${issuePath(issue)}: ${issue.message}`,
     );
     return { ok: false, errors: [...new Set([...interpolated.errors, ...errors])] };
