@@ -217,8 +217,11 @@ const structured = fc.record(
     kind: fc.constantFrom('a', 'b', 'c'),
     n: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 3 })),
     a: fc.oneof(
-      fc.record({ b: fc.oneof(pathValue, fc.constant('skip'), fc.object({ maxDepth: 1 })) }),
-      fc.jsonValue({ maxDepth: 2 }),
+      {
+        weight: 3,
+        arbitrary: fc.record({ b: fc.oneof(pathValue, fc.constant('skip'), fc.object({ maxDepth: 1 })) }),
+      },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
     ),
     source: fc.record({ ts_ms: fc.oneof(fc.integer(), fc.string({ maxLength: 4 })) }),
     occurredAt: fc.oneof(
@@ -226,11 +229,21 @@ const structured = fc.record(
       fc.string({ maxLength: 6 }),
     ),
   },
-  { requiredKeys: [] },
+  // Mostly the fields the sinks read, sometimes any of them missing.
+  { requiredKeys: ['id', 'kind', 'a'] },
 );
 
 const jsonText = fc.oneof(
-  { weight: 4, arbitrary: structured.map((v) => JSON.stringify(v)) },
+  { weight: 6, arbitrary: structured.map((v) => JSON.stringify(v)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record(
+        { id: pathValue, kind: fc.constantFrom('a', 'b'), n: fc.integer(), a: fc.record({ b: pathValue }) },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
+  },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null') },
 );
 
@@ -292,7 +305,7 @@ const key: fc.Arbitrary<Uint8Array | null> = fc.oneof(
 );
 
 const eventIdValue = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 20 }).map((n) => bytes(`evt-${n}`)) },
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 5 }).map((n) => bytes(`evt-${n}`)) },
   {
     weight: 1,
     arbitrary: fc.constantFrom('evt\r\nx-injected: 1', 'evt\n', '\r', 'evt\u0000', '').map(bytes),
@@ -334,7 +347,7 @@ const scenario = fc.array(sinkShape, { minLength: 1, maxLength: 3 }).chain((sink
   fc.record({
     sinks: fc.constant(sinks),
     scripts: fc.tuple(...sinks.map(() => fc.array(step, { maxLength: 30 }))),
-    records: fc.array(record, { minLength: 1, maxLength: 40 }),
+    records: fc.array(record, { minLength: 1, maxLength: 60, size: 'medium' }),
     dlqFailures: fc.nat({ max: 3 }),
   }),
 );
@@ -363,6 +376,15 @@ function validHeaderValue(text: string): boolean {
   }
 }
 
+/** A value whose `id` or `a.b` (the templated fields) is `.` or `..`. */
+function dotSegment(value: Uint8Array | null): boolean {
+  if (!isJson(value) || value === null) return false;
+  const v = JSON.parse(fatal.decode(value)) as unknown;
+  if (v === null || typeof v !== 'object') return false;
+  const { id, a } = v as { id?: unknown; a?: { b?: unknown } | null };
+  return [id, a !== null && typeof a === 'object' ? a.b : undefined].some((x) => x === '.' || x === '..');
+}
+
 const escapes: unknown[] = [];
 const onEscape = (e: unknown) => escapes.push(e);
 beforeEach(() => {
@@ -375,30 +397,21 @@ afterEach(() => {
   process.off('uncaughtException', onEscape);
 });
 
-async function runScenario({ sinks, scripts, records, dlqFailures }: Scenario) {
+async function runScenario({ sinks, scripts, records: generated, dlqFailures }: Scenario) {
   const ids = sinks.map((_, i) => `s${i}`);
-  // excluded until finding 7 is fixed: an event id that is not a valid header value (CR/LF, NUL,
-  // beyond Latin-1) fails every attempt as a retryable network error, so a `block` sink parks its
-  // key forever and the partition never commits past it.
-  const badEventId = records.some((r) => !validHeaderValue(headerText(r.headers, EVENT_ID_HEADER) ?? ''));
-  fc.pre(!(badEventId && sinks.some((s) => s.onExhausted === 'block')));
-  // excluded until finding 2 is fixed: `.` or `..` rendered into a path segment of a URL template
-  // changes the request path (`/base/s0/..` is `/base`).
-  fc.pre(
-    !records.some((r) => {
-      const text = r.value === null || !isJson(r.value) ? '' : fatal.decode(r.value);
-      try {
-        const v = JSON.parse(text) as Record<string, unknown> | null;
-        const dots = (x: unknown) => x === '.' || x === '..';
-        return (
-          v !== null &&
-          typeof v === 'object' &&
-          (dots(v.id) || dots((v.a as Record<string, unknown> | null)?.b))
-        );
-      } catch {
-        return false;
-      }
-    }),
+  // Sinks on which a record that fails retryably on every attempt is never dead-lettered: `block`
+  // parks its key, and with `onOpen: pause` each failure re-opens the breaker, whose requeue does not
+  // count as an attempt, so the retries never run out.
+  const looping = sinks.some((s) => s.onExhausted === 'block' || s.onOpen === 'pause');
+  const records = generated.filter(
+    (r) =>
+      // excluded until finding 7 is fixed: an event id that is not a valid header value (CR/LF,
+      // NUL, beyond Latin-1) fails every attempt as a retryable network error, so on such a sink
+      // its key never ends and the partition never commits past it.
+      !(looping && !validHeaderValue(headerText(r.headers, EVENT_ID_HEADER) ?? '')) &&
+      // excluded until finding 2 is fixed: `.` or `..` rendered into a path segment of a URL
+      // template changes the request path (`/base/s0/..` is `/base`).
+      !dotSegment(r.value),
   );
 
   const sent: Sent[] = [];
@@ -519,7 +532,7 @@ describe('relay core under hostile records', () => {
     // Shrinking a failure waits out the commit deadline per try: the time limit bounds it, and the
     // failure found so far is still reported with its seed.
     await fc.assert(fc.asyncProperty(scenario, runScenario), {
-      numRuns: 120,
+      numRuns: 80,
       interruptAfterTimeLimit: 90_000,
     });
   }, 120_000);
