@@ -19,6 +19,8 @@ export function interpolateEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): InterpolationResult {
   const errors: string[] = [];
+  // YAML aliases may make a node contain itself (`a: &x [*x]`): a cycle is an error, not a stack overflow.
+  const ancestors = new Set<object>();
   const walk = (node: unknown, path: (string | number)[]): unknown => {
     if (typeof node === 'string') {
       return node.replace(PATTERN, (_m, name: string, fallback: string | undefined) => {
@@ -29,10 +31,17 @@ export function interpolateEnv(
         return '';
       });
     }
-    if (Array.isArray(node)) return node.map((x, i) => walk(x, [...path, i]));
-    if (node !== null && typeof node === 'object') {
+    if (node === null || typeof node !== 'object') return node;
+    if (ancestors.has(node)) {
+      errors.push(`${formatPath(path)}: contains itself (a recursive alias)`);
+      return null;
+    }
+    ancestors.add(node);
+    try {
+      if (Array.isArray(node)) return node.map((x, i) => walk(x, [...path, i]));
       const out: Record<string, unknown> = {};
-      // defineProperty, not assignment: a `__proto__` key stays a key instead of replacing the prototype.
+      // Defined, not assigned: a `__proto__` key stays a key (the schema refuses it) instead of
+      // becoming the object's prototype, whose settings would then be read as if they were given.
       for (const [k, v] of Object.entries(node))
         Object.defineProperty(out, k, {
           value: walk(v, [...path, k]),
@@ -41,8 +50,9 @@ export function interpolateEnv(
           configurable: true,
         });
       return out;
+    } finally {
+      ancestors.delete(node);
     }
-    return node;
   };
   return { value: walk(input, []), errors };
 }

@@ -57,8 +57,9 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
  * rebuilt from what was expected.
  */
 function issueLine(issue: v.BaseIssue<unknown>): string {
+  // A strict object's issue for a key it does not know expects `never`; a missing one names the key.
   if (issue.type === 'strict_object' && issue.message.startsWith('Invalid key'))
-    return `${issuePath(issue)}: unknown setting (check the spelling)`;
+    return `${issuePath(issue)}: ${issue.expected === 'never' ? 'unknown setting (check the spelling)' : 'missing (required)'}`;
   if (issue.message.startsWith('Invalid '))
     return `${issuePath(issue)}: invalid value${issue.expected ? ` (expected ${issue.expected})` : ''}`;
   return `${issuePath(issue)}: ${issue.message}`;
