@@ -19,6 +19,7 @@ import { startMockApi } from '../../test/support/mock-api/index.ts';
 import { buildTransformsOrThrow, createTransformRunner, type TransformRunner } from '../../wasm/index.ts';
 import { demoMockEndpoints, demoRelayConfig, ENTITIES, type Entity, SINKS } from './plan.ts';
 import { createProgress } from './progress.ts';
+import { formatTable } from './table.ts';
 
 export interface DemoOptions {
   count: number;
@@ -274,9 +275,4 @@ async function countDlqTransformByEntity(mark: Offsets): Promise<Partial<Record<
 function entityOf(value: string | undefined): Entity | undefined {
   const table = /"table"\s*:\s*"([a-z_]+)"/.exec(value ?? '')?.[1];
   return ENTITIES.find((e) => e === table);
-}
-
-function formatTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
 }
