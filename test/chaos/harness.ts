@@ -42,6 +42,8 @@ export const STORM: FaultSpec = {
 const FILTERED_SINK = 'yard';
 /** A process is killed only once it has been up (started, group joined) this long. */
 const MIN_UP_BEFORE_KILL_MS = 3000;
+/** How long a scheduled kill waits for its target to be up before it is skipped (and counted). */
+const KILL_WAIT_MS = 60_000;
 /** Lag without a commit for this long counts as a stall (the relay may wait out Retry-After and parks). */
 const RUNNER_STALL_MS = 30_000;
 const RELAY_STALL_MS = 60_000;
@@ -49,6 +51,8 @@ const passesYardFilter = (event: Record<string, unknown>) => event.op === 'creat
 
 export interface ChaosFaults {
   readonly kills: Record<KillTarget, number>;
+  /** Scheduled kills whose target was not up in time (still restarting). */
+  readonly skippedKills: number;
   readonly unexpectedExits: number;
   readonly failedStarts: number;
   /** Kills by the watchdog of a process that had lag and made no progress. */
@@ -235,15 +239,16 @@ export async function runChaos(
             env,
             join(logDir, `runner-${e}.log`),
           );
-          // Up once the group gave it a partition and the first transform instance runs.
+          // Up once the group gave it its partitions (a runner that then makes no progress is the
+          // watchdog's business).
           const ready = new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error('no partition assigned in 90 s')), 90_000);
+            const timer = setTimeout(() => reject(new Error('no partition assigned in 120 s')), 120_000);
             child.once('exit', (code) => {
               clearTimeout(timer);
               reject(new Error(`exited with ${code} before its first partition`));
             });
             createInterface({ input: child.stderr! }).on('line', (line) => {
-              if (line.includes('transform instance started')) {
+              if (/: assigned cdc\.public\.\w+ partitions/.test(line)) {
                 clearTimeout(timer);
                 resolve();
               }
@@ -319,6 +324,7 @@ export async function runChaos(
 
   const restarts: RestartObservation[] = [];
   let connectorTaskRestarts = 0;
+  let skippedKills = 0;
   let result: GenerateResult | undefined;
   let generated = 0;
   const stopProcesses = () => Promise.allSettled([...processes.values()].map((p) => p.stop()));
@@ -373,9 +379,16 @@ export async function runChaos(
         const target = processes.get(k.target)!;
         // Each kill hits a process that has been doing its work for a while, not one still joining
         // its group after the previous kill (a group waits out a dead member's session first).
-        await waitFor(() => target.readyForMs() >= MIN_UP_BEFORE_KILL_MS, 120_000, `${k.target} up`);
+        const up = await waitFor(() => target.readyForMs() >= MIN_UP_BEFORE_KILL_MS, KILL_WAIT_MS, '').then(
+          () => true,
+          () => false,
+        );
         const pid = target.pid();
-        if (await target.kill9()) note(`kill -9 ${k.target} (pid ${pid})`);
+        if (up && (await target.kill9())) note(`kill -9 ${k.target} (pid ${pid})`);
+        else {
+          skippedKills += 1;
+          note(`kill -9 ${k.target} skipped: not up for ${KILL_WAIT_MS / 1000} s`);
+        }
       }
     })();
     const ticker = setInterval(() => {
@@ -479,6 +492,7 @@ export async function runChaos(
   >;
   const faults: ChaosFaults = {
     kills,
+    skippedKills,
     unexpectedExits: [...processes.values()].reduce((n, p) => n + p.stats.unexpectedExits, 0),
     failedStarts: [...processes.values()].reduce((n, p) => n + p.stats.failedStarts, 0),
     stallKills: Object.fromEntries([...processes].map(([k, p]) => [k, p.stats.stallKills])) as Record<
@@ -503,7 +517,7 @@ export async function runChaos(
     Object.entries(m)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
-  out.push(`kills (-9) on the schedule: ${perTarget(kills)}`);
+  out.push(`kills (-9) on the schedule: ${perTarget(kills)}; skipped (target not up): ${skippedKills}`);
   out.push(
     `restarts after a stall (watchdog): ${perTarget(faults.stallKills)}; ` +
       `exits nobody caused: ${faults.unexpectedExits}; starts that failed: ${faults.failedStarts}`,

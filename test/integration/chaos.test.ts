@@ -25,9 +25,10 @@ describe('chaos, short form', () => {
       ).toBe(row.generated);
     }
 
-    // The faults happened, as observed: every scheduled kill hit a live process...
+    // The faults happened, as observed: the scheduled kills hit live processes...
     const kills = Object.values(report.faults.kills).reduce((a, b) => a + b, 0);
-    expect(kills, why).toBe(report.schedule.kills.length);
+    expect(kills, why).toBe(report.schedule.kills.length - report.faults.skippedKills);
+    expect(kills, why).toBeGreaterThanOrEqual(3);
     expect(report.faults.kills.relay, why).toBeGreaterThan(0);
     // ...each service came back as a new process (Redis with its AOF and the data written before)...
     expect(
