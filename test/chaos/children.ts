@@ -33,6 +33,13 @@ export interface Supervised {
   stop(graceMs?: number): Promise<void>;
 }
 
+// Processes started here and still running: killed when this process exits (a run stopped with
+// Ctrl-C or a failed test leaves no relay or runner behind, and no supervisor to restart them).
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export function supervise(
   name: string,
   start: () => Started,
@@ -120,6 +127,7 @@ export function spawnWithTail(
   logPath: string,
 ): { child: ChildProcess; tail: () => string } {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
   const log = createWriteStream(logPath, { flags: 'a' });
   log.write(`==== ${new Date().toISOString()} pid ${child.pid}: ${args.join(' ')}\n`);
   let text = '';
@@ -131,6 +139,7 @@ export function spawnWithTail(
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.once('exit', (code, signal) => {
+    live.delete(child);
     log.end(`==== exit code ${code} signal ${signal}\n`);
   });
   return { child, tail: () => text };

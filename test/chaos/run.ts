@@ -14,5 +14,7 @@ if (options === 'help') {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
 }
+// Stopped from outside: exit, which ends the relay and the runners too (children.ts).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const report = await runChaos(options);
 process.exit(report.ok ? 0 : 1);
