@@ -16,19 +16,11 @@ export interface RestartObservation {
   readonly ms: number;
 }
 
-async function redisInfo(): Promise<{ runId: string; aof: boolean }> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
-  try {
-    await client.connect();
-    const info = await client.info('server');
-    const persistence = await client.info('persistence');
-    return {
-      runId: /run_id:(\w+)/.exec(info)?.[1] ?? '',
-      aof: /aof_enabled:1/.test(persistence),
-    };
-  } finally {
-    client.disconnect();
-  }
+function redisInfo(): Promise<{ runId: string; aof: boolean }> {
+  return withRedis(async (r) => ({
+    runId: /run_id:(\w+)/.exec(await r.info('server'))?.[1] ?? '',
+    aof: /aof_enabled:1/.test(await r.info('persistence')),
+  }));
 }
 
 async function withRedis<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
@@ -66,8 +58,15 @@ export async function restartAndObserve(
   const pids = await restartService(service, { say });
   let detail = `pid ${pids.before} -> ${pids.after} (${pids.stop})`;
   if (service === 'connect') {
-    const s = await connectorStatus(CONNECTOR_NAME);
-    detail += `, connector ${s?.connector?.state ?? 'missing'}`;
+    // Registered and running once, the connector may still go through a rebalance (UNASSIGNED)
+    // right after: wait for it to settle before saying what it is.
+    let state = 'missing';
+    for (const end = Date.now() + 60_000; Date.now() < end; await sleep(1000)) {
+      const s = await connectorStatus(CONNECTOR_NAME).catch(() => undefined);
+      state = s?.connector?.state ?? 'missing';
+      if (state === 'RUNNING' && (s?.tasks ?? []).some((t) => t.state === 'RUNNING')) break;
+    }
+    detail += `, connector ${state}`;
   }
   return {
     service,
