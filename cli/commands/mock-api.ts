@@ -8,20 +8,39 @@ export function register(cmd: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--endpoints <names>', 'comma-separated endpoint names to create up front', '')
     .option('--no-record-bodies', 'keep request bodies out of the log (benchmarks)')
-    .action(async (opts: { port: string; host: string; endpoints: string; recordBodies: boolean }) => {
-      const api = await startMockApi({
-        port: Number(opts.port),
-        host: opts.host,
-        endpoints: opts.endpoints.split(',').filter(Boolean),
-        recordBodies: opts.recordBodies,
-      });
-      // One machine-readable line first, so a parent process can read the port.
-      process.stdout.write(JSON.stringify({ event: 'listening', url: api.url, port: api.port }) + '\n');
-      const stop = async () => {
-        await api.stop();
-        process.exit(0);
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    .option(
+      '--key-field <path>',
+      'JSON body field with the ordering key, for the order and duplicate checks (clean events: id)',
+      'key',
+    )
+    .option('--seq-field <path>', 'JSON body field with the sequence within a key (clean events: lsn)', 'seq')
+    .action(
+      async (opts: {
+        port: string;
+        host: string;
+        endpoints: string;
+        recordBodies: boolean;
+        keyField: string;
+        seqField: string;
+      }) => {
+        const order = { keyField: opts.keyField, seqField: opts.seqField };
+        const api = await startMockApi({
+          port: Number(opts.port),
+          host: opts.host,
+          endpoints: opts.endpoints
+            .split(',')
+            .filter(Boolean)
+            .map((name) => ({ name, order })),
+          recordBodies: opts.recordBodies,
+        });
+        // One machine-readable line first, so a parent process can read the port.
+        process.stdout.write(JSON.stringify({ event: 'listening', url: api.url, port: api.port }) + '\n');
+        const stop = async () => {
+          await api.stop();
+          process.exit(0);
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      },
+    );
 }

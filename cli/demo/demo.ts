@@ -17,8 +17,9 @@ import { createUndiciSender } from '../../relay/adapters/http-undici.ts';
 import { buildRelay, parseConfig, type RelayRuntime } from '../../relay/index.ts';
 import { startMockApi } from '../../test/support/mock-api/index.ts';
 import { buildTransformsOrThrow, createTransformRunner, type TransformRunner } from '../../wasm/index.ts';
-import { demoRelayConfig, ENTITIES, type Entity, SINKS } from './plan.ts';
+import { demoMockEndpoints, demoRelayConfig, ENTITIES, type Entity, SINKS } from './plan.ts';
 import { createProgress } from './progress.ts';
+import { formatTable } from './table.ts';
 
 export interface DemoOptions {
   count: number;
@@ -80,7 +81,7 @@ export async function runDemo({
   const cleanTopics = ENTITIES.map((e) => `clean.${e}`);
   const outTopics = [...cleanTopics, 'dlq.transform', 'dlq.relay'];
 
-  const api = await startMockApi({ endpoints: SINKS.map((s) => s.id), recordBodies: false });
+  const api = await startMockApi({ endpoints: demoMockEndpoints(), recordBodies: false });
   const runners: TransformRunner[] = [];
   let relay: RelayRuntime | undefined;
   const progress = createProgress(say);
@@ -231,11 +232,15 @@ export async function runDemo({
     out.push(`source changes committed by the generator: ${result!.total}; on cdc topics: ${final.cdc}`);
     for (const s of SINKS) {
       const r = api.report(s.id);
+      // The duplicate and order checks read each applied event's id and lsn: an API that applied
+      // events but saw no ordering key did not check anything, which must not pass as zero.
+      const checked = r.applied === 0 || r.orderKeys > 0;
       out.push(
         `mock API ${s.id}: ${r.received} requests, ${r.applied} applied once, ${r.replays} replays, ` +
-          `${r.duplicateApplications} duplicate applications`,
+          `${r.duplicateApplications} duplicate applications, ${r.orderViolations} order violations` +
+          (checked ? '' : ' (NOT CHECKED: no event carried an id and lsn)'),
       );
-      ok &&= r.duplicateApplications === 0;
+      ok &&= r.duplicateApplications === 0 && r.orderViolations === 0 && checked;
     }
     out.push(
       ok ? '\nEvery change is accounted for.' : '\nACCOUNTING DOES NOT BALANCE (see the table above).',
@@ -270,9 +275,4 @@ async function countDlqTransformByEntity(mark: Offsets): Promise<Partial<Record<
 function entityOf(value: string | undefined): Entity | undefined {
   const table = /"table"\s*:\s*"([a-z_]+)"/.exec(value ?? '')?.[1];
   return ENTITIES.find((e) => e === table);
-}
-
-function formatTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
 }

@@ -1,6 +1,8 @@
 // What the demo wires: one transform per entity, and the sinks (mock external APIs) that want each
 // clean topic, some of them with faults so that retries, the breaker and the DLQ have work to do.
+import type { EndpointConfig } from '../../test/support/mock-api/core.ts';
 import type { FaultSpec } from '../../test/support/mock-api/faults.ts';
+import type { OrderOptions } from '../../test/support/mock-api/ledger.ts';
 
 export const ENTITIES = ['shipments', 'trailers', 'loads'] as const;
 export type Entity = (typeof ENTITIES)[number];
@@ -21,6 +23,18 @@ export const SINKS: readonly DemoSink[] = [
   // Rejects its first three requests with a 400: permanent, so they go to dlq.relay.
   { id: 'planning', entity: 'loads', faults: { fixed: { status: 400, count: 3 } } },
 ];
+
+/**
+ * Where a clean event carries its ordering key and sequence: the row id and the change's LSN. The mock
+ * API checks per-key order and duplicate applications (the same id and LSN applied under two
+ * idempotency keys) on these fields; its defaults (`key`/`seq`) are absent from clean events.
+ */
+export const CLEAN_EVENT_ORDER: OrderOptions = { keyField: 'id', seqField: 'lsn' };
+
+/** The mock API endpoints the demo's sinks call, with the duplicate and order checks on clean events. */
+export function demoMockEndpoints(): EndpointConfig[] {
+  return SINKS.map((s) => ({ name: s.id, order: CLEAN_EVENT_ORDER }));
+}
 
 export function demoRelayConfig({
   runId,

@@ -29,7 +29,11 @@ export function redisService(): Service {
           `dir ${dataDir}`,
           'dbfilename dump.rdb',
           'save ""',
-          'appendonly no',
+          // AOF, fsynced every second: a Redis restart keeps the dedupe marks (`done` and leases)
+          // of all but the last second, so a restart costs at most a second of wire replays.
+          'appendonly yes',
+          'appendfsync everysec',
+          'appenddirname appendonly',
           'logfile ""',
           'proc-title-template "{title} {listen-addr} {config-file}"',
           '',

@@ -162,6 +162,24 @@ export function servicesUp(names: readonly ServiceName[], { say = console.log as
   );
 }
 
+/**
+ * Stops one service by its pid (its polite signal, then SIGKILL after the grace period) and starts it
+ * again, health-checked and provisioned as in `up` (Connect re-applies the connector and waits for it
+ * to run). Returns the pids before and after, so a caller can see the restart really happened.
+ */
+export async function restartService(
+  name: ServiceName,
+  { say = console.log as Say, graceMs = 30_000 } = {},
+): Promise<{ before: number | undefined; after: number | undefined; stop: string }> {
+  const svc = services()[name];
+  const before = runningPid(name);
+  const stop = await withLock('stack', () => stopByPid({ name, signal: svc.stopSignal, graceMs }), {
+    onWait: (pid) => say(`waiting for another stack up/down (pid ${pid})`),
+  });
+  await servicesUp([name], { say });
+  return { before, after: runningPid(name), stop };
+}
+
 /** Stops everything Ferry started, by pid, in reverse dependency order. */
 export function stackDown({ say = console.log as Say, wipe = false } = {}): Promise<void> {
   return withLock('stack', () => down(say, wipe), {
