@@ -152,9 +152,15 @@ describe('the relay on Kubernetes', () => {
     BILLING_API_URL: configMap.data.BILLING_API_URL,
     WAREHOUSE_API_URL: configMap.data.WAREHOUSE_API_URL,
     YARD_API_URL: configMap.data.YARD_API_URL,
-    // Stand-ins for what an operator fills in; the overlay ships none.
+    // Stand-ins for what an operator fills in; the overlay ships none. A webhook secret has the
+    // Standard Webhooks form (`whsec_` + base64), which the config checks.
     ...Object.fromEntries(
-      Object.keys(secret.stringData).map((k) => [k, `${k.toLowerCase()}-0123456789abcdef`]),
+      Object.keys(secret.stringData).map((k) => [
+        k,
+        k.endsWith('WEBHOOK_SECRET')
+          ? `whsec_${btoa(`${k}-0123456789abcdef`)}`
+          : `${k.toLowerCase()}-0123456789abcdef`,
+      ]),
     ),
   };
   const parsed = parseConfig(configMap.data['relay.yaml'], env);
