@@ -1,6 +1,7 @@
 // A record's retry budget across breaker requeues (onOpen: pause). The breaker's half-open delay is
-// cockatiel's own (Date.now), so these run on the system clock with a few-ms delay and wait on
-// conditions with a deadline.
+// cockatiel's own (Date.now), so these run on the system clock and wait on conditions with a deadline.
+// The half-open delay (50 ms) is far above the retry backoff (at most 2 ms), so the retry after a
+// failure that opens the breaker meets the open breaker, as it does in production (seconds vs ms).
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryDedupeStore } from '../adapters/dedupe-memory.ts';
 import { createRegistry } from '../metrics/registry.ts';
@@ -31,7 +32,7 @@ function setup(sink: Record<string, unknown>, respond: () => SinkResponse = () =
             testSink('api', {
               onOpen: 'pause',
               retry: { attempts: 2, backoffBase: '1ms', backoffCap: '2ms' },
-              breaker: { threshold: 1, halfOpenAfter: '5ms' },
+              breaker: { threshold: 1, halfOpenAfter: '50ms' },
               ...sink,
             }),
           ],
@@ -55,7 +56,7 @@ describe('retry budget with the breaker pausing the sink', () => {
     source.produce('orders', 0, [{ key: text('k'), value: json({ id: 1 }) }]);
     await relay.start();
 
-    await waitUntil(() => source.committed.get('orders/0') === 1n, 5_000, 'the commit past the record');
+    await waitUntil(() => source.committed.get('orders/0') === 1n, 2_000, 'the commit past the record');
     expect(dlq.records).toHaveLength(1);
     const reason = dlq.records[0]?.reason;
     expect(reason?.code).toBe('FERRY_RETRIES_EXHAUSTED');
@@ -73,7 +74,7 @@ describe('retry budget with the breaker pausing the sink', () => {
       {
         onExhausted: 'deadletter',
         retry: { attempts: 3, backoffBase: '1ms', backoffCap: '2ms' },
-        breaker: { threshold: 2, halfOpenAfter: '5ms' },
+        breaker: { threshold: 2, halfOpenAfter: '50ms' },
       },
       () => (++calls <= 3 ? unavailable : { kind: 'response', status: 200 }),
     );
@@ -83,7 +84,7 @@ describe('retry budget with the breaker pausing the sink', () => {
     ]);
     await relay.start();
 
-    await waitUntil(() => source.committed.get('orders/0') === 2n, 5_000, 'the commit past both records');
+    await waitUntil(() => source.committed.get('orders/0') === 2n, 2_000, 'the commit past both records');
     expect(dlq.records.map((d) => [d.record.offset, d.reason.attempts])).toEqual([[0n, 3]]);
     expect(api.requests).toHaveLength(4);
     expect(relay.state().sinks[0]?.breaker).toBe('closed');
@@ -98,7 +99,7 @@ describe('retry budget with the breaker pausing the sink', () => {
     source.produce('orders', 0, [{ key: text('k'), value: json({ id: 1 }) }]);
     await relay.start();
 
-    await waitUntil(() => source.committed.get('orders/0') === 1n, 5_000, 'the commit past the record');
+    await waitUntil(() => source.committed.get('orders/0') === 1n, 2_000, 'the commit past the record');
     expect(dlq.records).toEqual([]);
     expect(metrics.total('ferry_keys_parked_total', { sink: 'api' })).toBe(1);
     expect(metrics.total('ferry_records_delivered_total', { sink: 'api' })).toBe(1);
