@@ -346,6 +346,31 @@ describe('relay config loader under arbitrary YAML', () => {
       expect(nested.errors).toEqual(['routes[0].sinks[0].__proto__: unknown setting (check the spelling)']);
   });
 
+  it('refuses a header or projected field named __proto__, constructor or prototype instead of dropping it', () => {
+    const sinkWith = (extra: string) =>
+      parseConfig(`routes: [{ topics: t, sinks: [{ id: a, url: "http://127.0.0.1:1/x", ${extra} }] }]\n`, {});
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      const headers = sinkWith(`headers: { ${name}: x, a: b }`);
+      expect(headers.ok, name).toBe(false);
+      if (!headers.ok)
+        expect(headers.errors).toEqual([
+          'routes[0].sinks[0].headers: cannot use __proto__, constructor or prototype as a name',
+        ]);
+      const project = sinkWith(`body: { project: { ${name}: id, b: id } }`);
+      expect(project.ok, name).toBe(false);
+      if (!project.ok) expect(project.errors[0]).toMatch(/^routes\[0\]\.sinks\[0\]\.body: /);
+    }
+    // A list is not a map of names (v.record alone took it as { "0": ... }).
+    const list = sinkWith('headers: [a]');
+    expect(list.ok).toBe(false);
+    if (!list.ok)
+      expect(list.errors).toEqual(['routes[0].sinks[0].headers: must be a map of header names to values']);
+    // Other names still pass through.
+    const fine = sinkWith('headers: { x-a: b }, body: { project: { b: id } }');
+    expect(fine.ok).toBe(true);
+    if (fine.ok) expect(fine.config.relay.routes[0]?.sinks[0]?.headers).toEqual({ 'x-a': 'b' });
+  });
+
   it('says a required setting is missing, not that it is unknown', () => {
     const r = parseConfig('listen: { port: 1 }\n', {});
     expect(r.ok).toBe(false);
