@@ -241,7 +241,34 @@ export function createDeliverer({
     }
   }
 
+  /**
+   * Event ids this sink is delivering right now. The store's claim is re-entrant for its own instance
+   * (a restart with the same instance id takes its claims back), so two records with one event id
+   * under different keys would both be claimed here and both sent: the second waits instead, then
+   * finds the event done (or the claim released, and delivers it).
+   */
+  const active = new Set<string>();
+
   async function process(delivery: TrackedDelivery): Promise<Step> {
+    if (!sink.dedupe.enabled || !dedupe) return deliverOnce(delivery);
+    const { eventId } = delivery;
+    if (active.has(eventId)) {
+      return {
+        kind: 'wait',
+        ms: Math.min(PENDING_RETRY_MS, sink.dedupe.leaseMs),
+        reason: 'same event id in flight on this instance',
+        parked: false,
+      };
+    }
+    active.add(eventId);
+    try {
+      return await deliverOnce(delivery);
+    } finally {
+      active.delete(eventId);
+    }
+  }
+
+  async function deliverOnce(delivery: TrackedDelivery): Promise<Step> {
     const { state, eventId } = delivery;
     if (!delivery.isCurrent()) return { kind: 'abandoned' };
 
