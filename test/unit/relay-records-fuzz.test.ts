@@ -477,6 +477,16 @@ async function runScenario({ sinks, scripts, records, dlqFailures }: Scenario) {
     expect(url.hash).toBe('');
   }
 
+  // A sink with dedupe is sent each event id with success at most once, whichever keys carry it.
+  ids.forEach((id, i) => {
+    if (!sinks[i]?.dedupe) return;
+    const ok = sent.filter(
+      (s) => s.sink === id && s.answer.kind === 'response' && s.answer.status >= 200 && s.answer.status < 300,
+    );
+    const keys = ok.map((s) => s.request.headers['idempotency-key']);
+    expect(keys.length, `event ids delivered twice to ${id}`).toBe(new Set(keys).size);
+  });
+
   // Per-key order: a key's delivered records reach each sink in offset order. Requests are matched to
   // records by their idempotency key where it names exactly one record.
   const byEventId = new Map<string, SourceRecord[]>();
