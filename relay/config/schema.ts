@@ -103,9 +103,32 @@ const Dedupe = v.optional(
   {},
 );
 
+/** Keys valibot's `v.record` leaves out without a word (they could reach an object's prototype). */
+const DROPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * A map of names to values, refusing what `v.record` alone would take silently: an array (as a map of
+ * indexes) or a `__proto__`, `constructor` or `prototype` key (dropped from the result).
+ */
+const nameMap = <T extends v.GenericSchema<unknown, unknown>>(value: T, what: string) =>
+  v.pipe(
+    v.custom<Record<string, unknown>>(
+      (x) => x !== null && typeof x === 'object' && !Array.isArray(x),
+      `must be a map of ${what}`,
+    ),
+    v.check(
+      (x) => !Object.keys(x).some((k) => DROPPED_KEYS.has(k)),
+      'cannot use __proto__, constructor or prototype as a name',
+    ),
+    v.record(v.string(), value),
+  );
+
 const Body = v.optional(
   v.union(
-    [v.literal('value'), v.strictObject({ project: v.record(v.string(), nonEmpty('a field path')) })],
+    [
+      v.literal('value'),
+      v.strictObject({ project: nameMap(nonEmpty('a field path'), 'names to field paths') }),
+    ],
     'must be "value" or { project: { name: field.path } }',
   ),
   'value',
@@ -118,7 +141,7 @@ export const SinkSchema = v.strictObject({
     v.picklist(['POST', 'PUT', 'PATCH', 'DELETE', 'GET'], 'must be POST, PUT, PATCH, DELETE or GET'),
     'POST',
   ),
-  headers: v.optional(v.record(v.string(), v.string('must be a string')), {}),
+  headers: v.optional(nameMap(v.string('must be a string'), 'header names to values'), {}),
   auth: v.optional(
     v.strictObject({
       bearer: v.optional(nonEmpty('a token')),

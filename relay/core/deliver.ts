@@ -3,6 +3,8 @@
 // release, and the DLQ write when the record cannot be delivered. Returns what the lane should do next;
 // it never touches the lane's queues itself. A record whose event id cannot be a header value is
 // dead-lettered before anything else (FERRY_EVENT_ID_INVALID): no claim, no request, no retry, no park.
+// A record's retry budget (`retry.attempts`) lasts across the breaker's requeues and probes: once its
+// attempts reach it, onExhausted applies, however often the breaker opened in between.
 // Text from outside (client error messages, response bodies) is scrubbed and bounded by `redact`
 // before it becomes a DLQ reason, a parked-key reason or a log field.
 import {
@@ -50,7 +52,16 @@ export interface Delivery {
 }
 
 export interface Attempted {
+  /** HTTP attempts made for this record, in all. */
   attempts: number;
+  /**
+   * Attempts counted against the retry budget (`retry.attempts`): kept across breaker requeues and
+   * half-open probes, so a record that keeps reopening the breaker still runs out; reset when the
+   * record is parked (`onExhausted: block`), which starts a new budget after the park.
+   */
+  spent: number;
+  /** What the last failed attempt said (scrubbed), for the exhaustion reason. */
+  lastFailure: string | undefined;
   firstFailureAt: number | undefined;
   lastFailureAt: number | undefined;
   dedupeFailures: number;
@@ -67,6 +78,8 @@ export type TrackedDelivery = Delivery & { state: Attempted };
 /** A fresh attempt record for a delivery entering a sink's lane. */
 export const freshAttempts = (): Attempted => ({
   attempts: 0,
+  spent: 0,
+  lastFailure: undefined,
   firstFailureAt: undefined,
   lastFailureAt: undefined,
   dedupeFailures: 0,
@@ -88,6 +101,13 @@ export interface DelivererOptions {
   /** Scrubs outside text (default: credential patterns only, no configured secrets). */
   readonly redact?: Redactor;
 }
+
+/**
+ * Thrown inside the policy instead of an attempt beyond the record's retry budget (a record requeued
+ * by the open breaker resumes with the budget it had left). Not transient: neither the retry layer
+ * nor the breaker handles it.
+ */
+const BUDGET_SPENT = new Error('retry budget spent');
 
 // The common steps are shared constants: nothing downstream mutates a Step.
 const DELIVERED: Step = { kind: 'terminal', outcome: 'delivered' };
@@ -131,6 +151,11 @@ export function createDeliverer({
       'ferry_dedupe_unavailable_total',
       'Dedupe store calls that failed, per sink and the action taken (deliver or block)',
       ['sink', 'action'],
+    ),
+    exhausted: metrics.counter(
+      'ferry_retries_exhausted_total',
+      'Deliveries whose retries ran out, per sink',
+      ['sink'],
     ),
     parked: metrics.counter(
       'ferry_keys_parked_total',
@@ -190,6 +215,22 @@ export function createDeliverer({
     return { kind: 'terminal', outcome: 'deadlettered' };
   }
 
+  /** Retries ran out: dead-letter, or park the key (`block`) with a fresh budget for after the park. */
+  function exhausted(delivery: TrackedDelivery, last: string): Promise<Step> | Step {
+    const { state } = delivery;
+    if (sink.onExhausted === 'deadletter') {
+      return deadLetter(delivery, 'FERRY_RETRIES_EXHAUSTED', `${state.attempts} attempts, last: ${last}`);
+    }
+    state.spent = 0;
+    m.parked.inc(labels);
+    return {
+      kind: 'wait',
+      ms: sink.parkMs,
+      reason: `retries exhausted (${state.attempts} attempts), last: ${last}`,
+      parked: true,
+    };
+  }
+
   async function release(eventId: string, claimed: boolean): Promise<void> {
     if (!claimed || !dedupe) return;
     try {
@@ -200,7 +241,34 @@ export function createDeliverer({
     }
   }
 
+  /**
+   * Event ids this sink is delivering right now. The store's claim is re-entrant for its own instance
+   * (a restart with the same instance id takes its claims back), so two records with one event id
+   * under different keys would both be claimed here and both sent: the second waits instead, then
+   * finds the event done (or the claim released, and delivers it).
+   */
+  const active = new Set<string>();
+
   async function process(delivery: TrackedDelivery): Promise<Step> {
+    if (!sink.dedupe.enabled || !dedupe) return deliverOnce(delivery);
+    const { eventId } = delivery;
+    if (active.has(eventId)) {
+      return {
+        kind: 'wait',
+        ms: Math.min(PENDING_RETRY_MS, sink.dedupe.leaseMs),
+        reason: 'same event id in flight on this instance',
+        parked: false,
+      };
+    }
+    active.add(eventId);
+    try {
+      return await deliverOnce(delivery);
+    } finally {
+      active.delete(eventId);
+    }
+  }
+
+  async function deliverOnce(delivery: TrackedDelivery): Promise<Step> {
     const { state, eventId } = delivery;
     if (!delivery.isCurrent()) return { kind: 'abandoned' };
 
@@ -261,10 +329,12 @@ export function createDeliverer({
       return deadLetter(delivery, isFerryError(e) ? e.code : 'FERRY_REQUEST_INVALID', said(e));
     }
 
-    // 3. Deliver through the composed policy.
+    // 3. Deliver through the composed policy, within what is left of the record's retry budget.
     try {
       await policy.execute(async (context) => {
+        if (state.spent >= sink.retry.attempts) throw BUDGET_SPENT;
         state.attempts++;
+        state.spent++;
         const started = clock.now();
         // Built field by field: an object spread per attempt showed up in Bun's profile (JSC's
         // copyDataProperties).
@@ -283,6 +353,7 @@ export function createDeliverer({
           const now = clock.now();
           state.firstFailureAt ??= now;
           state.lastFailureAt = now;
+          state.lastFailure = said(result.error);
           throw result.error;
         }
         return result.status;
@@ -293,24 +364,23 @@ export function createDeliverer({
       if (isBrokenCircuitError(e) || isIsolatedCircuitError(e)) {
         if (sink.onOpen === 'deadletter')
           return deadLetter(delivery, 'FERRY_BREAKER_OPEN', 'circuit breaker open');
-        return { kind: 'requeue' };
+        // Requeued for the probe with the budget it has left; a record whose failures keep opening
+        // the breaker runs out like any other.
+        if (state.spent < sink.retry.attempts) return { kind: 'requeue' };
+        m.exhausted.inc(labels);
+        return exhausted(delivery, state.lastFailure ?? 'circuit breaker open');
+      }
+      if (e === BUDGET_SPENT) {
+        m.exhausted.inc(labels);
+        return exhausted(delivery, state.lastFailure ?? 'circuit breaker open');
       }
       if (isBulkheadRejectedError(e)) return { kind: 'requeue' };
       const transient = isRetryableError(e) || isTaskCancelledError(e);
       if (!transient) {
         return deadLetter(delivery, isFerryError(e) ? e.code : 'FERRY_SINK_REJECTED', errorMessage(e));
       }
-      const last = isTaskCancelledError(e) ? 'sink timed out' : said(e);
-      if (sink.onExhausted === 'deadletter') {
-        return deadLetter(delivery, 'FERRY_RETRIES_EXHAUSTED', `${state.attempts} attempts, last: ${last}`);
-      }
-      m.parked.inc(labels);
-      return {
-        kind: 'wait',
-        ms: sink.parkMs,
-        reason: `retries exhausted (${state.attempts} attempts), last: ${last}`,
-        parked: true,
-      };
+      // The retry layer gave up (and counted it).
+      return exhausted(delivery, isTaskCancelledError(e) ? 'sink timed out' : said(e));
     }
 
     // 4. Delivered: mark done (a failure here only weakens dedupe for this event, it is not lost).
