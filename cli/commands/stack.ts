@@ -6,6 +6,9 @@ import type { Command } from 'commander';
 import {
   CONNECT_URL,
   KAFKA_BOOTSTRAP,
+  KAFKA_MTLS_BOOTSTRAP,
+  KAFKA_SASL_BOOTSTRAP,
+  KAFKA_TLS,
   PATHS,
   PG_URL,
   REDIS_URL,
@@ -75,6 +78,8 @@ ${ports}`,
         }
         await stackUp({ say: stamp });
         console.log(`\nKafka      ${KAFKA_BOOTSTRAP}
+  SASL_SSL ${KAFKA_SASL_BOOTSTRAP} (SCRAM-SHA-512/256, PLAIN; user in ${KAFKA_TLS.credentials})
+  mTLS     ${KAFKA_MTLS_BOOTSTRAP} (CA and client certificate in ${KAFKA_TLS.dir})
 Connect    ${CONNECT_URL}
 PostgreSQL ${PG_URL}
 Redis      ${REDIS_URL}`);
