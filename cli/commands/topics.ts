@@ -108,17 +108,30 @@ Examples:
       },
     );
 
-  cmd
-    .command('count')
-    .description('print the number of records in one topic')
-    .argument('<topic>')
-    .action(async (topic: string) => {
-      const admin = createAdmin({ clientId: 'ferry-topics-count' });
-      try {
-        const [c] = await countTopics(admin, [topic]).then((all) => all.filter((t) => t.topic === topic));
-        console.log(c?.records ?? 0);
-      } finally {
-        await admin.close();
-      }
-    });
+  addKafkaConnectionFlags(
+    cmd
+      .command('count')
+      .description('print the number of records in one topic')
+      .argument('<topic>')
+      .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP),
+  ).action(async (topic: string, opts: KafkaFlagValues & { bootstrap: string }) => {
+    let connection: ReturnType<typeof kafkaConnectionFrom>;
+    try {
+      connection = kafkaConnectionFrom(opts);
+    } catch (error) {
+      console.error(`ferry topics: ${(error as Error).message}`);
+      process.exitCode = 2;
+      return;
+    }
+    const admin = createAdmin({ bootstrap: opts.bootstrap, clientId: 'ferry-topics-count', connection });
+    try {
+      const [c] = await countTopics(admin, [topic]).then((all) => all.filter((t) => t.topic === topic));
+      console.log(c?.records ?? 0);
+    } catch (error) {
+      console.error(`ferry topics: ${connectionFailure(error, connection) ?? (error as Error).message}`);
+      process.exitCode = 1;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  });
 }
