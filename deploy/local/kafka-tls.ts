@@ -5,7 +5,7 @@
 // dir adds what an older stack lacks and never replaces what clients already trust.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KAFKA_TLS } from './config.ts';
 import type { Say } from './install.ts';
@@ -131,6 +131,9 @@ export function ensureKafkaTls(say: Say): void {
       '/CN=Ferry local stack CA',
     ]);
     made.push('CA');
+    // Certificates signed by a CA that is gone would no longer verify: make them again.
+    for (const file of ['broker.pem', 'broker-keystore.pem', 'client.pem', 'client-expired.pem'])
+      rmSync(join(KAFKA_TLS.dir, file), { force: true });
   }
   if (!has('broker.pem') || !has('broker.key')) {
     signed(
@@ -141,8 +144,8 @@ export function ensureKafkaTls(say: Say): void {
     );
     made.push('broker');
   }
-  // Kafka's PEM keystore: the key and its certificate in one file.
-  if (!has('broker-keystore.pem')) {
+  // Kafka's PEM keystore: the key and its certificate in one file (made again with the certificate).
+  if (!has('broker-keystore.pem') || made.includes('broker')) {
     const dir = KAFKA_TLS.dir;
     writeFileSync(
       join(dir, 'broker-keystore.pem'),
