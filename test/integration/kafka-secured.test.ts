@@ -17,10 +17,17 @@ import { mockApiSink, relayConfig, spawnRelay, writeRelayConfig } from '../suppo
 import { useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitUntil } from '../support/wait.ts';
 
-const user = JSON.parse(readFileSync(KAFKA_TLS.credentials, 'utf8')) as {
-  username: string;
-  password: string;
-};
+/** The stack's SCRAM user; a stack started before the secured listeners existed fails here, saying so. */
+function stackUser(): { username: string; password: string } {
+  try {
+    return JSON.parse(readFileSync(KAFKA_TLS.credentials, 'utf8')) as { username: string; password: string };
+  } catch {
+    throw new Error(
+      `no ${KAFKA_TLS.credentials}: this stack predates the secured listeners; run bin/ferry stack down && bin/ferry stack up`,
+    );
+  }
+}
+const user = stackUser();
 const PASSWORD_ENV = 'FERRY_TEST_KAFKA_PASSWORD';
 const WRONG_PASSWORD = `wrong-${randomUUID()}`;
 
