@@ -25,8 +25,9 @@ import {
   stackUp,
 } from '../../deploy/local/stack.ts';
 
-const ports = `Ports (all 127.0.0.1): Kafka 19092 (controller 19093), Kafka Connect REST 18083,
-PostgreSQL 15432 (db supply_chain, user ferry/ferry), Redis 16379. State: .ferry/ (git-ignored).`;
+const ports = `Ports (all 127.0.0.1): Kafka 19092 (controller 19093, SASL_SSL 19094, mTLS 19095), Kafka
+Connect REST 18083, PostgreSQL 15432 (db supply_chain, user ferry/ferry), Redis 16379. State: .ferry/
+(git-ignored); the secured listeners' CA, certificates and SCRAM user in .ferry/kafka-tls/.`;
 
 function fail(error: unknown): never {
   if (isStackError(error)) {
