@@ -68,6 +68,7 @@ export async function buildRelay({
     pushSource ??
     createKafkaSource({
       brokers: config.kafka.brokers,
+      connection: config.kafka.connection,
       groupId: config.kafka.groupId,
       clientId: `${config.kafka.clientId}-${instanceId}`,
       topics,
@@ -100,6 +101,7 @@ export async function buildRelay({
 
   const kafkaDlq = createKafkaDlqWriter({
     brokers: config.kafka.brokers,
+    connection: config.kafka.connection,
     topic: config.kafka.dlqTopic,
     clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
     logger,
@@ -108,6 +110,7 @@ export async function buildRelay({
   const dlq = redactingDlq(kafkaDlq, redact);
   const dlqReader = createKafkaDlqReader({
     brokers: config.kafka.brokers,
+    connection: config.kafka.connection,
     topic: config.kafka.dlqTopic,
     clientId: `${config.kafka.clientId}-replay-${instanceId}`,
   });

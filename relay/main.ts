@@ -1,6 +1,8 @@
 // The relay's process lifecycle, shared by every runtime's entry point: find the config
 // (`--config <file>` or FERRY_CONFIG), validate it (exit 2 with the error list), build the relay,
 // serve the Hono app, start consuming, and on SIGTERM/SIGINT shut down gracefully within the deadline.
+
+import { connectionFailure, KafkaConnectionError, kafkaClientOptions } from '../wasm/index.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { HttpSender } from './core/contracts.ts';
 import type { SinkOptions } from './core/options.ts';
@@ -68,6 +70,17 @@ export async function loadConfigOrExit(host: RuntimeHost, path: string | undefin
     );
     return host.exit(EXIT_INVALID_CONFIG);
   }
+  // The TLS files are read now: a missing, unreadable or expired one is a config error, not a crash.
+  if (result.config.source === 'kafka') {
+    try {
+      kafkaClientOptions(result.config.kafka.connection);
+    } catch (e) {
+      if (!(e instanceof KafkaConnectionError)) throw e;
+      console.error(`ferry relay: invalid config ${path}:`);
+      console.error(`  ${e.message}`);
+      return host.exit(EXIT_INVALID_CONFIG);
+    }
+  }
   return result.config;
 }
 
@@ -122,7 +135,9 @@ export async function runRelay(host: RuntimeHost): Promise<void> {
     await runtime.relay.start();
     console.log(JSON.stringify({ event: 'started', instanceId: runtime.instanceId }));
   } catch (e) {
-    logger.error('relay failed to start', { error: e instanceof Error ? e.message : String(e) });
+    // A connection that cannot work (credentials, certificates) says why in one line.
+    const why = connectionFailure(e, config.kafka.connection) ?? (e instanceof Error ? e.message : String(e));
+    logger.error('relay failed to start', { error: why });
     await runtime.close(1000).catch(() => {});
     await server.close();
     host.exit(1);

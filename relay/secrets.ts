@@ -1,6 +1,8 @@
 // Every secret value of a loaded config, for the redactor (core/redact.ts): sink bearer tokens,
 // webhook secrets, values of secret-looking configured headers, the admin and push tokens, the
-// Upstash token and the password of the Redis URL — whatever `${ENV}` interpolation put there.
+// Upstash token, the Kafka SASL password or token and TLS key passphrase, and the password of the
+// Redis URL — whatever `${ENV}` interpolation put there.
+import { connectionSecrets } from '../wasm/index.ts';
 import type { RelayConfig } from './config/load.ts';
 
 /** Header names whose configured values are credentials. */
@@ -17,6 +19,7 @@ function urlPassword(url: string): string[] {
 
 export function configSecrets(config: RelayConfig): string[] {
   const out: Array<string | undefined> = [config.adminToken, config.push?.token, config.upstash?.token];
+  out.push(...connectionSecrets(config.kafka.connection));
   out.push(...urlPassword(config.redis.url));
   if (config.upstash) out.push(...urlPassword(config.upstash.url));
   for (const route of config.relay.routes) {

@@ -37,6 +37,23 @@ export {
   type TransformHostOptions,
 } from './host/index.ts';
 export {
+  CONNECTION_ENV,
+  type ConnectionSettings,
+  connectionFailure,
+  connectionFromSettings,
+  connectionProblems,
+  connectionSecrets,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type KafkaClientConnectionOptions,
+  type KafkaConnection,
+  KafkaConnectionError,
+  type KafkaSasl,
+  type KafkaTls,
+  kafkaClientOptions,
+  SASL_MECHANISMS,
+  type SaslMechanism,
+} from './kafka/connection.ts';
+export {
   createTransformRunner,
   type RunnerMetricsSnapshot,
   type TransformRunner,

@@ -6,6 +6,9 @@ import type { Command } from 'commander';
 import {
   CONNECT_URL,
   KAFKA_BOOTSTRAP,
+  KAFKA_MTLS_BOOTSTRAP,
+  KAFKA_SASL_BOOTSTRAP,
+  KAFKA_TLS,
   PATHS,
   PG_URL,
   REDIS_URL,
@@ -22,8 +25,9 @@ import {
   stackUp,
 } from '../../deploy/local/stack.ts';
 
-const ports = `Ports (all 127.0.0.1): Kafka 19092 (controller 19093), Kafka Connect REST 18083,
-PostgreSQL 15432 (db supply_chain, user ferry/ferry), Redis 16379. State: .ferry/ (git-ignored).`;
+const ports = `Ports (all 127.0.0.1): Kafka 19092 (controller 19093, SASL_SSL 19094, mTLS 19095), Kafka
+Connect REST 18083, PostgreSQL 15432 (db supply_chain, user ferry/ferry), Redis 16379. State: .ferry/
+(git-ignored); the secured listeners' CA, certificates and SCRAM user in .ferry/kafka-tls/.`;
 
 function fail(error: unknown): never {
   if (isStackError(error)) {
@@ -75,6 +79,8 @@ ${ports}`,
         }
         await stackUp({ say: stamp });
         console.log(`\nKafka      ${KAFKA_BOOTSTRAP}
+  SASL_SSL ${KAFKA_SASL_BOOTSTRAP} (SCRAM-SHA-512/256, PLAIN; user in ${KAFKA_TLS.credentials})
+  mTLS     ${KAFKA_MTLS_BOOTSTRAP} (CA and client certificate in ${KAFKA_TLS.dir})
 Connect    ${CONNECT_URL}
 PostgreSQL ${PG_URL}
 Redis      ${REDIS_URL}`);

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import { countTopics, createAdmin, type TopicCount } from '../../deploy/local/topic-counts.ts';
+import { connectionFailure } from '../../wasm/index.ts';
+import { addKafkaConnectionFlags, type KafkaFlagValues, kafkaConnectionFrom } from '../kafka-flags.ts';
 
 function interval(value: string): number {
   const n = Number(value);
@@ -31,13 +33,15 @@ function render(counts: TopicCount[], previous: Map<string, number>, dtMs: numbe
 }
 
 export function register(cmd: Command): void {
-  cmd
-    .command('watch')
-    .description('live count of records per topic (cdc.*, clean.*, dlq.*)')
-    .option('--once', 'print the counts once and exit')
-    .option('-i, --interval <seconds>', 'refresh interval', interval, 1000)
-    .option('-p, --prefix <prefix...>', 'topic name prefixes to show', ['cdc.', 'clean.', 'dlq.'])
-    .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP)
+  addKafkaConnectionFlags(
+    cmd
+      .command('watch')
+      .description('live count of records per topic (cdc.*, clean.*, dlq.*)')
+      .option('--once', 'print the counts once and exit')
+      .option('-i, --interval <seconds>', 'refresh interval', interval, 1000)
+      .option('-p, --prefix <prefix...>', 'topic name prefixes to show', ['cdc.', 'clean.', 'dlq.'])
+      .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP),
+  )
     .addHelpText(
       'after',
       `
@@ -49,57 +53,85 @@ Examples:
   ferry topics watch
   ferry topics watch --once --prefix cdc.public.`,
     )
-    .action(async (opts: { once?: boolean; interval: number; prefix: string[]; bootstrap: string }) => {
-      const admin = createAdmin({ bootstrap: opts.bootstrap, clientId: 'ferry-topics-watch' });
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      const tty = process.stdout.isTTY === true && !opts.once;
-      const previous = new Map<string, number>();
-      let drawn = 0;
-      let last = Date.now();
-      try {
-        while (!abort.signal.aborted) {
-          const counts = await countTopics(admin, opts.prefix);
-          const now = Date.now();
-          const lines = render(counts, previous, now - last);
-          if (opts.once) {
-            console.log(lines.join('\n'));
-            break;
-          }
-          if (tty) {
-            if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`);
-            process.stdout.write(lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
-            drawn = lines.length;
-          } else {
-            const parts = counts.map((c) => `${c.topic}=${c.records}`).join(' ');
-            console.log(`${new Date(now).toISOString()} ${parts || '(no matching topics yet)'}`);
-          }
-          previous.clear();
-          for (const c of counts) previous.set(c.topic, c.records);
-          last = now;
-          await sleep(opts.interval, undefined, { signal: abort.signal }).catch(() => {});
+    .action(
+      async (
+        opts: KafkaFlagValues & { once?: boolean; interval: number; prefix: string[]; bootstrap: string },
+      ) => {
+        let connection: ReturnType<typeof kafkaConnectionFrom>;
+        try {
+          connection = kafkaConnectionFrom(opts);
+        } catch (error) {
+          console.error(`ferry topics: ${(error as Error).message}`);
+          process.exitCode = 2;
+          return;
         }
-      } catch (error) {
-        console.error(
-          `ferry topics: ${(error as Error).message} (is Kafka up on ${opts.bootstrap}? bin/ferry stack up)`,
-        );
-        process.exitCode = 1;
-      } finally {
-        await admin.close().catch(() => {});
-      }
-    });
+        const admin = createAdmin({ bootstrap: opts.bootstrap, clientId: 'ferry-topics-watch', connection });
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        const tty = process.stdout.isTTY === true && !opts.once;
+        const previous = new Map<string, number>();
+        let drawn = 0;
+        let last = Date.now();
+        try {
+          while (!abort.signal.aborted) {
+            const counts = await countTopics(admin, opts.prefix);
+            const now = Date.now();
+            const lines = render(counts, previous, now - last);
+            if (opts.once) {
+              console.log(lines.join('\n'));
+              break;
+            }
+            if (tty) {
+              if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`);
+              process.stdout.write(lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
+              drawn = lines.length;
+            } else {
+              const parts = counts.map((c) => `${c.topic}=${c.records}`).join(' ');
+              console.log(`${new Date(now).toISOString()} ${parts || '(no matching topics yet)'}`);
+            }
+            previous.clear();
+            for (const c of counts) previous.set(c.topic, c.records);
+            last = now;
+            await sleep(opts.interval, undefined, { signal: abort.signal }).catch(() => {});
+          }
+        } catch (error) {
+          const why = connectionFailure(error, connection);
+          console.error(
+            why
+              ? `ferry topics: ${why}`
+              : `ferry topics: ${(error as Error).message} (is Kafka up on ${opts.bootstrap}? bin/ferry stack up)`,
+          );
+          process.exitCode = 1;
+        } finally {
+          await admin.close().catch(() => {});
+        }
+      },
+    );
 
-  cmd
-    .command('count')
-    .description('print the number of records in one topic')
-    .argument('<topic>')
-    .action(async (topic: string) => {
-      const admin = createAdmin({ clientId: 'ferry-topics-count' });
-      try {
-        const [c] = await countTopics(admin, [topic]).then((all) => all.filter((t) => t.topic === topic));
-        console.log(c?.records ?? 0);
-      } finally {
-        await admin.close();
-      }
-    });
+  addKafkaConnectionFlags(
+    cmd
+      .command('count')
+      .description('print the number of records in one topic')
+      .argument('<topic>')
+      .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP),
+  ).action(async (topic: string, opts: KafkaFlagValues & { bootstrap: string }) => {
+    let connection: ReturnType<typeof kafkaConnectionFrom>;
+    try {
+      connection = kafkaConnectionFrom(opts);
+    } catch (error) {
+      console.error(`ferry topics: ${(error as Error).message}`);
+      process.exitCode = 2;
+      return;
+    }
+    const admin = createAdmin({ bootstrap: opts.bootstrap, clientId: 'ferry-topics-count', connection });
+    try {
+      const [c] = await countTopics(admin, [topic]).then((all) => all.filter((t) => t.topic === topic));
+      console.log(c?.records ?? 0);
+    } catch (error) {
+      console.error(`ferry topics: ${connectionFailure(error, connection) ?? (error as Error).message}`);
+      process.exitCode = 1;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  });
 }

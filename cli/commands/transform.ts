@@ -8,12 +8,14 @@ import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import {
   buildTransforms,
   checkModule,
+  connectionFailure,
   createTransformRunner,
   linkProblems,
   MAX_PIPELINE_DEPTH,
   type RunnerMetricsSnapshot,
   readModuleInfo,
 } from '../../wasm/index.ts';
+import { addKafkaConnectionFlags, type KafkaFlagValues, kafkaConnectionFrom } from '../kafka-flags.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -149,33 +151,35 @@ Examples:
       console.log(`  imports   ${info.imports.join(', ')}`);
     });
 
-  cmd
-    .command('run')
-    .description('run a transform module on a Kafka topic (consumer group, one instance per partition)')
-    .requiredOption('--module <file>', 'the .wasm module')
-    .requiredOption('--input <topic>', 'input topic')
-    .requiredOption('--output <topic...>', 'output topics, the first is the default (created if missing)')
-    .option('--name <name>', 'transform name (default: the module file name)')
-    .option('--group <id>', 'consumer group (default ferry-transform-<name>)')
-    .option('--from-latest', 'a new group starts at the end of the input topic (default: its beginning)')
-    .option('--env <K=V>', 'environment variable for the transform (repeatable)', envPair, {})
-    .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP)
-    .option('--batch <n>', 'most records per batch handed to the transform', positiveInt, 1000)
-    .option('--memory-limit <bytes>', 'linear memory limit per instance', positiveInt, 2 * 1024 * 1024)
-    .option(
-      '--pipeline-depth <n>',
-      `batches per partition in the transform at once, transformed ahead of the one being produced (1..${MAX_PIPELINE_DEPTH})`,
-      pipelineDepth,
-      4,
-    )
-    .option(
-      '--record-timeout <ms>',
-      'CPU budget per record before the instance is restarted',
-      positiveInt,
-      3000,
-    )
-    .option('--metrics-interval <ms>', 'how often metrics are printed (stderr)', positiveInt, 5000)
-    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', positiveInt)
+  addKafkaConnectionFlags(
+    cmd
+      .command('run')
+      .description('run a transform module on a Kafka topic (consumer group, one instance per partition)')
+      .requiredOption('--module <file>', 'the .wasm module')
+      .requiredOption('--input <topic>', 'input topic')
+      .requiredOption('--output <topic...>', 'output topics, the first is the default (created if missing)')
+      .option('--name <name>', 'transform name (default: the module file name)')
+      .option('--group <id>', 'consumer group (default ferry-transform-<name>)')
+      .option('--from-latest', 'a new group starts at the end of the input topic (default: its beginning)')
+      .option('--env <K=V>', 'environment variable for the transform (repeatable)', envPair, {})
+      .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP)
+      .option('--batch <n>', 'most records per batch handed to the transform', positiveInt, 1000)
+      .option('--memory-limit <bytes>', 'linear memory limit per instance', positiveInt, 2 * 1024 * 1024)
+      .option(
+        '--pipeline-depth <n>',
+        `batches per partition in the transform at once, transformed ahead of the one being produced (1..${MAX_PIPELINE_DEPTH})`,
+        pipelineDepth,
+        4,
+      )
+      .option(
+        '--record-timeout <ms>',
+        'CPU budget per record before the instance is restarted',
+        positiveInt,
+        3000,
+      )
+      .option('--metrics-interval <ms>', 'how often metrics are printed (stderr)', positiveInt, 5000)
+      .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', positiveInt),
+  )
     .addHelpText(
       'after',
       `
@@ -190,27 +194,39 @@ as in the broker. SIGINT/SIGTERM finish the batches in flight, commit, and leave
 Examples:
   ferry transform run --module build/wasm/shipments.wasm --input cdc.public.shipments \\
     --output clean.shipments dlq.transform
-  ferry transform run --module my.wasm --input in --output out --env KEY=value --metrics-port 9464`,
+  ferry transform run --module my.wasm --input in --output out --env KEY=value --metrics-port 9464
+  FERRY_KAFKA_SASL_PASSWORD=... ferry transform run --module my.wasm --input in --output out \\
+    --bootstrap broker:9093 --tls-ca ca.pem --sasl-mechanism SCRAM-SHA-512 --sasl-username ferry`,
     )
     .action(
-      async (opts: {
-        module: string;
-        input: string;
-        output: string[];
-        name?: string;
-        group?: string;
-        fromLatest?: boolean;
-        env: Record<string, string>;
-        bootstrap: string;
-        batch: number;
-        memoryLimit: number;
-        pipelineDepth: number;
-        recordTimeout: number;
-        metricsInterval: number;
-        metricsPort?: number;
-      }) => {
+      async (
+        opts: KafkaFlagValues & {
+          module: string;
+          input: string;
+          output: string[];
+          name?: string;
+          group?: string;
+          fromLatest?: boolean;
+          env: Record<string, string>;
+          bootstrap: string;
+          batch: number;
+          memoryLimit: number;
+          pipelineDepth: number;
+          recordTimeout: number;
+          metricsInterval: number;
+          metricsPort?: number;
+        },
+      ) => {
         const name = opts.name ?? basename(opts.module).replace(/\.wasm$/, '');
         const log = (line: string) => console.error(`[${new Date().toISOString()}] ${name}: ${line}`);
+        let connection: ReturnType<typeof kafkaConnectionFrom>;
+        try {
+          connection = kafkaConnectionFrom(opts);
+        } catch (error) {
+          log(`cannot start: ${(error as Error).message}`);
+          process.exitCode = 2;
+          return;
+        }
         const runner = createTransformRunner({
           module: new Uint8Array(await readFile(opts.module)),
           name,
@@ -218,6 +234,7 @@ Examples:
           outputTopics: opts.output,
           env: opts.env,
           brokers: [opts.bootstrap],
+          connection,
           ...(opts.group ? { groupId: opts.group } : {}),
           startFrom: opts.fromLatest ? 'latest' : 'earliest',
           maxBatchRecords: opts.batch,
@@ -248,7 +265,7 @@ Examples:
         try {
           await runner.start();
         } catch (error) {
-          log(`cannot start: ${(error as Error).message}`);
+          log(`cannot start: ${connectionFailure(error, connection) ?? (error as Error).message}`);
           server?.close();
           process.exitCode = 1;
           return;
@@ -257,7 +274,7 @@ Examples:
         try {
           await runner.done;
         } catch (error) {
-          log(`stopped: ${(error as Error).message}`);
+          log(`stopped: ${connectionFailure(error, connection) ?? (error as Error).message}`);
           process.exitCode = 1;
         } finally {
           server?.close();

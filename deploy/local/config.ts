@@ -14,12 +14,18 @@ export const HOST = '127.0.0.1';
 export const PORTS = {
   kafka: 19092 + OFFSET,
   kafkaController: 19093 + OFFSET,
+  /** SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) on the same broker. */
+  kafkaSasl: 19094 + OFFSET,
+  /** SSL with client certificates required (mTLS) on the same broker. */
+  kafkaMtls: 19095 + OFFSET,
   connect: 18083 + OFFSET,
   postgres: 15432 + OFFSET,
   redis: 16379 + OFFSET,
 } as const;
 
 export const KAFKA_BOOTSTRAP = `${HOST}:${PORTS.kafka}`;
+export const KAFKA_SASL_BOOTSTRAP = `${HOST}:${PORTS.kafkaSasl}`;
+export const KAFKA_MTLS_BOOTSTRAP = `${HOST}:${PORTS.kafkaMtls}`;
 export const CONNECT_URL = `http://${HOST}:${PORTS.connect}`;
 export const REDIS_URL = `redis://${HOST}:${PORTS.redis}`;
 
@@ -47,6 +53,20 @@ export const PATHS = {
   pom: join(ROOT, 'deploy', 'local', 'pom.xml'),
   schemaSql: join(ROOT, 'deploy', 'local', 'sql', 'schema.sql'),
   connectorConfig: join(ROOT, 'deploy', 'debezium', 'supply-chain.json'),
+} as const;
+
+/** The secured listeners' material (deploy/local/kafka-tls.ts makes it at `stack up`). */
+const TLS_DIR = join(STATE_DIR, 'kafka-tls');
+export const KAFKA_TLS = {
+  dir: TLS_DIR,
+  ca: join(TLS_DIR, 'ca.pem'),
+  brokerKeystore: join(TLS_DIR, 'broker-keystore.pem'),
+  clientCert: join(TLS_DIR, 'client.pem'),
+  clientKey: join(TLS_DIR, 'client.key'),
+  expiredClientCert: join(TLS_DIR, 'client-expired.pem'),
+  expiredClientKey: join(TLS_DIR, 'client-expired.key'),
+  /** `{ username, password }` of the SCRAM/PLAIN user, mode 0600. */
+  credentials: join(TLS_DIR, 'scram-user.json'),
 } as const;
 
 /** The connector `stack up` registers (name = file name of its config). */

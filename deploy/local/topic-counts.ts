@@ -2,6 +2,7 @@
 // offset. Cheap (two ListOffsets requests), no consuming. Used by `ferry topics watch`, tests and
 // benchmarks. (Transaction markers would count too; nothing in the local stack writes them.)
 import { Admin } from '@platformatic/kafka';
+import { type KafkaConnection, kafkaClientOptions } from '../../wasm/index.ts';
 import { KAFKA_BOOTSTRAP } from './config.ts';
 
 export interface PartitionOffsets {
@@ -16,8 +17,21 @@ export interface TopicCount {
   partitions: PartitionOffsets[];
 }
 
-export function createAdmin({ bootstrap = KAFKA_BOOTSTRAP, clientId = 'ferry-topics' } = {}): Admin {
-  return new Admin({ clientId, bootstrapBrokers: [bootstrap], timeout: 10_000 });
+export function createAdmin({
+  bootstrap = KAFKA_BOOTSTRAP,
+  clientId = 'ferry-topics',
+  connection = {},
+}: {
+  bootstrap?: string;
+  clientId?: string;
+  connection?: KafkaConnection;
+} = {}): Admin {
+  return new Admin({
+    ...kafkaClientOptions(connection),
+    clientId,
+    bootstrapBrokers: [bootstrap],
+    timeout: 10_000,
+  });
 }
 
 /** Low and high offsets of every partition of `topics` (topics that do not exist are left out). */

@@ -21,6 +21,7 @@ import {
   defaultPartitioner,
   Producer,
 } from '@platformatic/kafka';
+import { type KafkaConnection, kafkaClientOptions } from '../../wasm/index.ts';
 import { silentLogger } from '../core/clock.ts';
 import type {
   DeadLetterReason,
@@ -42,6 +43,8 @@ const BATCH_OVERHEAD = 61 + 512;
 
 export interface KafkaDlqWriterOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL (absent: plaintext). */
+  readonly connection?: KafkaConnection;
   readonly topic?: string;
   readonly clientId?: string;
   /** Create the topic when it does not exist yet. */
@@ -94,8 +97,10 @@ export function createKafkaDlqWriter({
   maxBatch = 500,
   maxMessageBytes,
   logger = silentLogger,
+  connection,
 }: KafkaDlqWriterOptions): DlqWriter {
   const producer = new Producer({
+    ...kafkaClientOptions(connection),
     clientId,
     bootstrapBrokers: [...brokers],
     acks: -1,
@@ -115,7 +120,11 @@ export function createKafkaDlqWriter({
    * when neither can be read, Kafka's default. Logged either way.
    */
   async function readTopicLimit(): Promise<number> {
-    admin = new Admin({ clientId: `${clientId}-config`, bootstrapBrokers: [...brokers] });
+    admin = new Admin({
+      ...kafkaClientOptions(connection),
+      clientId: `${clientId}-config`,
+      bootstrapBrokers: [...brokers],
+    });
     const describe = async (resourceType: ConfigResourceTypeValue, resourceName: string, key: string) => {
       const [described] = await (admin as Admin).describeConfigs({
         resources: [{ resourceType, resourceName, configurationKeys: [key] }],

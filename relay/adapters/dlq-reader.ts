@@ -4,6 +4,7 @@
 // on parseDeadLetter(record). `original` reads one record of a source topic back by position, for
 // replaying a pointer record (the dead letter that did not fit the DLQ topic).
 import { type ClusterTopicMetadata, Consumer, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
+import { type KafkaConnection, kafkaClientOptions } from '../../wasm/index.ts';
 import type { DlqReader, SourceRecord } from '../core/contracts.ts';
 import { decodeBatches } from './kafka-records.ts';
 
@@ -12,6 +13,8 @@ export interface KafkaDlqReaderOptions {
   readonly topic?: string;
   readonly clientId?: string;
   readonly maxWaitMs?: number;
+  /** TLS and SASL (absent: plaintext). */
+  readonly connection?: KafkaConnection;
 }
 
 export function createKafkaDlqReader({
@@ -19,8 +22,10 @@ export function createKafkaDlqReader({
   topic = 'dlq.relay',
   clientId = 'ferry-relay-dlq-reader',
   maxWaitMs = 200,
+  connection,
 }: KafkaDlqReaderOptions): DlqReader {
   const consumer = new Consumer({
+    ...kafkaClientOptions(connection),
     clientId,
     groupId: `${clientId}-unused`,
     bootstrapBrokers: [...brokers],

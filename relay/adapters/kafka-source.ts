@@ -23,6 +23,7 @@
 //   not ready (notReadyReason names the topics), checks again with capped exponential backoff, logs
 //   one line per check, and joins the group once every topic exists; records then flow with no restart.
 import { Consumer, consumerGroupChannel, ListOffsetTimestamps } from '@platformatic/kafka';
+import { type KafkaConnection, kafkaClientOptions } from '../../wasm/index.ts';
 import { silentLogger } from '../core/clock.ts';
 import type { Logger, Metrics, Source, SourceHandler, TopicPartition } from '../core/contracts.ts';
 import { decodeBatches } from './kafka-records.ts';
@@ -30,6 +31,8 @@ import { createRejoinWatchdog } from './kafka-source-rejoin.ts';
 
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL (absent: plaintext). */
+  readonly connection?: KafkaConnection;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly clientId?: string;
@@ -99,8 +102,10 @@ export function createKafkaSource({
   metrics,
   missingTopicRetryMs = 1_000,
   missingTopicRetryCapMs = 30_000,
+  connection,
 }: KafkaSourceOptions): KafkaSource {
   const consumer = new Consumer({
+    ...kafkaClientOptions(connection),
     clientId,
     groupId,
     bootstrapBrokers: [...brokers],

@@ -3,6 +3,7 @@
 // and never with the value itself: a config value may be a secret (tokens, `${ENV}` values).
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
+import { connectionProblems, type KafkaConnection } from '../../wasm/index.ts';
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
 import { exceedsDepth } from '../core/value-depth.ts';
@@ -29,6 +30,8 @@ export interface RelayConfig {
     readonly groupId: string;
     readonly clientId: string;
     readonly dlqTopic: string;
+    /** TLS and SASL to the brokers (absent: plaintext, no auth). */
+    readonly connection: KafkaConnection;
   };
   readonly redis: { readonly url: string };
   readonly upstash: { readonly url: string; readonly token: string } | undefined;
@@ -135,9 +138,31 @@ function crossChecks(c: ConfigOutput): string[] {
       }
     });
   });
+  errors.push(...connectionProblems({ tls: c.kafka.tls, sasl: c.kafka.sasl }, 'kafka'));
   if (c.source === 'push' && !c.push) errors.push('push: source push needs push: { token }');
   if (c.upstash && !/^https?:\/\//.test(c.upstash.url)) errors.push('upstash.url: must be an http(s) URL');
   if (!/^rediss?:\/\//.test(c.redis.url)) errors.push('redis.url: must be a redis:// or rediss:// URL');
+  return errors;
+}
+
+/** The Kafka credentials, which must come from the environment: `${VAR}`, never written in the file. */
+const KAFKA_SECRETS = [
+  ['sasl', 'password'],
+  ['sasl', 'token'],
+  ['tls', 'keyPassphrase'],
+] as const;
+
+function literalKafkaSecrets(document: object): string[] {
+  const kafka = (document as Record<string, unknown>).kafka;
+  if (kafka === null || typeof kafka !== 'object') return [];
+  const errors: string[] = [];
+  for (const [block, key] of KAFKA_SECRETS) {
+    const part = (kafka as Record<string, unknown>)[block];
+    if (part === null || typeof part !== 'object') continue;
+    const value = (part as Record<string, unknown>)[key];
+    if (value !== undefined && !(typeof value === 'string' && /^\$\{[^}]+\}$/.test(value.trim())))
+      errors.push(`kafka.${block}.${key}: must come from the environment, as \${VAR}`);
+  }
   return errors;
 }
 
@@ -148,6 +173,8 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
   // Interpolation and the schema walk the document recursively: bound it before they do.
   if (exceedsDepth(document, MAX_CONFIG_DEPTH))
     return { ok: false, errors: [`(root): nested deeper than ${MAX_CONFIG_DEPTH} levels`] };
+  const literal = literalKafkaSecrets(document);
+  if (literal.length > 0) return { ok: false, errors: literal };
   const interpolated = interpolateEnv(document, env);
   const parsed = v.safeParse(ConfigSchema, interpolated.value);
   if (!parsed.success) {
@@ -173,7 +200,13 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
             requestsPerSecond: c.push.requestsPerSecond,
           }
         : undefined,
-      kafka: c.kafka,
+      kafka: {
+        brokers: c.kafka.brokers,
+        groupId: c.kafka.groupId,
+        clientId: c.kafka.clientId,
+        dlqTopic: c.kafka.dlqTopic,
+        connection: { tls: c.kafka.tls, sasl: c.kafka.sasl },
+      },
       redis: { url: c.redis.url },
       upstash: c.upstash,
       http: { client: c.http.client },

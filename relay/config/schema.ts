@@ -220,6 +220,36 @@ export const ConfigSchema = v.strictObject({
       groupId: v.optional(nonEmpty('a consumer group id'), 'ferry-relay'),
       clientId: v.optional(nonEmpty('a client id'), 'ferry-relay'),
       dlqTopic: v.optional(nonEmpty('a topic'), 'dlq.relay'),
+      /** TLS to the brokers: `true` (Node's CA roots) or files for a private CA and mTLS. */
+      tls: v.optional(
+        v.union(
+          [
+            v.pipe(
+              bool('must be true, false or { ca, cert, key, keyPassphrase, serverName }'),
+              v.transform((on) => (on ? {} : undefined)),
+            ),
+            v.strictObject({
+              ca: v.optional(nonEmpty('a PEM file path')),
+              cert: v.optional(nonEmpty('a PEM file path')),
+              key: v.optional(nonEmpty('a PEM file path')),
+              keyPassphrase: v.optional(nonEmpty('a passphrase')),
+              serverName: v.optional(nonEmpty('a host name')),
+            }),
+          ],
+          'must be true, false or { ca, cert, key, keyPassphrase, serverName }',
+        ),
+      ),
+      sasl: v.optional(
+        v.strictObject({
+          mechanism: v.picklist(
+            ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'],
+            'must be PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER',
+          ),
+          username: v.optional(nonEmpty('a user name')),
+          password: v.optional(nonEmpty('a password')),
+          token: v.optional(nonEmpty('a token')),
+        }),
+      ),
     }),
     {},
   ),

@@ -17,6 +17,7 @@ import { buildEnviron } from '../host/config.ts';
 import { createTransformHost } from '../host/host.ts';
 import { prepareModule } from '../host/prepare.ts';
 import type { OutputRecord } from '../host/types.ts';
+import { kafkaClientOptions } from '../kafka/connection.ts';
 import { createRunnerMetrics } from './metrics.ts';
 import { createPartitionLane, type InputMessage, type PartitionLane } from './partition.ts';
 import { ensureTopics } from './topics.ts';
@@ -29,6 +30,7 @@ export function createTransformRunner({
   outputTopics,
   env = {},
   brokers = ['127.0.0.1:19092'],
+  connection = {},
   groupId = `ferry-transform-${name}`,
   clientId = `ferry-transform-${name}`,
   startFrom = 'earliest',
@@ -263,15 +265,17 @@ export function createTransformRunner({
     // Refuse at once what every partition's instance would refuse (link errors, bad env / topics).
     buildEnviron(inputTopic, outputTopics, env);
     await prepareModule(module, memoryLimitBytes ?? 2 * 1024 * 1024);
-    const created = await ensureTopics(brokers, inputTopic, outputTopics);
+    const created = await ensureTopics(brokers, inputTopic, outputTopics, connection);
     if (created.length > 0) onEvent(`created output topics ${created.join(', ')}`);
     producer = new Producer({
+      ...kafkaClientOptions(connection),
       clientId: `${clientId}-producer`,
       bootstrapBrokers: brokers,
       acks: -1,
       idempotent: true,
     });
     consumer = new Consumer({
+      ...kafkaClientOptions(connection),
       clientId,
       groupId,
       bootstrapBrokers: brokers,

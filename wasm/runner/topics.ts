@@ -1,5 +1,6 @@
 // Creates the output topics that do not exist yet, with the input topic's partition count.
 import { Admin } from '@platformatic/kafka';
+import { type KafkaConnection, kafkaClientOptions } from '../kafka/connection.ts';
 
 function alreadyExists(error: unknown, seen = new Set<unknown>()): boolean {
   if (typeof error !== 'object' || error === null || seen.has(error)) return false;
@@ -30,8 +31,14 @@ export async function ensureTopics(
   brokers: string[],
   inputTopic: string,
   outputTopics: string[],
+  connection: KafkaConnection = {},
 ): Promise<string[]> {
-  const admin = new Admin({ clientId: 'ferry-transform-admin', bootstrapBrokers: brokers, timeout: 10_000 });
+  const admin = new Admin({
+    ...kafkaClientOptions(connection),
+    clientId: 'ferry-transform-admin',
+    bootstrapBrokers: brokers,
+    timeout: 10_000,
+  });
   try {
     const existing = new Set(await admin.listTopics());
     const missing = outputTopics.filter((t) => !existing.has(t));

@@ -1,5 +1,6 @@
 // Options of the portable runner: input topic -> Wasm transform -> output topics, beside Apache Kafka.
 import type { BackoffOptions, LogLevel } from '../host/types.ts';
+import type { KafkaConnection } from '../kafka/connection.ts';
 import type { RunnerMetricsSnapshot } from './metrics.ts';
 
 export interface TransformRunnerOptions {
@@ -12,6 +13,8 @@ export interface TransformRunnerOptions {
   outputTopics: string[];
   env?: Record<string, string>;
   brokers?: string[];
+  /** TLS and SASL to the brokers (absent: plaintext). */
+  connection?: KafkaConnection;
   /** Consumer group; default `ferry-transform-<name>`. */
   groupId?: string;
   clientId?: string;
