@@ -94,16 +94,12 @@ it('the runner joins again by itself after a broker outage longer than its retri
       message: 'records before the outage committed',
     });
 
-    // The broker goes away until the client's fetch loop has given up (its retries take seconds).
+    // The broker goes away until the client's fetch loop has given up (its retries take seconds): the
+    // outage outlasts the client's retry budget; restarting the broker takes seconds more.
     await k.kill9();
-    await waitUntil(() => events.some((e) => e.includes('closing the consumer and joining again')), {
+    await waitUntil(() => events.some((e) => e.includes('consumer error: fetch failed')), {
       timeoutMs: 60_000,
-      message: 'the runner noticed the lost consumer',
-    });
-    // At least one rejoin attempt fails while the broker is down: the backoff keeps going.
-    await waitUntil(() => events.some((e) => /rejoin attempt \d+ failed/.test(e)), {
-      timeoutMs: 60_000,
-      message: 'a failed rejoin attempt while the broker is down',
+      message: "the client's fetch loop gave up",
     });
     expect(ended).toBe(null);
 
@@ -122,6 +118,7 @@ it('the runner joins again by itself after a broker outage longer than its retri
     );
     expect(ended).toBe(null);
     expect(r.metrics().rejoins).toBeGreaterThanOrEqual(1);
+    expect(events.some((e) => e.includes('closing the consumer and joining again'))).toBe(true);
   } finally {
     console.log(`runner events:\n  ${events.join('\n  ')}`);
   }
