@@ -24,29 +24,11 @@ import { buildEnviron } from '../host/config.ts';
 import { createTransformHost } from '../host/host.ts';
 import { prepareModule } from '../host/prepare.ts';
 import type { OutputRecord } from '../host/types.ts';
+import { rejoinDelay, sleep } from './backoff.ts';
 import { createRunnerMetrics } from './metrics.ts';
 import { createPartitionLane, type InputMessage, type PartitionLane } from './partition.ts';
 import { ensureTopics } from './topics.ts';
 import type { TransformRunner, TransformRunnerOptions } from './types.ts';
-
-/** Wait before rejoin attempt `attempt` (1-based): 1 s doubling to 30 s. */
-export function rejoinDelay(attempt: number): number {
-  return Math.min(1_000 * 2 ** Math.min(attempt - 1, 30), 30_000);
-}
-
-/** Resolves after `ms`, or at once when `wake` is aborted. */
-function sleep(ms: number, wake: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (wake.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      wake.removeEventListener('abort', done);
-      resolve();
-    }
-    wake.addEventListener('abort', done);
-  });
-}
 
 export function createTransformRunner({
   module,
