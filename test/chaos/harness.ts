@@ -55,8 +55,13 @@ export interface ChaosFaults {
   readonly skippedKills: number;
   readonly unexpectedExits: number;
   readonly failedStarts: number;
-  /** Kills by the watchdog of a process that had lag and made no progress. */
+  /**
+   * Kills by the watchdog of a process that had lag and made no progress. Each one fails the run: a
+   * process must recover by itself (a supervisor restarts one that exits, nobody restarts one that hangs).
+   */
   readonly stallKills: Record<KillTarget, number>;
+  /** What the watchdog saw each time it had to break a stall (target, lag, when). */
+  readonly stalls: readonly string[];
   readonly restarts: readonly RestartObservation[];
   readonly connectorTaskRestarts: number;
   /** Answers of the mock APIs by outcome (status code, 'hang', 'reset'), all sinks together. */
@@ -273,6 +278,7 @@ export async function runChaos(
     { target: 'relay', group: relayGroup, topics: cleanTopics, stallMs: RELAY_STALL_MS },
   ];
   const progressAt = new Map<KillTarget, { committed: bigint; at: number }>();
+  const stalls: string[] = [];
   let checking = false;
   const checkStalls = async () => {
     if (checking) return;
@@ -305,9 +311,10 @@ export async function runChaos(
           continue;
         }
         if (Date.now() - last.at > w.stallMs) {
-          note(
-            `${w.target}: ${lag} records behind and no commit for ${w.stallMs / 1000} s; kill -9 and restart`,
-          );
+          // A safety net so the accounting still completes, not a repair: the run fails (see `ok`).
+          const stall = `${w.target}: ${lag} records behind and no commit for ${w.stallMs / 1000} s at ${((Date.now() - t0) / 1000).toFixed(0)} s`;
+          stalls.push(stall);
+          note(`STALL ${stall}; kill -9 and restart`);
           await proc.kill9('stall');
           progressAt.set(w.target, { committed, at: Date.now() });
         }
@@ -499,11 +506,14 @@ export async function runChaos(
       KillTarget,
       number
     >,
+    stalls,
     restarts,
     connectorTaskRestarts,
     answers,
   };
-  const ok = rows.every((r) => r.lost === 0 && r.duplicateApplications === 0 && r.unexpected === 0);
+  const stalled = stalls.length > 0;
+  const ok =
+    !stalled && rows.every((r) => r.lost === 0 && r.duplicateApplications === 0 && r.unexpected === 0);
   const out: string[] = [formatTable([[...SINK_TABLE_HEADER], ...rows.map(sinkTableRow)]), ''];
   for (const r of rows) {
     if (r.lostSamples.length > 0) out.push(`${r.sink}: lost, e.g. ${r.lostSamples.join(', ')}`);
@@ -522,6 +532,7 @@ export async function runChaos(
     `restarts after a stall (watchdog): ${perTarget(faults.stallKills)}; ` +
       `exits nobody caused: ${faults.unexpectedExits}; starts that failed: ${faults.failedStarts}`,
   );
+  for (const stall of stalls) out.push(`STALL broken by the watchdog: ${stall}`);
   for (const r of restarts)
     out.push(
       `restart ${r.service}: ${r.observed ? 'observed' : 'NOT OBSERVED'} (${r.detail}, ${(r.ms / 1000).toFixed(1)} s)`,
@@ -536,8 +547,10 @@ export async function runChaos(
   out.push(`seed ${options.seed}; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
   out.push(
     ok
-      ? 'Every change is accounted for: 0 lost, 0 duplicate applications.'
-      : 'CHAOS RUN FAILED: see LOST / DUP APPLIED above.',
+      ? 'Every change is accounted for: 0 lost, 0 duplicate applications, no stalls.'
+      : stalled && rows.every((r) => r.lost === 0 && r.duplicateApplications === 0 && r.unexpected === 0)
+        ? 'CHAOS RUN FAILED: a process stalled with lag and had to be restarted by the watchdog (STALL above).'
+        : `CHAOS RUN FAILED: see LOST / DUP APPLIED${stalled ? ' and STALL' : ''} above.`,
   );
   const text = out.join('\n');
   say(text);

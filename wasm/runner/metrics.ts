@@ -10,6 +10,8 @@ export interface RunnerMetricsSnapshot {
   traps: number;
   restarts: number;
   commits: number;
+  /** Consumers that joined the group again after the previous one was lost (broker outage). */
+  rejoins: number;
   /** partition -> records behind the high-water mark (last measured). */
   lag: Record<number, number>;
   partitions: number[];
@@ -20,6 +22,7 @@ export interface RunnerMetrics {
   countTrap(): void;
   countRestart(): void;
   countCommit(): void;
+  countRejoin(): void;
   setLag(partition: number, lag: number): void;
   setPartitions(partitions: number[]): void;
   snapshot(): RunnerMetricsSnapshot;
@@ -40,6 +43,7 @@ export function createRunnerMetrics(): RunnerMetrics {
     traps: 0,
     restarts: 0,
     commits: 0,
+    rejoins: 0,
     lag: {},
     partitions: [],
   };
@@ -56,6 +60,7 @@ export function createRunnerMetrics(): RunnerMetrics {
     countTrap: () => void s.traps++,
     countRestart: () => void s.restarts++,
     countCommit: () => void s.commits++,
+    countRejoin: () => void s.rejoins++,
     setLag(partition, lag) {
       s.lag[partition] = lag;
     },
@@ -84,6 +89,8 @@ export function createRunnerMetrics(): RunnerMetrics {
         `ferry_transform_traps_total${l()} ${s.traps}`,
         '# TYPE ferry_transform_restarts_total counter',
         `ferry_transform_restarts_total${l()} ${s.restarts}`,
+        '# TYPE ferry_transform_consumer_rejoins_total counter',
+        `ferry_transform_consumer_rejoins_total${l()} ${s.rejoins}`,
         '# TYPE ferry_transform_lag_records gauge',
         ...Object.entries(s.lag).map(([p, n]) => `ferry_transform_lag_records${l({ partition: p })} ${n}`),
       ];

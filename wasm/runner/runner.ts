@@ -12,12 +12,20 @@
 // Rebalances: the client re-delivers retained partitions from their committed offsets after every join;
 // each lane drops what it already queued. Revoked partitions stop at once: their queued records are
 // dropped (the next owner fetches them from the committed offset) and the batches in its host finish.
+//
+// Broker outages: the client gives up after its retries (the stream is destroyed with "fetch failed N
+// times", or the consumer emits 'error' when a background rejoin fails) and never fetches again, while
+// the process would stay alive with its partitions frozen. The runner treats that as a lost consumer:
+// every lane is revoked (its in-host batches finish or are dropped uncommitted), the stream and consumer
+// are closed, and a new consumer joins the group with backoff (1 s doubling to 30 s) for as long as it
+// takes. A consumer that stays out of the group with no join of its own counts as lost too.
 import { Consumer, Producer } from '@platformatic/kafka';
 import { buildEnviron } from '../host/config.ts';
 import { createTransformHost } from '../host/host.ts';
 import { prepareModule } from '../host/prepare.ts';
 import type { OutputRecord } from '../host/types.ts';
 import { kafkaClientOptions } from '../kafka/connection.ts';
+import { rejoinDelay, sleep } from './backoff.ts';
 import { createRunnerMetrics } from './metrics.ts';
 import { createPartitionLane, type InputMessage, type PartitionLane } from './partition.ts';
 import { ensureTopics } from './topics.ts';
@@ -61,6 +69,11 @@ export function createTransformRunner({
   let paused = false;
   let stopping: Promise<void> | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
+  /** Rejoin after a lost consumer, while it runs; stop() wakes its backoff through `wake`. */
+  let recovering: Promise<void> | null = null;
+  const wake = new AbortController();
+  let membershipTimer: ReturnType<typeof setInterval> | null = null;
+  let inactiveSince: number | undefined;
   /** Next offsets to commit (acknowledged batches), per partition. */
   const pending = new Map<number, bigint>();
   let committing: Promise<void> | null = null;
@@ -129,7 +142,7 @@ export function createTransformRunner({
           .map(([partition, offset]) => ({ topic: inputTopic, partition, offset, leaderEpoch: -1 }));
       },
     };
-    committing = c
+    const commit: Promise<void> = c
       .commit(request)
       .then(
         () => {
@@ -144,9 +157,12 @@ export function createTransformRunner({
         },
       )
       .finally(() => {
+        // A commit on a consumer lost to an outage may never settle: recovery forgets it.
+        if (committing !== commit) return;
         committing = null;
         if (stopping === null) flushCommits();
       });
+    committing = commit;
   }
 
   async function produce(outputs: OutputRecord[]): Promise<void> {
@@ -230,8 +246,16 @@ export function createTransformRunner({
     const now = new Set(
       payload.assignments?.filter((a) => a.topic === inputTopic).flatMap((a) => a.partitions) ?? [],
     );
-    owned = now;
     rebalancing = false;
+    assign(now);
+    onEvent(
+      `assigned ${inputTopic} partitions [${[...now].sort((a, b) => a - b).join(', ')}] (generation ${payload.generationId ?? '?'})`,
+    );
+  }
+
+  /** Makes `now` the owned partitions: the lanes of the others stop (their queued records are dropped). */
+  function assign(now: Set<number>): void {
+    owned = now;
     for (const p of pending.keys()) if (!now.has(p)) pending.delete(p);
     for (const [partition, l] of lanes) {
       if (!now.has(partition)) {
@@ -244,9 +268,9 @@ export function createTransformRunner({
       }
     }
     metrics.setPartitions([...now]);
-    onEvent(
-      `assigned ${inputTopic} partitions [${[...now].sort((a, b) => a - b).join(', ')}] (generation ${payload.generationId ?? '?'})`,
-    );
+    // The revoked lanes' queued records are gone: a stream paused for them would never resume (no
+    // more data and no more batches would call flowControl), leaving the new assignment unfetched.
+    flowControl();
   }
 
   async function measureLag(): Promise<void> {
@@ -274,7 +298,18 @@ export function createTransformRunner({
       acks: -1,
       idempotent: true,
     });
-    consumer = new Consumer({
+    await connect();
+    if (metricsIntervalMs > 0) {
+      timer = setInterval(() => {
+        void measureLag().then(() => onMetrics(metrics.snapshot()));
+      }, metricsIntervalMs);
+    }
+    membershipTimer = setInterval(checkMembership, 1_000);
+  }
+
+  /** A new consumer joins the group and its stream starts feeding the lanes. */
+  async function connect(): Promise<void> {
+    const c = new Consumer({
       ...kafkaClientOptions(connection),
       clientId,
       groupId,
@@ -285,17 +320,19 @@ export function createTransformRunner({
       rebalanceTimeout: rebalanceTimeoutMs,
       maxWaitTime: 250,
     });
+    consumer = c;
+    inactiveSince = undefined;
     // The client reports a failed background rejoin (after a rebalance) as an 'error' event on the
     // consumer itself; with no listener Node throws it as an uncaught exception. While stopping it is
-    // expected (the connection pool is closing); otherwise the group is lost: stop and fail `done`.
-    consumer.on('error', (error: Error) => {
-      if (stopping !== null) return;
-      onEvent(`consumer error: ${error.message}`);
-      void stop().then(() => rejectDone(error));
+    // expected (the connection pool is closing); otherwise the group is lost: join again.
+    c.on('error', (error: Error) => lose(c, `consumer error: ${error.message}`));
+    c.on('consumer:group:join', (payload) => {
+      if (consumer === c) onJoin(payload);
     });
-    consumer.on('consumer:group:join', onJoin);
-    consumer.on('consumer:group:rebalance', onRebalance);
-    stream = await consumer.consume({
+    c.on('consumer:group:rebalance', () => {
+      if (consumer === c) onRebalance();
+    });
+    const s = await c.consume({
       topics: [inputTopic],
       mode: 'committed',
       fallbackMode: startFrom,
@@ -304,23 +341,99 @@ export function createTransformRunner({
       rebalanceTimeout: rebalanceTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,
     });
-    stream.on('data', (m) => {
+    if (consumer !== c) {
+      // Lost (or stopped) while joining: this stream is not the runner's.
+      await s.close().catch(() => {});
+      return;
+    }
+    stream = s;
+    paused = false;
+    s.on('data', (m) => {
       // Records fetched before a revocation can still arrive: they belong to the new owner now.
-      if (stopping !== null || !owned.has(m.partition)) return;
+      if (stopping !== null || stream !== s || !owned.has(m.partition)) return;
       lane(m.partition).push(m as unknown as InputMessage);
       flowControl();
     });
-    stream.on('error', (error: Error) => onEvent(`consumer error: ${error.message}`));
-    if (metricsIntervalMs > 0) {
-      timer = setInterval(() => {
-        void measureLag().then(() => onMetrics(metrics.snapshot()));
-      }, metricsIntervalMs);
+    // The client destroys the stream when its fetch loop gives up ("fetch failed N times"): it never
+    // fetches again, so the consumer is lost.
+    s.on('error', (error: Error) => lose(c, `consumer error: ${error.message}`));
+    s.on('close', () => {
+      if (stream === s) lose(c, 'consumer stream closed');
+    });
+  }
+
+  /** Out of the group with no join of its own for longer than a join can take: lost too. */
+  function checkMembership(): void {
+    const c = consumer;
+    if (c === null || stopping !== null || recovering !== null) return;
+    if (c.isActive()) {
+      inactiveSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    inactiveSince ??= now;
+    if (now - inactiveSince > sessionTimeoutMs + rebalanceTimeoutMs)
+      lose(c, `not a group member for ${now - inactiveSince} ms`);
+  }
+
+  function lose(c: Consumer, reason: string): void {
+    if (stopping !== null || recovering !== null || consumer !== c) return;
+    onEvent(`${reason}; closing the consumer and joining again`);
+    recovering = recover().finally(() => {
+      recovering = null;
+    });
+  }
+
+  async function recover(): Promise<void> {
+    const oldStream = stream;
+    const oldConsumer = consumer;
+    stream = null;
+    consumer = null;
+    committing = null;
+    rebalancing = false;
+    assign(new Set());
+    await bounded(
+      'lost consumer stream close',
+      oldStream?.close().catch(() => {}) ?? Promise.resolve(),
+      5_000,
+    );
+    await bounded(
+      'lost consumer close',
+      oldConsumer?.close(true).catch(() => {}) ?? Promise.resolve(),
+      5_000,
+    );
+    for (let attempt = 1; stopping === null; attempt++) {
+      const delay = rejoinDelay(attempt);
+      await sleep(delay, wake.signal);
+      if (stopping !== null) return;
+      try {
+        await connect();
+        metrics.countRejoin();
+        onEvent(`consumer joined again (attempt ${attempt})`);
+        return;
+      } catch (error) {
+        // connect() may have set it before failing (the narrowing above does not see that).
+        const failed = consumer as Consumer | null;
+        consumer = null;
+        stream = null;
+        await bounded(
+          'failed consumer close',
+          failed?.close(true).catch(() => {}) ?? Promise.resolve(),
+          5_000,
+        );
+        onEvent(
+          `rejoin attempt ${attempt} failed (${(error as Error).message}); next in ${rejoinDelay(attempt + 1)} ms`,
+        );
+      }
     }
   }
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
       if (timer !== null) clearInterval(timer);
+      if (membershipTimer !== null) clearInterval(membershipTimer);
+      wake.abort();
+      await bounded('rejoin', recovering ?? Promise.resolve());
       stream?.pause();
       const all = [...lanes.values()].map((l) => l.stop());
       lanes.clear();
