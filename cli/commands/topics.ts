@@ -8,6 +8,19 @@ import { countTopics, createAdmin, type TopicCount } from '../../deploy/local/to
 import { connectionFailure } from '../../wasm/index.ts';
 import { addKafkaConnectionFlags, type KafkaFlagValues, kafkaConnectionFrom } from '../kafka-flags.ts';
 
+/** The admin client and connection the flags describe; undefined (one line, exit code 2) when they are invalid. */
+function adminFrom(opts: KafkaFlagValues & { bootstrap: string }, clientId: string) {
+  let connection: ReturnType<typeof kafkaConnectionFrom>;
+  try {
+    connection = kafkaConnectionFrom(opts);
+  } catch (error) {
+    console.error(`ferry topics: ${(error as Error).message}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  return { admin: createAdmin({ bootstrap: opts.bootstrap, clientId, connection }), connection };
+}
+
 function interval(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('seconds, > 0');
@@ -57,15 +70,9 @@ Examples:
       async (
         opts: KafkaFlagValues & { once?: boolean; interval: number; prefix: string[]; bootstrap: string },
       ) => {
-        let connection: ReturnType<typeof kafkaConnectionFrom>;
-        try {
-          connection = kafkaConnectionFrom(opts);
-        } catch (error) {
-          console.error(`ferry topics: ${(error as Error).message}`);
-          process.exitCode = 2;
-          return;
-        }
-        const admin = createAdmin({ bootstrap: opts.bootstrap, clientId: 'ferry-topics-watch', connection });
+        const client = adminFrom(opts, 'ferry-topics-watch');
+        if (!client) return;
+        const { admin, connection } = client;
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         const tty = process.stdout.isTTY === true && !opts.once;
@@ -115,15 +122,9 @@ Examples:
       .argument('<topic>')
       .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP),
   ).action(async (topic: string, opts: KafkaFlagValues & { bootstrap: string }) => {
-    let connection: ReturnType<typeof kafkaConnectionFrom>;
-    try {
-      connection = kafkaConnectionFrom(opts);
-    } catch (error) {
-      console.error(`ferry topics: ${(error as Error).message}`);
-      process.exitCode = 2;
-      return;
-    }
-    const admin = createAdmin({ bootstrap: opts.bootstrap, clientId: 'ferry-topics-count', connection });
+    const client = adminFrom(opts, 'ferry-topics-count');
+    if (!client) return;
+    const { admin, connection } = client;
     try {
       const [c] = await countTopics(admin, [topic]).then((all) => all.filter((t) => t.topic === topic));
       console.log(c?.records ?? 0);
