@@ -1,12 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { afterAll, expect, it } from 'vitest';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import { createKafkaDlqWriter } from '../../relay/adapters/dlq-kafka.ts';
 import { createKafkaDlqReader } from '../../relay/adapters/dlq-reader.ts';
 import type { SourceRecord } from '../../relay/core/contracts.ts';
 import { parseDeadLetter } from '../../relay/core/dlq-headers.ts';
-import { createTopic, deleteTopics } from '../support/relay-kafka.ts';
+import { createTopic, deleteTopics, setTopicLimit } from '../support/relay-kafka.ts';
 
 const topics: string[] = [];
 afterAll(() => deleteTopics(...topics));
@@ -108,23 +107,6 @@ it('reading a DLQ topic that does not exist yields nothing', async () => {
   await reader.close();
   expect(back).toEqual([]);
 });
-
-async function setTopicLimit(topic: string, bytes: number): Promise<void> {
-  const admin = new Admin({ clientId: 'ferry-test-admin', bootstrapBrokers: [KAFKA_BOOTSTRAP] });
-  try {
-    await admin.alterConfigs({
-      resources: [
-        {
-          resourceType: ConfigResourceTypes.TOPIC,
-          resourceName: topic,
-          configs: [{ name: 'max.message.bytes', value: String(bytes) }],
-        },
-      ],
-    });
-  } finally {
-    await admin.close();
-  }
-}
 
 const sized = (i: number, bytes: number): SourceRecord => ({
   topic: 'clean.loads',

@@ -5,11 +5,12 @@
 // a pointer reads the original back from the source topic and delivers its exact bytes, and reports
 // it missing once the source no longer has it.
 import { createHash, randomUUID } from 'node:crypto';
-import { Admin, ConfigResourceTypes, Producer } from '@platformatic/kafka';
+import { Admin, Producer } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import { createKafkaDlqReader } from '../../relay/adapters/dlq-reader.ts';
 import { type DeadLetter, parseDeadLetter } from '../../relay/core/dlq-headers.ts';
+import { setTopicLimit } from '../support/relay-kafka.ts';
 import { lagIsZero, relayDocument, startTestRelay } from '../support/relay-run.ts';
 import { useRelayTestbed } from '../support/relay-testbed.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -18,23 +19,6 @@ const ADMIN = { authorization: 'Bearer test-admin-token-0123456789', 'content-ty
 /** Fits the broker's default 1 MiB limit by itself; with the DLQ headers it does not. */
 const NEAR_LIMIT = 1_048_376;
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-
-async function setTopicLimit(topic: string, bytes: number): Promise<void> {
-  const admin = new Admin({ clientId: 'ferry-test-admin', bootstrapBrokers: [KAFKA_BOOTSTRAP] });
-  try {
-    await admin.alterConfigs({
-      resources: [
-        {
-          resourceType: ConfigResourceTypes.TOPIC,
-          resourceName: topic,
-          configs: [{ name: 'max.message.bytes', value: String(bytes) }],
-        },
-      ],
-    });
-  } finally {
-    await admin.close();
-  }
-}
 
 async function produce(messages: Array<{ topic: string; key: string; value: Buffer; id: string }>) {
   const producer = new Producer({

@@ -2,7 +2,7 @@
 // (`{ key, seq, pad }`, keyed by `key`, stamped with `ferry-event-id`) so the mock API can check
 // per-key order and the tests can account for every record.
 import { randomUUID } from 'node:crypto';
-import { Admin, Producer } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, Producer } from '@platformatic/kafka';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 
 export async function createTopic(
@@ -87,4 +87,26 @@ export function createTopicProducer(bootstrap = KAFKA_BOOTSTRAP): TopicProducer 
     },
     close: () => producer.close(),
   };
+}
+
+/** Sets a topic's `max.message.bytes` (the DLQ tests make records that do not fit). */
+export async function setTopicLimit(
+  topic: string,
+  bytes: number,
+  bootstrap = KAFKA_BOOTSTRAP,
+): Promise<void> {
+  const admin = new Admin({ clientId: 'ferry-test-admin', bootstrapBrokers: [bootstrap] });
+  try {
+    await admin.alterConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: topic,
+          configs: [{ name: 'max.message.bytes', value: String(bytes) }],
+        },
+      ],
+    });
+  } finally {
+    await admin.close();
+  }
 }
