@@ -178,7 +178,10 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
   const interpolated = interpolateEnv(document, env);
   const parsed = v.safeParse(ConfigSchema, interpolated.value);
   if (!parsed.success) {
-    const errors = parsed.issues.map(issueLine);
+    // A value left empty by an unset variable is reported once, as the variable, not again as a
+    // schema problem of the empty value.
+    const unset = interpolated.errors.map((e) => e.slice(0, e.indexOf(': ') + 2));
+    const errors = parsed.issues.map(issueLine).filter((line) => !unset.some((at) => line.startsWith(at)));
     return { ok: false, errors: [...new Set([...interpolated.errors, ...errors])] };
   }
   const c = parsed.output;
