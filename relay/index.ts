@@ -10,6 +10,7 @@ import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createApp } from './app/app.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
+import { type ConfigReader, createConfigReloader } from './config-reload.ts';
 import { createSystemClock } from './core/clock.ts';
 import type { DedupeStore, HttpSender, Logger } from './core/contracts.ts';
 import { errorMessage } from './core/errors.ts';
@@ -17,7 +18,7 @@ import type { SinkOptions } from './core/options.ts';
 import { createPushSource } from './core/push-source.ts';
 import { createRedactor, type Redactor } from './core/redact.ts';
 import { redactingDlq } from './core/redacting.ts';
-import { createRelay, type DedupeStores, type Relay } from './core/relay.ts';
+import { createRelay, type DedupeStores, type Relay, type ReloadResult } from './core/relay.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { configSecrets } from './secrets.ts';
 
@@ -25,6 +26,8 @@ export { parseConfig, type RelayConfig } from './config/load.ts';
 
 export interface RelayRuntime {
   readonly relay: Relay;
+  /** Applies the config file's routes again (config-reload.ts); refused when there is no file to read. */
+  reloadConfig(): Promise<ReloadResult>;
   readonly app: ReturnType<typeof createApp>;
   readonly metrics: Registry;
   readonly instanceId: string;
@@ -47,6 +50,8 @@ export interface BuildRelayOptions {
   readonly redact?: Redactor;
   /** How the runtime reads a request's client address (see app/client-address.ts). */
   readonly clientAddress?: ClientAddress;
+  /** Reads the config file again, for reloads (SIGHUP, POST /v1/config/reload); none = no reloads. */
+  readonly readConfig?: ConfigReader;
 }
 
 export async function buildRelay({
@@ -56,6 +61,7 @@ export async function buildRelay({
   instanceId: givenId,
   redact = createRedactor({ secrets: configSecrets(config) }),
   clientAddress,
+  readConfig,
 }: BuildRelayOptions): Promise<RelayRuntime> {
   const instanceId = givenId ?? config.instanceId ?? `relay-${crypto.randomUUID().slice(0, 8)}`;
   const clock = createSystemClock();
@@ -130,6 +136,27 @@ export async function buildRelay({
     logger,
     redact,
   });
+  const reloadedSenders: HttpSender[] = [];
+  const reloader = readConfig
+    ? createConfigReloader({
+        initial: config,
+        read: readConfig,
+        relay,
+        createSender: (sink, next) => {
+          const sender = createSender(sink, next.http.client);
+          // Closed with the others at shutdown (a replaced lane may still be using the old one).
+          reloadedSenders.push(sender);
+          return sender;
+        },
+      })
+    : undefined;
+  const reloadConfig = async (): Promise<ReloadResult> => {
+    if (!reloader) return { ok: false, errors: ['this relay was not started from a config file'] };
+    const result = await reloader.reload();
+    if (result.ok) logger.info('config reloaded', { ...result.summary });
+    else logger.warn('config reload refused; the running config stays', { errors: result.errors });
+    return result;
+  };
   const app = createApp({
     relay,
     metrics,
@@ -140,11 +167,13 @@ export async function buildRelay({
     push: pushSource ? { source: pushSource, ...config.push, token: config.push?.token } : undefined,
     clientAddress,
     logger,
+    reloadConfig: reloader ? reloadConfig : undefined,
   });
 
   let closing: Promise<void> | undefined;
   return {
     relay,
+    reloadConfig,
     app,
     metrics,
     instanceId,
@@ -154,7 +183,7 @@ export async function buildRelay({
         const closes: Array<Promise<unknown>> = [
           dlq.close(),
           dlqReader.close(),
-          ...[...senders.values()].map((s) => s.close()),
+          ...[...senders.values(), ...reloadedSenders].map((s) => s.close()),
         ];
         for (const store of Object.values(stores)) closes.push(store.close());
         const results = await Promise.allSettled(closes);

@@ -89,6 +89,18 @@ export function register(cmd: Command): void {
   );
   admin(
     cmd
+      .command('reload')
+      .description("re-read the running relay's config file and apply its routes and sinks (no restart)")
+      .addHelpText(
+        'after',
+        '\nUnchanged sinks keep flowing; removed ones finish what they hold; a changed one restarts its lane\n' +
+          'after the old one finished. A config that does not validate, or that changes what needs a restart\n' +
+          '(kafka, redis, listen, tokens, a new topic), is refused (exit 1) and the old one keeps running.\n' +
+          'Same as sending SIGHUP to the relay process.',
+      ),
+  ).action((opts: { url: string; token?: string }) => call(opts, 'POST', '/v1/config/reload'));
+  admin(
+    cmd
       .command('replay')
       .description('replay dead-lettered records of one sink from dlq.relay through the running relay')
       .argument('<sink>', 'sink id')
