@@ -70,6 +70,15 @@ export async function loadConfigOrExit(host: RuntimeHost, path: string | undefin
     );
     return host.exit(EXIT_INVALID_CONFIG);
   }
+  // Drains from the HTTP Proxy run on a schedule, which the edge entries own (a Worker's cron trigger,
+  // Deno.cron); this long-lived process consumes with a Kafka group or takes pushes instead.
+  if (result.config.source === 'http-proxy') {
+    console.error(`ferry relay: invalid config ${path}:`);
+    console.error(
+      `  source: http-proxy is drained by the edge entries' cron trigger; on ${host.name} use source: kafka (or push)`,
+    );
+    return host.exit(EXIT_INVALID_CONFIG);
+  }
   // The TLS files are read now: a missing, unreadable or expired one is a config error, not a crash.
   if (result.config.source === 'kafka') {
     try {
