@@ -68,6 +68,15 @@ export async function readConfig(host: RuntimeHost, path: string): Promise<Confi
         `http.client: ${client} is not available on ${host.name} (use ${host.httpClients.join(' or ')})`,
       ],
     };
+  // Drains from the HTTP Proxy run on a schedule, which the edge entries own (a Worker's cron trigger,
+  // Deno.cron); this long-lived process consumes with a Kafka group or takes pushes instead.
+  if (result.config.source === 'http-proxy')
+    return {
+      ok: false,
+      errors: [
+        `source: http-proxy is drained by the edge entries' cron trigger; on ${host.name} use source: kafka (or push)`,
+      ],
+    };
   // The TLS files are read now: a missing, unreadable or expired one is a config error, not a crash.
   if (result.config.source === 'kafka') {
     try {

@@ -24,7 +24,12 @@ export function register(cmd: Command): void {
     .command('check-config')
     .description('validate a relay config file (with the current environment) and print a summary')
     .argument('<file>', 'relay config YAML')
-    .addHelpText('after', '\nExit code 2 and one `path: problem` line per error when the config is invalid.')
+    .addHelpText(
+      'after',
+      '\nExit code 2 and one `path: problem` line per error when the config is invalid.\n' +
+        'Covers every source: kafka (TLS/SASL), push (push.token) and http-proxy (httpProxy.url, auth from\n' +
+        '${VAR} only, fetch and drain limits). Values are never printed, only their paths.',
+    )
     .action(async (file: string) => {
       const { parseConfig } = await import('../../relay/config/load.ts');
       let text: string;
@@ -42,6 +47,12 @@ export function register(cmd: Command): void {
       }
       const { config } = result;
       console.log(`config ${file} is valid`);
+      const proxy = config.httpProxy;
+      if (config.source === 'http-proxy' && proxy)
+        console.log(
+          `  source http-proxy ${proxy.url} group ${proxy.group} instance ${proxy.instancePrefix}-<instanceId>, auth ${proxy.auth?.kind ?? 'none'}; drain budget ${proxy.drainBudgetMs} ms, at most ${proxy.drainMaxRecords} records, ${proxy.drainMaxInFlight} in flight; fetch ${proxy.fetchTimeoutMs} ms / ${proxy.fetchMaxBytes} bytes`,
+        );
+      else console.log(`  source ${config.source}`);
       for (const route of config.relay.routes) {
         for (const sink of route.sinks) {
           const dedupe = sink.dedupe.enabled
