@@ -1,4 +1,4 @@
-// The broker's deploy-time checks (ABI.md §1, §10), applied to a module before it ships: a module
+// The broker's deploy-time checks (docs/abi.md §1, §10), applied to a module before it ships: a module
 // this accepts links and starts in Redpanda; one it refuses would be refused there, and every
 // reason says why. Pure: bytes in, verdict out.
 import {
@@ -69,7 +69,7 @@ function checkSectionOrder(m: WasmModule, reasons: string[]): void {
       continue;
     }
     if (rank <= last) {
-      reasons.push(`section ${SECTION_NAMES[id]} (${id}) is out of order or repeated (ABI.md §1.5)`);
+      reasons.push(`section ${SECTION_NAMES[id]} (${id}) is out of order or repeated (docs/abi.md §1.5)`);
     }
     last = rank;
   }
@@ -158,7 +158,7 @@ function checkMemory(mem: Limits | null, memoryLimitBytes: number, reasons: stri
   if (mem.max !== null) {
     reasons.push(
       `the memory declares a maximum (${mem.max} pages): the broker's heap allocator compares it with its heap ` +
-        'size and fails with "unable to allocate memory within requested bounds" (ABI.md §10); build without --maximumMemory',
+        'size and fails with "unable to allocate memory within requested bounds" (docs/abi.md §10); build without --maximumMemory',
     );
   }
   if (mem.min * BigInt(PAGE) > BigInt(memoryLimitBytes)) {

@@ -1,4 +1,4 @@
-// What the broker links and accepts (ABI.md §1, §3, §7, §8): the three host modules, their function
+// What the broker links and accepts (docs/abi.md §1, §3, §7, §8): the three host modules, their function
 // names and, for the Redpanda modules, their signatures.
 
 const I32 = 'i32';
@@ -89,10 +89,10 @@ export const TRANSFORM_MODULE = 'redpanda_transform';
 export const SCHEMA_REGISTRY_MODULE = 'redpanda_schema_registry';
 export const WASI_MODULE = 'wasi_snapshot_preview1';
 
-/** data_transforms_binary_max_size default (ABI.md §1.6). */
+/** data_transforms_binary_max_size default (docs/abi.md §1.6). */
 export const DEFAULT_BINARY_MAX_BYTES = 10 * 1024 * 1024;
-/** Parser caps (ABI.md §1.5). */
+/** Parser caps (docs/abi.md §1.5). */
 export const MAX_PARAMS = 128;
 export const MAX_RESULTS = 64;
-/** One table of at most 128 KiB / 8 elements (ABI.md §10). */
+/** One table of at most 128 KiB / 8 elements (docs/abi.md §10). */
 export const MAX_TABLE_ELEMENTS = 16_384;

@@ -1,5 +1,5 @@
 // A small WebAssembly binary reader: just enough of the module structure to apply the broker's
-// deploy-time checks (ABI.md §1). It reads the section headers and the type, import, function,
+// deploy-time checks (docs/abi.md §1). It reads the section headers and the type, import, function,
 // table, memory, global and export sections; code and data are skipped. Malformed input is
 // reported as a WasmFormatError, never an unhandled exception.
 
@@ -319,7 +319,7 @@ export function readWasmModule(bytes: Uint8Array): WasmModule {
   return module;
 }
 
-/** Opcodes the broker's parser accepts in a global initialiser (ABI.md §1.5). */
+/** Opcodes the broker's parser accepts in a global initialiser (docs/abi.md §1.5). */
 export const CONST_OPS: ReadonlySet<number> = new Set([0x23, 0x41, 0x42, 0x43, 0x44, 0xd0]);
 
 /** Reads an initialiser expression up to its `end`, returning the opcodes it used. */

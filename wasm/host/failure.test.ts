@@ -1,4 +1,4 @@
-// ABI.md §2.5 and §10 (CPU budget, memory limit), §11 (failure semantics: traps, proc_exit, exited
+// docs/abi.md §2.5 and §10 (CPU budget, memory limit), §11 (failure semantics: traps, proc_exit, exited
 // _start, restart with backoff), §0 (FFI bounds checks), §3/§6 (option parser traps), shutdown.
 import { describe, expect, it } from 'vitest';
 import { commandRecords, hex, run, startProbe } from '../../test/support/probe-host.ts';

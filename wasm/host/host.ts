@@ -1,4 +1,4 @@
-// createTransformHost: the broker side of the ABI for one transform instance (ABI.md §2, §10, §11).
+// createTransformHost: the broker side of the ABI for one transform instance (docs/abi.md §2, §10, §11).
 // The guest runs in its own worker; batches go in and outputs come out through shared memory (shared.ts).
 // Up to `pipelineDepth` batches are handed over at once, so the worker goes from one batch to the next
 // without sleeping, and the main thread is woken (notify or 'done' message) once per few batches and

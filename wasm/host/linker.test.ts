@@ -1,4 +1,4 @@
-// ABI.md §0, §1 "Link-time" and §10 (memory): what the broker's linker refuses, the host refuses at
+// docs/abi.md §0, §1 "Link-time" and §10 (memory): what the broker's linker refuses, the host refuses at
 // instantiate with FERRY_WASM_LINK; what it accepts (v1 and v2 guests) runs.
 import { describe, expect, it } from 'vitest';
 import { buildModule, echoV1Module, minimalModule, op } from '../../test/support/wasm-builder.ts';

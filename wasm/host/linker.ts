@@ -1,4 +1,4 @@
-// The import set the broker's linker defines (ABI.md §1 "Link-time", §3, §7, §8), with Wasm signatures.
+// The import set the broker's linker defines (docs/abi.md §1 "Link-time", §3, §7, §8), with Wasm signatures.
 // Anything else fails instantiation, as wasmtime_linker_instantiate_pre does in the broker.
 import type { FuncType, ModuleInfo, ValType } from './module-info.ts';
 

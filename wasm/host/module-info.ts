@@ -1,5 +1,5 @@
 // A small reader for the parts of a Wasm binary the host must see before instantiating it: function types,
-// imports (with signatures, to refuse what the broker's linker would refuse, ABI.md §1 "Link-time"),
+// imports (with signatures, to refuse what the broker's linker would refuse, docs/abi.md §1 "Link-time"),
 // exports (`_start`, `memory`, §1), and the defined memory's limits, which the host rewrites so that
 // memory.grow beyond the per-transform limit fails (§10).
 

@@ -1,4 +1,4 @@
-// write_record_with_options options buffer (ABI.md §6):
+// write_record_with_options options buffer (docs/abi.md §6):
 //
 //   options := ( key:u8 value )*   -- at most one entry today, only key 0x01
 //   0x01    => output topic: name_len:varint(zig-zag) name:utf8[name_len]

@@ -1,4 +1,4 @@
-// Record payload codec (ABI.md §5): the tail of a Kafka v2 record, as read_next_record returns it and
+// Record payload codec (docs/abi.md §5): the tail of a Kafka v2 record, as read_next_record returns it and
 // write_record takes it.
 //
 //   payload := key_len:varint key:byte[key_len>0]  value_len:varint value:byte[value_len>0]
@@ -97,7 +97,7 @@ function skipField(buf: Uint8Array, pos: number, end: number): number {
 }
 
 /**
- * The broker's validate_record_payload (ABI.md §3 write_record, §5): true when buf[start..end) is exactly
+ * The broker's validate_record_payload (docs/abi.md §3 write_record, §5): true when buf[start..end) is exactly
  * one payload: no length < -1, no negative header count, no truncation, no trailing bytes.
  */
 export function isValidPayload(buf: Uint8Array, start: number, end: number): boolean {

@@ -1,6 +1,6 @@
 // Pipelined batches (types.ts `pipelineDepth`): several process() calls in flight on one host give the
 // same outputs, in the same order, as one at a time; calls beyond the depth wait; a trap rejects the batch
-// it happened in and every later unfinished one (ABI.md §11: none of them was processed), and the
+// it happened in and every later unfinished one (docs/abi.md §11: none of them was processed), and the
 // restarted instance processes them again; a batch's log lines come before it settles (§8); close()
 // rejects what is in flight.
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // Turns the module given to the host into the compiled module every instance of it runs: refuses what the
-// broker's linker would refuse (ABI.md §1), and sets the memory maximum to the per-transform limit (§10).
+// broker's linker would refuse (docs/abi.md §1), and sets the memory maximum to the per-transform limit (§10).
 import { FerryWasmError } from './errors.ts';
 import { LINKER, linkProblems } from './linker.ts';
 import { readModuleInfo, withMemoryMax } from './module-info.ts';
@@ -52,7 +52,7 @@ export async function prepareModule(
   const limitPages = Math.floor(memoryLimitBytes / PAGE);
   for (const m of info.memories) {
     // The broker hands the declared maximum (pages) to a heap allocator that compares it with bytes, so a
-    // module declaring any maximum fails to instantiate (ABI.md §10, [inferred]).
+    // module declaring any maximum fails to instantiate (docs/abi.md §10, [inferred]).
     if (m.max !== null) {
       problems.push(
         'unable to allocate memory within requested bounds: the module declares a memory maximum',

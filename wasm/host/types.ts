@@ -1,6 +1,6 @@
-// Public types of Ferry's Wasm host: the broker side of Redpanda's data-transform ABI (ABI.md §2-§11).
+// Public types of Ferry's Wasm host: the broker side of Redpanda's data-transform ABI (docs/abi.md §2-§11).
 // One host = one transform instance (the broker runs one VM per partition); `process` hands a batch to
-// the guest and resolves when the guest asks for the next one (ABI.md §2.4).
+// the guest and resolves when the guest asks for the next one (docs/abi.md §2.4).
 
 /** A record handed to the guest. `offset` is absolute; `timestamp` is milliseconds since the epoch. */
 export interface HostRecord {
@@ -11,7 +11,7 @@ export interface HostRecord {
   timestamp: number;
 }
 
-/** One input batch (ABI.md §3 `read_batch_header`). Empty batches are skipped, as the broker does (§2.6). */
+/** One input batch (docs/abi.md §3 `read_batch_header`). Empty batches are skipped, as the broker does (§2.6). */
 export interface InputBatch {
   baseOffset: bigint;
   records: HostRecord[];
@@ -23,7 +23,7 @@ export interface InputBatch {
   baseSequence?: number;
 }
 
-/** One record the guest emitted (write_record / write_record_with_options, ABI.md §3, §5, §6). */
+/** One record the guest emitted (write_record / write_record_with_options, docs/abi.md §3, §5, §6). */
 export interface OutputRecord {
   /** Resolved output topic name (index 0 = default output topic). */
   topic: string;
@@ -46,7 +46,7 @@ export interface BatchResult {
 
 export type LogLevel = 'info' | 'warn';
 
-/** Restart backoff after a trap (ABI.md §11: 1 s doubling to 30 s, reset after 10 s healthy). */
+/** Restart backoff after a trap (docs/abi.md §11: 1 s doubling to 30 s, reset after 10 s healthy). */
 export interface BackoffOptions {
   initialMs?: number;
   maxMs?: number;

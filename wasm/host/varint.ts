@@ -1,4 +1,4 @@
-// Zig-zag signed LEB128 varints, the Kafka record varint used in every ABI buffer (ABI.md §0, §5).
+// Zig-zag signed LEB128 varints, the Kafka record varint used in every ABI buffer (docs/abi.md §0, §5).
 // Lengths fit in 32 bits, so the hot paths use numbers; decoding accepts up to 10 bytes as the broker does.
 
 /** Bytes needed to encode `value` (a safe integer) as a zig-zag varint. */

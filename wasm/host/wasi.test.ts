@@ -1,4 +1,4 @@
-// ABI.md §7 (schema registry without a registry), §8 (WASI subset) and §9 (environment).
+// docs/abi.md §7 (schema registry without a registry), §8 (WASI subset) and §9 (environment).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_TS, run, startProbe } from '../../test/support/probe-host.ts';
 import { isFerryWasmError } from './errors.ts';

@@ -158,7 +158,7 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
         if ('error' in outcome) {
           const { error } = outcome;
           if (!isFerryWasmError(error) || error.code !== 'FERRY_WASM_TRAP') throw error;
-          // The broker's behaviour: restart with backoff and retry from the first unfinished batch (ABI.md
+          // The broker's behaviour: restart with backoff and retry from the first unfinished batch (docs/abi.md
           // §11). The host rejected this batch and every later one it held; re-send them all, in order.
           onTrap(error);
           if (stopping) throw error;

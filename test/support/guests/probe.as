@@ -280,7 +280,7 @@ function handle(cmd: string, size: i32): bool {
 export function _start(): void {
   check_abi();
   sr_check();
-  // ABI.md §3: writes and reads before the first batch find no active batch.
+  // docs/abi.md §3: writes and reads before the first batch find no active batch.
   const p = textPayload('early');
   preBatchWrite = write_record(p.dataStart, p.length);
   preBatchRead = read_next_record(META, META + 8, META + 16, BUF, BUF_CAP);
