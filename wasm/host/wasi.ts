@@ -1,8 +1,9 @@
 // wasi_snapshot_preview1 as the broker defines it (docs/abi.md §8): every preview1 name is defined so any WASI
 // libc links, and only a few do something: args, environ, clocks on record time, fd_write to the logs,
 // deterministic random_get, proc_exit traps, sched_yield, poll_oneoff without sleeping.
+
+import { LINKER } from '../module/imports.ts';
 import { FfiTrap, type GuestMemory } from './ffi.ts';
-import { LINKER } from './linker.ts';
 
 export const ERRNO_SUCCESS = 0;
 export const ERRNO_BADF = 8;
