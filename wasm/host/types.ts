@@ -1,6 +1,7 @@
 // Public types of Ferry's Wasm host: the broker side of Redpanda's data-transform ABI (docs/abi.md §2-§11).
 // One host = one transform instance (the broker runs one VM per partition); `process` hands a batch to
 // the guest and resolves when the guest asks for the next one (docs/abi.md §2.4).
+import type { RestartBackoffOptions } from './restart-backoff.ts';
 
 /** A record handed to the guest. `offset` is absolute; `timestamp` is milliseconds since the epoch. */
 export interface HostRecord {
@@ -46,12 +47,8 @@ export interface BatchResult {
 
 export type LogLevel = 'info' | 'warn';
 
-/** Restart backoff after a trap (docs/abi.md §11: 1 s doubling to 30 s, reset after 10 s healthy). */
-export interface BackoffOptions {
-  initialMs?: number;
-  maxMs?: number;
-  resetAfterMs?: number;
-}
+/** Restart backoff after a trap (docs/abi.md §11: 1 s doubling to 30 s, from 1 s again 10 s after a start). */
+export type BackoffOptions = RestartBackoffOptions;
 
 export interface TransformHostOptions {
   /** The .wasm bytes (preferred: the memory limit is enforced by the heap size, §10) or a compiled module. */
