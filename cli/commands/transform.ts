@@ -244,7 +244,7 @@ Examples:
           metricsIntervalMs: opts.metricsInterval,
           onMetrics: (m) => log(metricsLine(m)),
           onEvent: log,
-          onLog: (level, line) => log(`[${level}] ${line}`),
+          onLog: (level, message) => log(`[${level}] ${message.replace(/\n$/, '')}`), // one event per fd_write
         });
         const server =
           opts.metricsPort === undefined

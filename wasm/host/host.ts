@@ -122,7 +122,8 @@ export async function createTransformHost({
   memoryLimitBytes = 2 * 1024 * 1024,
   recordTimeoutMs = 3000,
   backoff = {},
-  onLog = (level, line) => (level === 'info' ? console.info : console.warn)(`${name} - ${line}`),
+  onLog = (level, message) =>
+    (level === 'info' ? console.info : console.warn)(`${name} - ${message.replace(/\n$/, '')}`),
   onTrap = () => {},
   logLineMaxBytes = 1024,
   pipelineDepth = 4,

@@ -65,8 +65,12 @@ export interface TransformHostOptions {
   /** Per-record CPU budget and start-up budget (data_transforms_runtime_limit_ms, §2.5, §10). Default 3000. */
   recordTimeoutMs?: number;
   backoff?: BackoffOptions;
-  /** Guest stdout (info) / stderr (warn) lines, truncated to `logLineMaxBytes` (§8). Default: console. */
-  onLog?(level: LogLevel, line: string): void;
+  /**
+   * Guest logs as the broker's log manager takes them (§8): one event per fd_write to stdout (info) or
+   * stderr (warn), the message as written (newlines included) cut at `logLineMaxBytes`; a message that is
+   * not valid UTF-8 or holds a control character other than newline and tab is dropped. Default: console.
+   */
+  onLog?(level: LogLevel, message: string): void;
   /** Called once per trap, after process() has been rejected with the same error. */
   onTrap?(error: Error): void;
   /** data_transforms_logging_line_max_bytes (§8). Default 1024. */
