@@ -7,9 +7,10 @@ import { encodePayload } from './payload.ts';
 import type { TransformHost } from './types.ts';
 
 let host: TransformHost;
+// Compiling the probe guest takes a while on a loaded machine: the hook gets more than the default 10 s.
 beforeAll(async () => {
   host = await startProbe();
-});
+}, 120_000);
 afterAll(async () => {
   await host.close();
 });

@@ -44,7 +44,7 @@ describe('§11 traps are reported with a code, a message and the record offset',
     } finally {
       await host.close();
     }
-  });
+  }, 120_000); // the first test of the file compiles the probe guest
   it('_start returning is a failure too: "vm has exited"', async () => {
     const host = await startProbe();
     try {
