@@ -77,7 +77,7 @@ export function register(cmd: Command): void {
     .addHelpText(
       'after',
       `
-Each module is checked as Redpanda checks a deploy (ABI.md §1, §10): _start and memory exports, a
+Each module is checked as Redpanda checks a deploy (docs/abi.md §1, §10): _start and memory exports, a
 check_abi_version_1/2 import, only the redpanda_transform / redpanda_schema_registry /
 wasi_snapshot_preview1 imports, no declared memory maximum, initial memory within 2 MiB.
 Exits 1 with the reasons when any module would be refused.
@@ -265,7 +265,7 @@ The flags are named as rpk names them; the older --input, --output, --env and --
           metricsIntervalMs: opts.metricsInterval,
           onMetrics: (m) => log(metricsLine(m)),
           onEvent: log,
-          onLog: (level, line) => log(`[${level}] ${line}`),
+          onLog: (level, message) => log(`[${level}] ${message.replace(/\n$/, '')}`), // one event per fd_write
         });
         const server =
           opts.metricsPort === undefined
