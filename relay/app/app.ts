@@ -6,12 +6,13 @@ import * as v from 'valibot';
 import type { Clock, DlqReader, Logger } from '../core/contracts.ts';
 import type { PushSource } from '../core/push-source.ts';
 import type { Relay } from '../core/relay.ts';
-import { replayDeadLetters } from '../core/replay.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
 import { adminAuth } from './admin-auth.ts';
 import type { ClientAddress } from './client-address.ts';
+import { mountConsole } from './console/routes.ts';
 import { allowOnly } from './method-not-allowed.ts';
 import { mountPushRoute, type PushRouteOptions } from './push-route.ts';
+import { createReplayRunner } from './replay-runner.ts';
 
 export interface AppOptions {
   readonly relay: Relay;
@@ -50,6 +51,7 @@ const ReplayBody = v.strictObject({
   partition: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   fromOffset: v.optional(offset),
   toOffset: v.optional(offset),
+  code: v.optional(v.pipe(v.string(), v.minLength(1))),
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000)), 1000),
   dryRun: v.optional(v.boolean(), false),
 });
@@ -68,7 +70,10 @@ export function createApp({
   const app = new Hono();
   const now = () => clock.now();
   if (push) mountPushRoute(app, push, { now, clientAddress });
-  let replaying = false;
+  const replays = dlqReader
+    ? createReplayRunner({ reader: dlqReader, relay, clock, perSecond: replayPerSecond, logger })
+    : undefined;
+  mountConsole(app, { relay, metrics, adminToken, replays, clock, clientAddress });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', instanceId: relay.instanceId }));
 
@@ -99,7 +104,7 @@ export function createApp({
   });
 
   app.post('/v1/dlq/replay', async (c) => {
-    if (!dlqReader) return c.json({ error: 'no DLQ reader configured' }, 501);
+    if (!replays) return c.json({ error: 'no DLQ reader configured' }, 501);
     let json: unknown;
     try {
       json = await c.req.json();
@@ -118,21 +123,10 @@ export function createApp({
     }
     if (!relay.sinkIds().includes(parsed.output.sink))
       return c.json({ error: `unknown sink ${parsed.output.sink}` }, 404);
-    // One replay at a time per relay; each runs at replayPerSecond.
-    if (replaying) return c.json({ error: 'a replay is already running' }, 429);
-    replaying = true;
-    try {
-      const report = await replayDeadLetters({
-        reader: dlqReader,
-        relay,
-        clock,
-        filter: parsed.output,
-        perSecond: replayPerSecond,
-      });
-      return c.json(report);
-    } finally {
-      replaying = false;
-    }
+    // One replay at a time per relay (the console's included); each runs at replayPerSecond.
+    const report = await replays.run(parsed.output);
+    if (report === 'busy') return c.json({ error: 'a replay is already running' }, 429);
+    return c.json(report);
   });
 
   for (const path of ['/healthz', '/readyz', '/metrics', '/v1/sinks']) app.all(path, allowOnly('GET'));
