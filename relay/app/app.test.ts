@@ -79,9 +79,16 @@ describe('relay HTTP surface', () => {
     expect(ready.status).toBe(200);
     const m = await app.request('/metrics');
     expect(m.headers.get('content-type')).toContain('text/plain');
-    expect(await m.text()).toContain(
-      'ferry_records_deadlettered_total{sink="api",code="FERRY_SINK_REJECTED"} 3',
-    );
+    const text = await m.text();
+    expect(text).toContain('ferry_records_deadlettered_total{sink="api",code="FERRY_SINK_REJECTED"} 3');
+    expect(text).toContain('\nferry_ready 1\n');
+  });
+
+  it('exports ferry_ready 0 once the relay is not ready', async () => {
+    const { app } = await setup();
+    await relays[0]?.stop({ deadlineMs: 100 });
+    expect((await app.request('/readyz')).status).toBe(503);
+    expect(await (await app.request('/metrics')).text()).toContain('\nferry_ready 0\n');
   });
 
   it('guards the admin API with the bearer token', async () => {

@@ -3,7 +3,7 @@
 // passes how to read a request's client address (failed tokens are rate-limited per address).
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import type { Clock, DlqReader, Logger } from '../core/contracts.ts';
+import type { Clock, DlqReader, Logger, Metrics } from '../core/contracts.ts';
 import type { PushSource } from '../core/push-source.ts';
 import type { Relay } from '../core/relay.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
@@ -16,7 +16,8 @@ import { createReplayRunner } from './replay-runner.ts';
 
 export interface AppOptions {
   readonly relay: Relay;
-  readonly metrics: { render(): string };
+  /** With `gauge`, `ferry_ready` is refreshed on every scrape and readiness check. */
+  readonly metrics: { render(): string; gauge?: Metrics['gauge'] };
   readonly adminToken: string | undefined;
   /** Needed for /v1/dlq/replay; without it the endpoint answers 501. */
   readonly dlqReader?: DlqReader | undefined;
@@ -77,12 +78,25 @@ export function createApp({
 
   app.get('/healthz', (c) => c.json({ status: 'ok', instanceId: relay.instanceId }));
 
-  app.get('/readyz', async (c) => {
+  const readyGauge = metrics.gauge?.(
+    'ferry_ready',
+    '1 when /readyz answers 200, else 0 (refreshed per scrape)',
+  );
+  const readiness = async () => {
     const r = await relay.readiness();
+    readyGauge?.set({}, r.ready ? 1 : 0);
+    return r;
+  };
+
+  app.get('/readyz', async (c) => {
+    const r = await readiness();
     return c.json(r, r.ready ? 200 : 503);
   });
 
-  app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
+  app.get('/metrics', async (c) => {
+    await readiness();
+    return c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+  });
 
   app.use('/v1/*', adminAuth(adminToken, { now, clientAddress }));
 
