@@ -43,10 +43,10 @@ export const CONSOLE_SCRIPT = `
     var line = svg.querySelector('polyline');
     if (!line) { line = document.createElementNS(SVG, 'polyline'); svg.appendChild(line); }
     var max = Math.max.apply(null, values.concat([1]));
-    var step = w / (HISTORY - 1);
-    var start = HISTORY - values.length;
+    // Stretched over the width: the shape of what was seen so far (at most the last two minutes).
+    var step = values.length > 1 ? w / (values.length - 1) : 0;
     line.setAttribute('points', values.map(function (v, i) {
-      return ((start + i) * step).toFixed(1) + ',' + (h - 1 - (v / max) * (h - 2)).toFixed(1);
+      return (i * step).toFixed(1) + ',' + (h - 1 - (v / max) * (h - 2)).toFixed(1);
     }).join(' '));
   }
   function push(list, v) { list.push(v); if (list.length > HISTORY) list.shift(); }
