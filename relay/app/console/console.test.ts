@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitUntil as waitFor } from '../../../test/support/wait.ts';
 import { createMemoryDedupeStore } from '../../adapters/dedupe-memory.ts';
 import { createSystemClock } from '../../core/clock.ts';
 import type { Clock, DlqReader, SourceRecord } from '../../core/contracts.ts';
@@ -17,6 +16,20 @@ const relays: Relay[] = [];
 afterEach(async () => {
   for (const r of relays.splice(0)) await r.stop({ deadlineMs: 100 });
 });
+
+/** Polls an async probe until it returns something other than false (fails after `timeoutMs`). */
+async function waitFor<T>(
+  probe: () => Promise<T | false>,
+  { timeoutMs = 5000, intervalMs = 20, message = '' },
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${message}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
 
 /** A clock whose time the test moves; sleeps are real (replays only sleep when rate limited). */
 function manualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
