@@ -328,6 +328,31 @@ describe('console actions', () => {
     expect(api.requests).toHaveLength(6);
   });
 
+  it('refuses a sign-in body over 16 KiB, declared or streamed, without reading it all', async () => {
+    const { app } = await setup();
+    const big = form({ token: 'x'.repeat(20_000) });
+    const declared = await app.request(`${ORIGIN}/console/login`, {
+      method: 'POST',
+      headers: FORM,
+      body: big,
+    });
+    expect(declared.status).toBe(413);
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 100; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+        controller.close();
+      },
+    });
+    const streamed = await app.request(`${ORIGIN}/console/login`, {
+      method: 'POST',
+      headers: { ...FORM, 'transfer-encoding': 'chunked' },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toMatchObject({ code: 'FERRY_CONSOLE_BODY_TOO_LARGE' });
+  });
+
   it('answers a wrong method with 405 and Allow', async () => {
     const { app } = await setup();
     const res = await app.request(`${ORIGIN}/console/login`, { method: 'PUT', headers: { origin: ORIGIN } });

@@ -5,6 +5,7 @@
 // carry the session's CSRF token (x-ferry-csrf header, or the _csrf field of the sign-out form).
 // Runtime-free: Web Crypto and Hono only.
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
@@ -22,6 +23,8 @@ import { createSessionStore, randomToken, type Session, type SessionOptions } fr
 
 export const SESSION_COOKIE = 'ferry_console';
 export const CSRF_HEADER = 'x-ferry-csrf';
+/** No console request needs more: a token, a CSRF field or a DLQ filter. */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ConsoleOptions {
   readonly relay: Relay;
@@ -110,6 +113,14 @@ export function mountConsole(
 
   app.get('/', (c) => c.redirect('/console', 303));
   app.use('/console/*', refuseCrossSite);
+  // Sign-in reads its body before anyone is known: bounded, whether declared or streamed.
+  app.use(
+    '/console/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: 'body too large', code: 'FERRY_CONSOLE_BODY_TOO_LARGE' }, 413),
+    }),
+  );
 
   app.get('/console/login', (c) => {
     if (session(c)) return c.redirect('/console', 303);
