@@ -94,7 +94,17 @@ export function createApp({
   });
 
   app.get('/metrics', async (c) => {
-    await readiness();
+    // A scrape waits at most a second for readiness (a store that does not answer by then counts
+    // as down): the metrics must come through exactly when something hangs.
+    if (readyGauge) {
+      const stop = new AbortController();
+      const late = clock.sleep(1000, stop.signal).then(
+        () => readyGauge.set({}, 0),
+        () => {},
+      );
+      await Promise.race([readiness(), late]);
+      stop.abort();
+    }
     return c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
   });
 
