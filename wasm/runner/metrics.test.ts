@@ -26,7 +26,7 @@ describe('runner metrics', () => {
     const labels = { transform: 'ship"ments\\', input: 'cdc.public.shipments' };
     const text = m.prometheus(labels);
     const samples = parsePrometheusText(text);
-    const dead = samples.filter((s) => s.name === 'ferry_transform_records_dead_lettered_total');
+    const dead = samples.filter((s) => s.name === 'ferry_transform_records_deadlettered_total');
     expect(dead).toEqual(
       expect.arrayContaining([
         { name: dead[0]?.name, labels: { ...labels, code: 'FERRY_REQUIRED_FIELD' }, value: 2 },

@@ -107,12 +107,12 @@ export function createRunnerMetrics(): RunnerMetrics {
         counter('ferry_transform_records_out_total', '', n, { topic });
       // Per ferry-error-code: a series appears with its code's first dead letter.
       r.counter(
-        'ferry_transform_records_dead_lettered_total',
+        'ferry_transform_records_deadlettered_total',
         'Records sent to a dlq.* topic, per error code',
         [...names, 'code'],
       );
       for (const [code, n] of Object.entries(s.deadLetteredByCode))
-        counter('ferry_transform_records_dead_lettered_total', '', n, { code });
+        counter('ferry_transform_records_deadlettered_total', '', n, { code });
       counter('ferry_transform_batches_total', 'Batches processed', s.batches);
       counter('ferry_transform_traps_total', 'Wasm traps', s.traps);
       counter('ferry_transform_restarts_total', 'Module instances restarted', s.restarts);
