@@ -156,6 +156,16 @@ describe('console in Chromium', () => {
     await waitUntil(async () => (await delivered()) > 0, { message: 'live row' });
     const before = await delivered();
 
+    // The code filter offers the codes this relay has dead-lettered with.
+    await waitUntil(
+      async () =>
+        (
+          await page
+            .locator('#dlq-codes option')
+            .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))
+        ).includes('FERRY_SINK_REJECTED'),
+      { message: 'codes offered' },
+    );
     await page.selectOption('#dlq-sink', sinkId);
     await page.fill('#dlq-code', 'FERRY_SINK_REJECTED');
     await page.click('#dlq-search');

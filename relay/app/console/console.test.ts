@@ -242,7 +242,17 @@ describe('console actions', () => {
     const live = await (await app.request(`${ORIGIN}/console/api/live`, { headers: { cookie } })).json();
     expect(live).toMatchObject({
       instanceId: 'i1',
-      sinks: [{ id: 'api', mode: 'running', breaker: 'closed', delivered: 0, deadlettered: 3, inFlight: 0 }],
+      sinks: [
+        {
+          id: 'api',
+          mode: 'running',
+          breaker: 'closed',
+          delivered: 0,
+          deadlettered: 3,
+          deadletteredByCode: { FERRY_SINK_REJECTED: 3 },
+          inFlight: 0,
+        },
+      ],
       partitions: [{ topic: 'orders', partition: 0, paused: false }],
     });
   });

@@ -17,6 +17,8 @@ export interface LiveSink {
   readonly delivered: number;
   readonly retried: number;
   readonly deadlettered: number;
+  /** Dead letters per `ferry-error-code` since start (the DLQ filter offers these codes). */
+  readonly deadletteredByCode: Readonly<Record<string, number>>;
   readonly deduplicated: number;
   readonly freshnessSum: number;
   readonly freshnessCount: number;
@@ -58,6 +60,7 @@ export async function liveSnapshot(
   const readiness = await relay.readiness();
   const perSink = new Map<string, Record<CounterField, number>>();
   const lag = new Map<string, number>();
+  const codes = new Map<string, Record<string, number>>();
   for (const s of parsePrometheusText(metrics.render(), WANTED)) {
     if (s.name === LAG) {
       lag.set(`${s.labels.topic}\u0000${s.labels.partition}`, s.value);
@@ -77,8 +80,14 @@ export async function liveSnapshot(
       };
       perSink.set(sink, counts);
     }
-    // deadlettered has one series per code: summed per sink.
+    // deadlettered has one series per code: summed per sink, and kept per code.
     counts[COUNTERS[s.name as keyof typeof COUNTERS]] += s.value;
+    const code = s.labels.code;
+    if (s.name === 'ferry_records_deadlettered_total' && code !== undefined && s.value > 0) {
+      const byCode = codes.get(sink) ?? {};
+      byCode[code] = (byCode[code] ?? 0) + s.value;
+      codes.set(sink, byCode);
+    }
   }
   return {
     at: now,
@@ -100,6 +109,7 @@ export async function liveSnapshot(
         delivered: counts?.delivered ?? 0,
         retried: counts?.retried ?? 0,
         deadlettered: counts?.deadlettered ?? 0,
+        deadletteredByCode: codes.get(s.id) ?? {},
         deduplicated: counts?.deduplicated ?? 0,
         freshnessSum: counts?.freshnessSum ?? 0,
         freshnessCount: counts?.freshnessCount ?? 0,

@@ -143,7 +143,7 @@ export function consolePage({
           canReplay
             ? html`<form class="filters" id="dlq-form">
           <label>sink<select name="sink" id="dlq-sink">${sinks.map((s) => html`<option value="${s}">${s}</option>`)}</select></label>
-          <label>error code<input name="code" id="dlq-code" placeholder="any" size="22" /></label>
+          <label>error code<input name="code" id="dlq-code" placeholder="any" size="22" list="dlq-codes" autocomplete="off" /><datalist id="dlq-codes"></datalist></label>
           <label>failed from<input name="from" id="dlq-from" type="datetime-local" step="1" /></label>
           <label>failed until<input name="to" id="dlq-to" type="datetime-local" step="1" /></label>
           <label>at most<input name="limit" id="dlq-limit" type="number" min="1" max="1000" value="200" /></label>

@@ -154,6 +154,17 @@ export const CONSOLE_SCRIPT = `
       });
     });
     $('parked-none').hidden = waiting > 0;
+    var list = $('dlq-codes');
+    if (list) {
+      var seen = {};
+      snap.sinks.forEach(function (s) { Object.keys(s.deadletteredByCode).forEach(function (c) { seen[c] = true; }); });
+      var known = Object.keys(seen).sort();
+      if (list.getAttribute('data-codes') !== known.join(',')) {
+        list.setAttribute('data-codes', known.join(','));
+        list.textContent = '';
+        known.forEach(function (c) { var o = document.createElement('option'); o.value = c; list.appendChild(o); });
+      }
+    }
     if (prev) { push(total, sumRate); spark($('total-spark'), total); $('total-rate').textContent = num(sumRate); }
     $('total-delivered').textContent = String(sumDelivered);
     $('total-inflight').textContent = String(sumInflight);
