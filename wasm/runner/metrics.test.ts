@@ -10,9 +10,9 @@ describe('runner metrics', () => {
     m.countBatch(5, [
       { topic: 'clean.shipments', headers: [] },
       { topic: 'clean.shipments', headers: [] },
-      { topic: 'dlq.transform', headers: code('FERRY_REQUIRED_FIELD') },
-      { topic: 'dlq.transform', headers: code('FERRY_REQUIRED_FIELD') },
-      { topic: 'dlq.transform', headers: code('FERRY_INVALID_ENUM') },
+      { topic: 'dlq.transform', headers: code('missing_field') },
+      { topic: 'dlq.transform', headers: code('missing_field') },
+      { topic: 'dlq.transform', headers: code('invalid_enum') },
     ]);
     m.countBatch(1, [{ topic: 'dlq.transform', headers: [] }]);
     m.setPartitions([0, 1]);
@@ -21,7 +21,7 @@ describe('runner metrics', () => {
       recordsIn: 6,
       recordsOut: 6,
       deadLettered: 4,
-      deadLetteredByCode: { FERRY_REQUIRED_FIELD: 2, FERRY_INVALID_ENUM: 1, unknown: 1 },
+      deadLetteredByCode: { missing_field: 2, invalid_enum: 1, unknown: 1 },
     });
     const labels = { transform: 'ship"ments\\', input: 'cdc.public.shipments' };
     const text = m.prometheus(labels);
@@ -29,8 +29,8 @@ describe('runner metrics', () => {
     const dead = samples.filter((s) => s.name === 'ferry_transform_records_deadlettered_total');
     expect(dead).toEqual(
       expect.arrayContaining([
-        { name: dead[0]?.name, labels: { ...labels, code: 'FERRY_REQUIRED_FIELD' }, value: 2 },
-        { name: dead[0]?.name, labels: { ...labels, code: 'FERRY_INVALID_ENUM' }, value: 1 },
+        { name: dead[0]?.name, labels: { ...labels, code: 'missing_field' }, value: 2 },
+        { name: dead[0]?.name, labels: { ...labels, code: 'invalid_enum' }, value: 1 },
         { name: dead[0]?.name, labels: { ...labels, code: 'unknown' }, value: 1 },
       ]),
     );
