@@ -26,9 +26,18 @@ export function register(cmd: Command): void {
       durationFlag('s', { min: 1000 }),
       120_000,
     )
+    .option(
+      '--console-port <port>',
+      "port of the relay's console on 127.0.0.1 (0: a free one)",
+      number('console-port', { max: 65535 }),
+      0,
+    )
+    .option('--keep', 'after the accounting, keep the relay and its console up until Ctrl-C')
     .addHelpText(
       'after',
-      '\nStarts the local stack if needed and leaves it running. Exit code 0 when every change is accounted for.',
+      '\nStarts the local stack if needed and leaves it running. Exit code 0 when every change is accounted for.\n' +
+        'While it runs, the relay serves its console at the printed URL; sign in with the printed one-time\n' +
+        'token (random per run). With --keep the console stays up after the accounting, to click around.',
     )
     .action(
       async (o: {
@@ -38,6 +47,8 @@ export function register(cmd: Command): void {
         seed: number;
         faults: boolean;
         drainTimeout: number;
+        consolePort: number;
+        keep?: boolean;
       }) => {
         const { runDemo } = await import('../demo/demo.ts');
         const ok = await runDemo({
@@ -47,6 +58,8 @@ export function register(cmd: Command): void {
           seed: o.seed,
           faults: o.faults,
           drainTimeoutMs: o.drainTimeout,
+          consolePort: o.consolePort,
+          keep: o.keep === true,
         });
         process.exit(ok ? 0 : 1);
       },

@@ -7,7 +7,9 @@
 // Every consumer group is new for each run and starts at the topics' current ends, so the accounting
 // counts this run's changes only: for every sink, source changes = delivered + deduplicated + filtered
 // + dead-lettered (by the transform or by the relay).
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { serve } from '@hono/node-server';
 import type { Admin } from '@platformatic/kafka';
 import { KAFKA_BOOTSTRAP, REDIS_URL } from '../../deploy/local/config.ts';
 import { type GenerateResult, generate } from '../../deploy/local/generator/index.ts';
@@ -28,7 +30,38 @@ export interface DemoOptions {
   seed: number;
   faults: boolean;
   drainTimeoutMs: number;
+  /** Port of the relay's HTTP surface (the console) on 127.0.0.1; 0 picks a free one. */
+  consolePort?: number;
+  /** After the accounting, keep the relay and its console up until SIGINT or SIGTERM. */
+  keep?: boolean;
   say?: (line: string) => void;
+}
+
+/** Serves the relay's Hono app (health, metrics, admin API, console) on 127.0.0.1. */
+function serveRelay(
+  app: RelayRuntime['app'],
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) =>
+      resolve({ port: info.port, close: () => new Promise<void>((done) => server.close(() => done())) }),
+    );
+    server.once('error', reject);
+  });
+}
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
 }
 
 type Offsets = Map<string, Map<number, bigint>>;
@@ -65,6 +98,8 @@ export async function runDemo({
   seed,
   faults,
   drainTimeoutMs,
+  consolePort = 0,
+  keep = false,
   say = console.log,
 }: DemoOptions): Promise<boolean> {
   say('== 1/5 local stack');
@@ -84,6 +119,9 @@ export async function runDemo({
   const api = await startMockApi({ endpoints: demoMockEndpoints(), recordBodies: false });
   const runners: TransformRunner[] = [];
   let relay: RelayRuntime | undefined;
+  let http: { port: number; close(): Promise<void> } | undefined;
+  // A one-time token for the console: random per run, printed once, gone with the process.
+  const adminToken = randomBytes(18).toString('base64url');
   const progress = createProgress(say);
   const out: string[] = [];
   try {
@@ -113,7 +151,7 @@ export async function runDemo({
     }
     const outMark = await ends(admin, outTopics);
     const configResult = parseConfig(
-      demoRelayConfig({ runId, apiUrl: api.url, brokers: KAFKA_BOOTSTRAP, redisUrl: REDIS_URL }),
+      demoRelayConfig({ runId, apiUrl: api.url, brokers: KAFKA_BOOTSTRAP, redisUrl: REDIS_URL, adminToken }),
     );
     if (!configResult.ok) throw new Error(`demo relay config: ${configResult.errors.join('; ')}`);
     await startGroupAt(admin, configResult.config.kafka.groupId, outMark, cleanTopics);
@@ -127,6 +165,9 @@ export async function runDemo({
       },
     });
     await relay.relay.start();
+    http = await serveRelay(relay.app, consolePort);
+    const consoleLine = `console: http://127.0.0.1:${http.port}/console  (one-time token: ${adminToken})`;
+    say(`   ${consoleLine}`);
     if (faults) for (const s of SINKS) if (s.faults) api.setFaults(s.id, s.faults);
 
     say(`== 4/5 generating ${count} changes at ${rate}/s (${Math.round(badShare * 100)}% deliberately bad)`);
@@ -247,9 +288,15 @@ export async function runDemo({
       ok ? '\nEvery change is accounted for.' : '\nACCOUNTING DOES NOT BALANCE (see the table above).',
     );
     out.push('The stack keeps running: `bin/ferry topics watch --once`, `bin/ferry stack down` to stop it.');
+    if (keep) {
+      for (const line of out.splice(0)) say(line);
+      say(`\n${consoleLine}\nThe relay and its console stay up until Ctrl-C.`);
+      await untilSignal();
+    }
     return ok;
   } finally {
     progress.mute();
+    await http?.close().catch(() => {});
     await relay?.close(5000).catch(() => {});
     await Promise.allSettled(runners.map((r) => r.stop()));
     await api.stop();

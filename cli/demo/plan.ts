@@ -41,11 +41,14 @@ export function demoRelayConfig({
   apiUrl,
   brokers,
   redisUrl,
+  adminToken = crypto.randomUUID(),
 }: {
   runId: string;
   apiUrl: string;
   brokers: string;
   redisUrl: string;
+  /** The console's and admin API's token: random per run unless given. */
+  adminToken?: string;
 }): string {
   const sink = (s: DemoSink) => `
       - id: ${s.id}
@@ -65,7 +68,7 @@ export function demoRelayConfig({
   ).join('');
   return `
 instanceId: demo-${runId}
-adminToken: demo-admin-token-${runId}-0000
+adminToken: ${JSON.stringify(adminToken)}
 kafka:
   brokers: ["${brokers}"]
   groupId: ferry-demo-relay-${runId}

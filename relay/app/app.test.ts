@@ -79,9 +79,37 @@ describe('relay HTTP surface', () => {
     expect(ready.status).toBe(200);
     const m = await app.request('/metrics');
     expect(m.headers.get('content-type')).toContain('text/plain');
-    expect(await m.text()).toContain(
-      'ferry_records_deadlettered_total{sink="api",code="FERRY_SINK_REJECTED"} 3',
-    );
+    const text = await m.text();
+    expect(text).toContain('ferry_records_deadlettered_total{sink="api",code="FERRY_SINK_REJECTED"} 3');
+    expect(text).toContain('\nferry_ready 1\n');
+  });
+
+  it('answers a scrape within about a second when readiness hangs, with ferry_ready 0', async () => {
+    const metrics = createRegistry();
+    const store = createMemoryDedupeStore({ instanceId: 'i1' });
+    const relay = createRelay({
+      config: testConfig({ routes: [{ topics: 'orders', sinks: [testSink('api')] }] }).relay,
+      source: createMemorySource(),
+      senders: { api: createScriptedSender() },
+      dedupe: { memory: { ...store, ping: () => new Promise<boolean>(() => {}) } },
+      dlq: createMemoryDlq(),
+      metrics,
+      instanceId: 'i1',
+    });
+    relays.push(relay);
+    await relay.start();
+    const app = createApp({ relay, metrics, adminToken: TOKEN, clock: createSystemClock() });
+    const t0 = Date.now();
+    const text = await (await app.request('/metrics')).text();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(text).toContain('\nferry_ready 0\n');
+  });
+
+  it('exports ferry_ready 0 once the relay is not ready', async () => {
+    const { app } = await setup();
+    await relays[0]?.stop({ deadlineMs: 100 });
+    expect((await app.request('/readyz')).status).toBe(503);
+    expect(await (await app.request('/metrics')).text()).toContain('\nferry_ready 0\n');
   });
 
   it('guards the admin API with the bearer token', async () => {

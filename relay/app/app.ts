@@ -3,19 +3,21 @@
 // passes how to read a request's client address (failed tokens are rate-limited per address).
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import type { Clock, DlqReader, Logger } from '../core/contracts.ts';
+import type { Clock, DlqReader, Logger, Metrics } from '../core/contracts.ts';
 import type { PushSource } from '../core/push-source.ts';
 import type { Relay, ReloadResult } from '../core/relay.ts';
-import { replayDeadLetters } from '../core/replay.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
 import { adminAuth } from './admin-auth.ts';
 import type { ClientAddress } from './client-address.ts';
+import { mountConsole } from './console/routes.ts';
 import { allowOnly } from './method-not-allowed.ts';
 import { mountPushRoute, type PushRouteOptions } from './push-route.ts';
+import { createReplayRunner } from './replay-runner.ts';
 
 export interface AppOptions {
   readonly relay: Relay;
-  readonly metrics: { render(): string };
+  /** With `gauge`, `ferry_ready` is refreshed on every scrape and readiness check. */
+  readonly metrics: { render(): string; gauge?: Metrics['gauge'] };
   readonly adminToken: string | undefined;
   /** Needed for /v1/dlq/replay; without it the endpoint answers 501. */
   readonly dlqReader?: DlqReader | undefined;
@@ -52,6 +54,7 @@ const ReplayBody = v.strictObject({
   partition: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   fromOffset: v.optional(offset),
   toOffset: v.optional(offset),
+  code: v.optional(v.pipe(v.string(), v.minLength(1))),
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000)), 1000),
   dryRun: v.optional(v.boolean(), false),
 });
@@ -71,16 +74,42 @@ export function createApp({
   const app = new Hono();
   const now = () => clock.now();
   if (push) mountPushRoute(app, push, { now, clientAddress });
-  let replaying = false;
+  const replays = dlqReader
+    ? createReplayRunner({ reader: dlqReader, relay, clock, perSecond: replayPerSecond, logger })
+    : undefined;
+  mountConsole(app, { relay, metrics, adminToken, replays, clock, clientAddress });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', instanceId: relay.instanceId }));
 
-  app.get('/readyz', async (c) => {
+  const readyGauge = metrics.gauge?.(
+    'ferry_ready',
+    '1 when /readyz answers 200, else 0 (refreshed per scrape)',
+  );
+  const readiness = async () => {
     const r = await relay.readiness();
+    readyGauge?.set({}, r.ready ? 1 : 0);
+    return r;
+  };
+
+  app.get('/readyz', async (c) => {
+    const r = await readiness();
     return c.json(r, r.ready ? 200 : 503);
   });
 
-  app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
+  app.get('/metrics', async (c) => {
+    // A scrape waits at most a second for readiness (a store that does not answer by then counts
+    // as down): the metrics must come through exactly when something hangs.
+    if (readyGauge) {
+      const stop = new AbortController();
+      const late = clock.sleep(1000, stop.signal).then(
+        () => readyGauge.set({}, 0),
+        () => {},
+      );
+      await Promise.race([readiness(), late]);
+      stop.abort();
+    }
+    return c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+  });
 
   app.use('/v1/*', adminAuth(adminToken, { now, clientAddress }));
 
@@ -109,7 +138,7 @@ export function createApp({
   });
 
   app.post('/v1/dlq/replay', async (c) => {
-    if (!dlqReader) return c.json({ error: 'no DLQ reader configured' }, 501);
+    if (!replays) return c.json({ error: 'no DLQ reader configured' }, 501);
     let json: unknown;
     try {
       json = await c.req.json();
@@ -128,21 +157,10 @@ export function createApp({
     }
     if (!relay.sinkIds().includes(parsed.output.sink))
       return c.json({ error: `unknown sink ${parsed.output.sink}` }, 404);
-    // One replay at a time per relay; each runs at replayPerSecond.
-    if (replaying) return c.json({ error: 'a replay is already running' }, 429);
-    replaying = true;
-    try {
-      const report = await replayDeadLetters({
-        reader: dlqReader,
-        relay,
-        clock,
-        filter: parsed.output,
-        perSecond: replayPerSecond,
-      });
-      return c.json(report);
-    } finally {
-      replaying = false;
-    }
+    // One replay at a time per relay (the console's included); each runs at replayPerSecond.
+    const report = await replays.run(parsed.output);
+    if (report === 'busy') return c.json({ error: 'a replay is already running' }, 429);
+    return c.json(report);
   });
 
   for (const path of ['/healthz', '/readyz', '/metrics', '/v1/sinks']) app.all(path, allowOnly('GET'));

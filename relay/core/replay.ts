@@ -20,6 +20,8 @@ export interface ReplayFilter {
   readonly partition?: number | undefined;
   readonly fromOffset?: bigint | undefined;
   readonly toOffset?: bigint | undefined;
+  /** Only dead letters with this `ferry-error-code`. */
+  readonly code?: string | undefined;
   readonly limit?: number | undefined;
   readonly dryRun?: boolean | undefined;
 }
@@ -41,6 +43,14 @@ export interface ReplayItem {
   /** Why a pointer's original could not be replayed. */
   readonly missing?: string;
   readonly outcome?: ReplayItemOutcome;
+}
+
+/** Where a replay stands, reported as it goes (the sends' outcomes arrive as the sink answers). */
+export interface ReplayProgress {
+  readonly scanned: number;
+  readonly matched: number;
+  readonly sent: number;
+  readonly outcomes: Readonly<Record<string, number>>;
 }
 
 export interface ReplayReport {
@@ -90,6 +100,7 @@ export async function replayDeadLetters({
   filter,
   perSecond = 100,
   signal,
+  onProgress,
 }: {
   reader: DlqReader;
   relay: Relay;
@@ -97,6 +108,8 @@ export async function replayDeadLetters({
   filter: ReplayFilter;
   perSecond?: number;
   signal?: AbortSignal;
+  /** Called after each matched record is sent (or found missing) and after each outcome. */
+  onProgress?: (progress: ReplayProgress) => void;
 }): Promise<ReplayReport> {
   const limiter = createRateLimiter(perSecond);
   const dryRun = filter.dryRun === true;
@@ -107,6 +120,7 @@ export async function replayDeadLetters({
   const pending: Array<Promise<void>> = [];
   const outcomes: Record<string, number> = {};
   let missing = 0;
+  const progress = () => onProgress?.({ scanned, matched, sent: pending.length, outcomes: { ...outcomes } });
 
   for await (const record of reader.read(signal ? { signal } : {})) {
     scanned++;
@@ -119,6 +133,7 @@ export async function replayDeadLetters({
     if (filter.partition !== undefined && original.partition !== filter.partition) continue;
     if (filter.fromOffset !== undefined && original.offset < filter.fromOffset) continue;
     if (filter.toOffset !== undefined && original.offset > filter.toOffset) continue;
+    if (filter.code !== undefined && reason.code !== filter.code) continue;
     if (matched >= limit) break;
     matched++;
     const item: ReplayItem = {
@@ -139,6 +154,7 @@ export async function replayDeadLetters({
       missing++;
       outcomes.missing = (outcomes.missing ?? 0) + 1;
       if (index >= 0) items[index] = { ...item, outcome: 'missing', missing: resolved.missing };
+      progress();
       continue;
     }
     for (let wait = limiter.take(clock.now()); wait > 0; wait = limiter.take(clock.now()))
@@ -147,8 +163,10 @@ export async function replayDeadLetters({
       relay.replay(filter.sink, resolved.record).then((outcome) => {
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         if (index >= 0) items[index] = { ...item, outcome };
+        progress();
       }),
     );
+    progress();
   }
   await Promise.all(pending);
   return { dryRun, scanned, matched, sent: dryRun ? 0 : pending.length, missing, outcomes, items };

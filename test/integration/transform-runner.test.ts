@@ -394,7 +394,7 @@ describe('ferry transform run on the local stack', () => {
       // Prometheus metrics served by the restarted runner
       const metrics = await scrape();
       expect(Number(recordsIn.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
-      expect(metrics).toMatch(/^ferry_transform_records_dead_lettered_total\{[^}]*\} [1-9]/m);
+      expect(metrics).toMatch(/^ferry_transform_records_deadlettered_total\{[^}]*\} [1-9]/m);
       expect(metrics).toMatch(/^ferry_transform_lag_records\{[^}]*partition="0"\} \d+/m);
       // graceful stop: finishes the batch in flight, commits, leaves the group, exit code 0
       child.kill('SIGTERM');

@@ -63,6 +63,7 @@ describe('deploy/compose/compose.yaml', () => {
         'connect',
         'connector-init',
         'console',
+        'grafana',
         'mock-api',
         'postgres',
         'prometheus',
@@ -258,5 +259,25 @@ describe('each Compose service against the repository', () => {
     expect(job.metrics_path).toBe('/metrics');
     expect(job.static_configs[0].targets).toEqual(['relay:8787']);
     expect(svc('prometheus').volumes).toContain('./prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
+  it('prometheus: evaluates the alert rules of deploy/prometheus', () => {
+    const prom = parse(read('deploy/compose/prometheus.yml'));
+    expect(prom.rule_files).toEqual(['/etc/prometheus/alerts.yaml']);
+    expect(svc('prometheus').volumes).toContain('../prometheus/alerts.yaml:/etc/prometheus/alerts.yaml:ro');
+  });
+
+  it('grafana: provisions the Prometheus datasource and the Ferry dashboard', () => {
+    const g = svc('grafana');
+    expect(g.volumes).toContain('../grafana/provisioning:/etc/grafana/provisioning:ro');
+    const dashboardMount = g.volumes?.find((v) => v.startsWith('../grafana/ferry.json:')) ?? '';
+    const inContainer = dashboardMount.split(':')[1] as string;
+    const ds = parse(read('deploy/grafana/provisioning/datasources/prometheus.yaml')).datasources;
+    expect(ds).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' })]);
+    const providers = parse(read('deploy/grafana/provisioning/dashboards/ferry.yaml')).providers;
+    expect(inContainer.startsWith(`${providers[0].options.path}/`)).toBe(true);
+    const dashboard = JSON.parse(read('deploy/grafana/ferry.json'));
+    expect(dashboard.uid).toBe('ferry-overview');
+    expect(g.environment?.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:-/);
   });
 });

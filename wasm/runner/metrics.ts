@@ -1,10 +1,14 @@
-// Runner metrics: records in / out (per topic) / dead-lettered, traps, restarts, lag per partition.
-// Names follow Prometheus conventions (docs/style.md §9: ferry_<noun>_<unit>).
+// Runner metrics: records in / out (per topic) / dead-lettered (per ferry-error-code), traps, restarts,
+// lag per partition. Names follow Prometheus conventions (docs/style.md §9: ferry_<noun>_<unit>); the
+// exposition is rendered by the relay's registry, so both processes escape labels the same way.
+import { createRegistry } from '../../relay/metrics/registry.ts';
 
 export interface RunnerMetricsSnapshot {
   recordsIn: number;
   recordsOut: number;
   deadLettered: number;
+  /** Dead letters per `ferry-error-code` header (`unknown` when a dead letter has none). */
+  deadLetteredByCode: Record<string, number>;
   outByTopic: Record<string, number>;
   batches: number;
   traps: number;
@@ -18,7 +22,13 @@ export interface RunnerMetricsSnapshot {
 }
 
 export interface RunnerMetrics {
-  countBatch(records: number, outputs: ReadonlyArray<{ topic: string }>): void;
+  countBatch(
+    records: number,
+    outputs: ReadonlyArray<{
+      topic: string;
+      headers?: ReadonlyArray<{ key: string; value: Uint8Array | null }>;
+    }>,
+  ): void;
   countTrap(): void;
   countRestart(): void;
   countCommit(): void;
@@ -33,11 +43,20 @@ export function isDeadLetterTopic(topic: string): boolean {
   return topic.startsWith('dlq.');
 }
 
+const decoder = new TextDecoder();
+
+/** The dead letter's `ferry-error-code` header (read during the batch call: the bytes are reused later). */
+function errorCode(headers: ReadonlyArray<{ key: string; value: Uint8Array | null }> | undefined): string {
+  const value = headers?.find((h) => h.key === 'ferry-error-code')?.value;
+  return value ? decoder.decode(value) || 'unknown' : 'unknown';
+}
+
 export function createRunnerMetrics(): RunnerMetrics {
   const s: RunnerMetricsSnapshot = {
     recordsIn: 0,
     recordsOut: 0,
     deadLettered: 0,
+    deadLetteredByCode: {},
     outByTopic: {},
     batches: 0,
     traps: 0,
@@ -54,7 +73,11 @@ export function createRunnerMetrics(): RunnerMetrics {
       for (const o of outputs) {
         s.recordsOut++;
         s.outByTopic[o.topic] = (s.outByTopic[o.topic] ?? 0) + 1;
-        if (isDeadLetterTopic(o.topic)) s.deadLettered++;
+        if (isDeadLetterTopic(o.topic)) {
+          s.deadLettered++;
+          const code = errorCode(o.headers);
+          s.deadLetteredByCode[code] = (s.deadLetteredByCode[code] ?? 0) + 1;
+        }
       }
     },
     countTrap: () => void s.traps++,
@@ -70,31 +93,40 @@ export function createRunnerMetrics(): RunnerMetrics {
     },
     snapshot: () => structuredClone(s),
     prometheus(labels) {
-      const l = (extra: Record<string, string> = {}) =>
-        `{${Object.entries({ ...labels, ...extra })
-          .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-          .join(',')}}`;
-      const lines = [
-        '# TYPE ferry_transform_records_in_total counter',
-        `ferry_transform_records_in_total${l()} ${s.recordsIn}`,
-        '# TYPE ferry_transform_records_out_total counter',
-        ...Object.entries(s.outByTopic).map(
-          ([topic, n]) => `ferry_transform_records_out_total${l({ topic })} ${n}`,
-        ),
-        '# TYPE ferry_transform_records_dead_lettered_total counter',
-        `ferry_transform_records_dead_lettered_total${l()} ${s.deadLettered}`,
-        '# TYPE ferry_transform_batches_total counter',
-        `ferry_transform_batches_total${l()} ${s.batches}`,
-        '# TYPE ferry_transform_traps_total counter',
-        `ferry_transform_traps_total${l()} ${s.traps}`,
-        '# TYPE ferry_transform_restarts_total counter',
-        `ferry_transform_restarts_total${l()} ${s.restarts}`,
-        '# TYPE ferry_transform_consumer_rejoins_total counter',
-        `ferry_transform_consumer_rejoins_total${l()} ${s.rejoins}`,
-        '# TYPE ferry_transform_lag_records gauge',
-        ...Object.entries(s.lag).map(([p, n]) => `ferry_transform_lag_records${l({ partition: p })} ${n}`),
-      ];
-      return `${lines.join('\n')}\n`;
+      // A fresh registry per scrape, filled from the counts: one exposition format for relay and runner.
+      const r = createRegistry();
+      const names = Object.keys(labels);
+      const counter = (name: string, help: string, value: number, extra: Record<string, string> = {}) =>
+        r.counter(name, help, [...names, ...Object.keys(extra)]).inc({ ...labels, ...extra }, value);
+      counter('ferry_transform_records_in_total', 'Records read and run through the module', s.recordsIn);
+      r.counter('ferry_transform_records_out_total', 'Records the module wrote, per output topic', [
+        ...names,
+        'topic',
+      ]);
+      for (const [topic, n] of Object.entries(s.outByTopic))
+        counter('ferry_transform_records_out_total', '', n, { topic });
+      // Per ferry-error-code: a series appears with its code's first dead letter.
+      r.counter(
+        'ferry_transform_records_deadlettered_total',
+        'Records sent to a dlq.* topic, per error code',
+        [...names, 'code'],
+      );
+      for (const [code, n] of Object.entries(s.deadLetteredByCode))
+        counter('ferry_transform_records_deadlettered_total', '', n, { code });
+      counter('ferry_transform_batches_total', 'Batches processed', s.batches);
+      counter('ferry_transform_traps_total', 'Wasm traps', s.traps);
+      counter('ferry_transform_restarts_total', 'Module instances restarted', s.restarts);
+      counter(
+        'ferry_transform_consumer_rejoins_total',
+        'Consumer group rejoins after a lost consumer',
+        s.rejoins,
+      );
+      const lag = r.gauge('ferry_transform_lag_records', 'Records behind the high watermark, per partition', [
+        ...names,
+        'partition',
+      ]);
+      for (const [p, n] of Object.entries(s.lag)) lag.set({ ...labels, partition: p }, n);
+      return r.render();
     },
   };
 }
