@@ -27,6 +27,7 @@ import { createTopic, createTopicProducer, deleteTopics } from '../support/relay
 import { relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
 import { accountCpu, type CpuAccount, describeAccount } from './machine-cpu.ts';
 import { sampleProc, watchProc } from './proc-stats.ts';
+import { describeThreadGroups, threadGroups, threadGroupsSince } from './proc-threads.ts';
 
 type Runtime = 'node' | 'bun' | 'deno';
 type Server = 'node' | 'bun';
@@ -204,6 +205,7 @@ interface RuntimeResult {
   readonly p50: number;
   readonly p99: number;
   readonly steadyCores: number;
+  readonly steadyUs: number;
   readonly steadyRss: number;
   readonly load: string;
 }
@@ -273,12 +275,14 @@ async function relayRun(
         ['bench', process.pid],
       ]),
     );
+    const threads0 = threadGroups(relay.pid);
     const start = Date.now();
     const applied0 = (await client.progress(endpoint)).applied;
     await waitApplied(client, endpoint, RECORDS, 300_000);
     const secs = (Date.now() - start) / 1000;
     let stats = proc.stop();
     const account = machine.stop();
+    const drainThreads = threadGroupsSince(threads0, threadGroups(relay.pid));
     const report = await client.report(endpoint);
     const drained = report.applied - applied0;
     const delivered = Math.round(drained / secs);
@@ -294,6 +298,9 @@ async function relayRun(
     console.log(
       `[${label}] CPU per delivered record over the drain, µs: ${describeAccount(account, drained)}`,
     );
+    console.log(
+      `[${label}] relay threads over the drain, µs CPU per record: ${describeThreadGroups(drainThreads, drained)}`,
+    );
     const rss = stats.peakRssBytes;
     const cores = stats.cpuCores;
 
@@ -301,6 +308,7 @@ async function relayRun(
     await sleep(1500);
     await client.clearLatencies(endpoint);
     proc = watchProc(relay.pid);
+    const steadyThreads0 = threadGroups(relay.pid);
     const tick = 50;
     const perTick = Math.round((RATE * tick) / 1000);
     let produced = RECORDS;
@@ -315,14 +323,21 @@ async function relayRun(
     }
     await waitApplied(client, endpoint, produced, 60_000);
     stats = proc.stop();
+    const steadyThreads = threadGroupsSince(steadyThreads0, threadGroups(relay.pid));
     const lat = (await client.latencies(endpoint)).sort((a, b) => a - b);
     const actualRate = (produced - RECORDS) / STEADY_SECONDS;
+    const steadyRecords = produced - RECORDS;
+    const steadyUs =
+      ([...steadyThreads.values()].reduce((sum, x) => sum + x, 0) * 1e6) / Math.max(1, steadyRecords);
     const p50 = pct(lat, 50);
     const p99 = pct(lat, 99);
     console.log(
       `[${label}] latency at a steady ${Math.round(actualRate)} records/s for ${STEADY_SECONDS} s (${lat.length} records): ` +
         `produce-to-API p50 ${p50} ms, p99 ${p99} ms, max ${lat.at(-1)} ms; ` +
-        `relay CPU ${stats.cpuCores.toFixed(2)} cores, peak RSS ${mb(stats.peakRssBytes)}; load average ${load()}`,
+        `relay CPU ${stats.cpuCores.toFixed(2)} cores (${steadyUs.toFixed(0)} µs CPU per record), peak RSS ${mb(stats.peakRssBytes)}; load average ${load()}`,
+    );
+    console.log(
+      `[${label}] relay threads at the steady rate, µs CPU per record: ${describeThreadGroups(steadyThreads, steadyRecords)}`,
     );
     return {
       runtime: label,
@@ -336,6 +351,7 @@ async function relayRun(
       p50,
       p99,
       steadyCores: stats.cpuCores,
+      steadyUs,
       steadyRss: stats.peakRssBytes,
       load: throughputLoad,
     };
@@ -377,13 +393,24 @@ console.log(
     `ceilings: ${[...ceilings].map(([s, c]) => `${s} ${c.rps} req/s (server ${c.serverUs.toFixed(0)} µs/req)`).join(', ')})`,
 );
 console.log(
-  'runtime   delivered/s  vs ceiling  relay cores  µs CPU/record  mock µs/req  peak RSS  p50@steady  p99@steady  load average',
+  'runtime   delivered/s  vs ceiling  relay cores  µs CPU/record  mock µs/req  peak RSS  p50@steady  p99@steady  µs/rec@steady  RSS@steady  load average',
 );
 for (const r of results) {
   console.log(
     `${r.runtime.padEnd(9)} ${String(r.delivered).padStart(11)}  ${ref ? `${((100 * r.delivered) / ref.rps).toFixed(0)}%`.padStart(10) : '         -'}  ` +
       `${r.cores.toFixed(2).padStart(11)}  ${r.usPerRecord.toFixed(0).padStart(13)}  ${r.mockUs.toFixed(0).padStart(11)}  ` +
-      `${mb(r.rss).padStart(8)}  ${`${r.p50} ms`.padStart(10)}  ${`${r.p99} ms`.padStart(10)}  ${r.load}`,
+      `${mb(r.rss).padStart(8)}  ${`${r.p50} ms`.padStart(10)}  ${`${r.p99} ms`.padStart(10)}  ` +
+      `${r.steadyUs.toFixed(0).padStart(13)}  ${mb(r.steadyRss).padStart(10)}  ${r.load}`,
+  );
+}
+// Each runtime's CPU per record against Node's in this run (the same label suffix: node@base for x@base).
+for (const r of results) {
+  const [runtime, suffix] = r.runtime.split('@');
+  const node = results.find((n) => n.runtime === (suffix === undefined ? 'node' : `node@${suffix}`));
+  if (runtime === 'node' || node === undefined) continue;
+  console.log(
+    `${r.runtime} against ${node.runtime}: CPU per record ${(r.usPerRecord / node.usPerRecord).toFixed(2)}x draining, ` +
+      `${(r.steadyUs / node.steadyUs).toFixed(2)}x at the steady rate; peak RSS ${mb(r.rss)} (${mb(r.steadyRss)} at the steady rate)`,
   );
 }
 
