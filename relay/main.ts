@@ -27,6 +27,11 @@ export interface RuntimeHost {
   createSender(sink: SinkOptions, client: HttpClientName): HttpSender;
   /** Reads a request's client address from what this runtime's server passes to `fetch`. */
   readonly clientAddress?: ClientAddress;
+  /**
+   * What this runtime finds wrong with a config (undefined: it did not parse) beyond the schema, e.g.
+   * Deno's permissions not covering a sink's host: errors refuse the config, warnings are printed.
+   */
+  checkConfig?(config: RelayConfig | undefined): { errors: string[]; warnings: string[] };
 }
 
 export const EXIT_INVALID_CONFIG = 2;
@@ -56,9 +61,11 @@ export async function loadConfigOrExit(host: RuntimeHost, path: string | undefin
     return host.exit(EXIT_INVALID_CONFIG);
   }
   const result = parseConfig(text, host.env);
-  if (!result.ok) {
+  const checked = host.checkConfig?.(result.ok ? result.config : undefined) ?? { errors: [], warnings: [] };
+  for (const warning of checked.warnings) console.error(`ferry relay: ${path}: ${warning}`);
+  if (!result.ok || checked.errors.length > 0) {
     console.error(`ferry relay: invalid config ${path}:`);
-    for (const error of result.errors) console.error(`  ${error}`);
+    for (const error of [...(result.ok ? [] : result.errors), ...checked.errors]) console.error(`  ${error}`);
     return host.exit(EXIT_INVALID_CONFIG);
   }
   // A setting this runtime cannot honour is refused, never silently replaced by another client.
