@@ -32,13 +32,13 @@ describe('configAccess', () => {
     ]);
   });
 
-  it('leaves out Redis when no sink dedupes through it, and the port of a listen on port 0', () => {
+  it('leaves out Redis when no sink dedupes through it; a listen on any free port is host:0', () => {
     const config = testConfig({
       listen: { port: 0, host: '127.0.0.1' },
       routes: [{ topics: ['a'], sinks: [testSink('s', { url: 'http://127.0.0.1:18080/s' })] }],
     });
     expect(configAccess(config).map((a) => a.value)).toEqual([
-      '127.0.0.1',
+      '127.0.0.1:0',
       '127.0.0.1:19092',
       '127.0.0.1:18080',
     ]);

@@ -43,7 +43,8 @@ export function configAccess(config: RelayConfig, configPath?: string): ConfigAc
   };
   if (configPath !== undefined) add('read', configPath, 'the config file');
   const listenHost = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  add('net', config.listen.port === 0 ? listenHost : `${listenHost}:${config.listen.port}`, 'listen');
+  // Port 0 (any free port) is granted as `host:0`, which is what Deno checks for it.
+  add('net', `${listenHost}:${config.listen.port}`, 'listen');
   // Also with a push source: the DLQ writer and the replay reader go through Kafka.
   for (const [i, broker] of config.kafka.brokers.entries()) add('net', broker, `kafka.brokers[${i}]`);
   const tls = config.kafka.connection.tls;

@@ -44,12 +44,12 @@ describe('checkDenoPermissions', () => {
   });
 
   it('passes when every address is granted', () => {
-    const deno = fakeDeno(['net 127.0.0.1', 'net 127.0.0.1:19092', 'net api.example.com:443'], {});
+    const deno = fakeDeno(['net 127.0.0.1:0', 'net 127.0.0.1:19092', 'net api.example.com:443'], {});
     expect(checkDenoPermissions(deno, config, new Set())).toEqual({ errors: [], warnings: [] });
   });
 
   it('names the setting whose host is not granted, and how to get the flags', () => {
-    const deno = fakeDeno(['net 127.0.0.1', 'net 127.0.0.1:19092'], {});
+    const deno = fakeDeno(['net 127.0.0.1:0', 'net 127.0.0.1:19092'], {});
     const { errors } = checkDenoPermissions(deno, config, new Set());
     expect(errors).toEqual([
       'routes[0].sinks[0].url (far): net access to api.example.com:443 is not granted (--allow-net)',
@@ -58,7 +58,7 @@ describe('checkDenoPermissions', () => {
   });
 
   it('reports unreadable variables: beside the errors of a config that failed, as warnings otherwise', () => {
-    const deno = fakeDeno(['net 127.0.0.1', 'net 127.0.0.1:19092', 'net api.example.com:443'], {});
+    const deno = fakeDeno(['net 127.0.0.1:0', 'net 127.0.0.1:19092', 'net api.example.com:443'], {});
     const denied = new Set(['SINK_TOKEN']);
     expect(checkDenoPermissions(deno, undefined, denied).errors).toEqual([
       'environment variable SINK_TOKEN is not readable (not in --allow-env)',
