@@ -17,6 +17,7 @@ export interface MemoryDedupeOptions {
   readonly table?: MemoryDedupeTable;
 }
 
+/** The entries of a memory dedupe store, shareable between stores in one process. */
 export type MemoryDedupeTable = Map<string, { value: string; expiresAt: number }>;
 
 export function createMemoryDedupeTable(): MemoryDedupeTable {

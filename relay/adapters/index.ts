@@ -5,6 +5,7 @@ export {
   createMemoryDedupeStore,
   type MemoryDedupeOptions,
   type MemoryDedupeStore,
+  type MemoryDedupeTable,
 } from './dedupe-memory.ts';
 export { createRedisDedupeStore, type RedisDedupeOptions, type RedisDedupeStore } from './dedupe-redis.ts';
 export { createUpstashDedupeStore, type UpstashDedupeOptions } from './dedupe-upstash.ts';

@@ -3,6 +3,7 @@
 export type * from './contracts.ts';
 export { FerryError, type FerryErrorCode, isFerryError, isRetryableError } from './errors.ts';
 export type * from './options.ts';
+export type { BreakerStateName } from './policy.ts';
 export type { Redactor } from './redact.ts';
 export type {
   CreateRelayOptions,
@@ -12,3 +13,4 @@ export type {
   RelayState,
   ReplayOutcome,
 } from './relay.ts';
+export type { ParkedKey, SinkMode, SinkSettings, SinkState } from './sink-runner.ts';
