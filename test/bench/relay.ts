@@ -1,7 +1,7 @@
 // Relay benchmark on the real stack (not a test: it prints figures, it asserts nothing).
 //   npm run bench:relay [-- --records 100000 --steady-seconds 15 --rate 2000 --runtimes node,bun,deno --mock bun]
-// Setup: ~1 KB JSON records on 12-partition topics, the relay as a child process (Node: undici sender;
-// Bun and Deno: fetch), Redis dedupe on, one POST per record to the mock API over keep-alive. The mock
+// Setup: ~1 KB JSON records on 12-partition topics, the relay as a child process (Node and Deno: undici
+// sender; Bun: fetch), Redis dedupe on, one POST per record to the mock API over keep-alive. The mock
 // API runs in its own process (Bun.serve under Bun, node:http under Node) so its CPU is measured apart
 // from the relay's and from this process (producer, client of the ceiling phase). Phases:
 //   0. ceiling, per mock server runtime: undici straight into the mock API (what DESIGN.md measures the
@@ -11,6 +11,8 @@
 //   2. throughput: the relay drains the backlog into the mock API -> delivered records/s, relay CPU
 //      (cores and µs per record), peak RSS, mock API CPU per request;
 //   3. latency: records produced at a steady rate, produce-to-API p50/p99, relay CPU and RSS.
+// Each phase also prints the relay's CPU per record by thread group (its main thread, V8's GC and
+// compiler workers, the runtime's I/O threads), and the summary each runtime's ratio to Node's.
 // The machine is shared (Kafka, Redis, other work): CPU per record and ratios within one run are the
 // steadier figures; every line prints the load average.
 
@@ -97,7 +99,7 @@ const topics: string[] = [];
 console.log(
   `setup: node ${process.version}, ${RECORDS} records of ~${VALUE_BYTES} B per relay runtime (fresh 12-partition topic each), ` +
     `${KEYS} keys, dedupe: Redis (onUnavailable=block), sink: 1 POST per record over keep-alive ` +
-    `(maxInFlight ${MAX_IN_FLIGHT}; Node relay: undici, Bun/Deno relay: fetch), relay as a child process ` +
+    `(maxInFlight ${MAX_IN_FLIGHT}; Node and Deno relay: undici, Bun relay: fetch), relay as a child process ` +
     `(runtimes ${RUNTIMES.join(', ')}; Node relay NODE_OPTIONS='${RELAY_NODE_OPTIONS}', Bun relay flags '${RELAY_BUN_FLAGS.join(' ')}', Deno relay flags '${RELAY_DENO_FLAGS.join(' ')}'` +
     `${BASELINE_ROOT === undefined ? '' : `; each preceded by the relay of ${BASELINE_ROOT} as <runtime>@base`}), mock API in its own process ` +
     `(server for the relay phases: ${MOCK}); Kafka, Redis, mock API, producer and relay share the same 2 cores; ` +
