@@ -1,6 +1,7 @@
 // The Deno relay with least permissions (the flags `deno task relay:flags` prints for its config, no -A):
-// it delivers over the real Kafka, Redis and the mock API, survives a kill -9 with nothing lost, and
-// is refused what its permissions leave out: a sink on another host:port, a TLS file or a config file
+// it delivers over the real Kafka, Redis and the mock API, survives a kill -9 with nothing lost, answers
+// the relay:status and relay:replay tasks (their own least permissions), and is refused what its
+// permissions leave out: a sink on another host:port, a TLS file or a config file
 // outside the granted paths, each named on stderr with exit code 2.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -121,6 +122,20 @@ describe('the Deno relay with least permissions', () => {
       timeoutMs: 30_000,
       message: 'consumer lag 0 after the restart',
     });
+    // The admin tasks, with their own least permissions (loopback, FERRY_*), against the running relay.
+    const admin = (task: string, ...args: string[]) =>
+      spawnSync(DENO, ['task', '--quiet', task, '--url', `http://127.0.0.1:${second.port}`, ...args], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', FERRY_ADMIN_TOKEN: 'test-admin-token-0123456789' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const status = admin('relay:status');
+    expect(status.status).toBe(0);
+    expect(JSON.stringify(JSON.parse(status.stdout))).toContain(`"id":"${endpoint}"`);
+    const replay = admin('relay:replay', endpoint, '--dry-run');
+    expect(replay.status).toBe(0);
+    expect(JSON.parse(replay.stdout)).toMatchObject({ dryRun: true });
     expect(await second.stop()).toBe(0);
 
     const report = api.report(endpoint);
