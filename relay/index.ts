@@ -22,29 +22,48 @@ import { createRelay, type DedupeStores, type Relay, type ReloadResult } from '.
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { configSecrets } from './secrets.ts';
 
-export { parseConfig, type RelayConfig } from './config/load.ts';
+export {
+  type KafkaConnection,
+  type KafkaSasl,
+  type KafkaTls,
+  SASL_MECHANISMS,
+  type SaslMechanism,
+} from '../wasm/index.ts';
+export type { ClientAddress } from './app/client-address.ts';
+export { type ConfigEnv, type ConfigResult, parseConfig, type RelayConfig } from './config/load.ts';
+export type { Registry } from './metrics/registry.ts';
 
+/** A relay built from a config, with its HTTP app and metrics. */
 export interface RelayRuntime {
+  /** The relay. */
   readonly relay: Relay;
   /** Applies the config file's routes again (config-reload.ts); refused when there is no file to read. */
   reloadConfig(): Promise<ReloadResult>;
+  /** The Hono app: health, readiness, metrics, admin API, push endpoint. */
   readonly app: ReturnType<typeof createApp>;
+  /** The metrics registry. */
   readonly metrics: Registry;
+  /** This relay instance. */
   readonly instanceId: string;
   /** Stops the relay (graceful, within the deadline) and closes every adapter. */
   close(deadlineMs?: number): Promise<void>;
 }
 
+/** The HTTP clients a sink can send with. */
 export type HttpClientName = 'undici' | 'fetch';
 
+/** What buildRelay takes. */
 export interface BuildRelayOptions {
+  /** A validated config (parseConfig). */
   readonly config: RelayConfig;
   /**
    * One sender per sink, on the client the config asks for (`http.client`, undefined = the runtime's
    * default): on Node undici or fetch, on Deno, Bun and edge fetch.
    */
   readonly createSender: (sink: SinkOptions, client: HttpClientName | undefined) => HttpSender;
+  /** Where the relay logs. */
   readonly logger: Logger;
+  /** This relay instance (default: the config's, else a random one). */
   readonly instanceId?: string;
   /** Scrubs outside text of the config's secrets; built from `config` when not given. */
   readonly redact?: Redactor;
@@ -54,6 +73,7 @@ export interface BuildRelayOptions {
   readonly readConfig?: ConfigReader;
 }
 
+/** Builds a relay from a validated config: the source, one sender per sink, dedupe stores, DLQ, metrics and the HTTP app. */
 export async function buildRelay({
   config,
   createSender,

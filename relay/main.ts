@@ -27,6 +27,11 @@ export interface RuntimeHost {
   createSender(sink: SinkOptions, client: HttpClientName): HttpSender;
   /** Reads a request's client address from what this runtime's server passes to `fetch`. */
   readonly clientAddress?: ClientAddress;
+  /**
+   * What this runtime finds wrong with a config (undefined: it did not parse) beyond the schema, e.g.
+   * Deno's permissions not covering a sink's host: errors refuse the config, warnings are printed.
+   */
+  checkConfig?(config: RelayConfig | undefined): { errors: string[]; warnings: string[] };
 }
 
 export const EXIT_INVALID_CONFIG = 2;
@@ -58,7 +63,10 @@ export async function readConfig(host: RuntimeHost, path: string): Promise<Confi
     };
   }
   const result = parseConfig(text, host.env);
-  if (!result.ok) return result;
+  const checked = host.checkConfig?.(result.ok ? result.config : undefined) ?? { errors: [], warnings: [] };
+  for (const warning of checked.warnings) console.error(`ferry relay: ${path}: ${warning}`);
+  if (!result.ok || checked.errors.length > 0)
+    return { ok: false, errors: [...(result.ok ? [] : result.errors), ...checked.errors] };
   // A setting this runtime cannot honour is refused, never silently replaced by another client.
   const client = result.config.http.client;
   if (client !== undefined && !host.httpClients.includes(client))

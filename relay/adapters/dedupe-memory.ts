@@ -3,9 +3,13 @@
 import type { ClaimResult, DedupeStore } from '../core/contracts.ts';
 import { DONE, dedupeKey, pendingValue } from './dedupe-keys.ts';
 
+/** Options of the in-process dedupe store (one process, tests, single-instance setups). */
 export interface MemoryDedupeOptions {
+  /** This relay instance, written into its claims. */
   readonly instanceId: string;
+  /** Key prefix (default `ferry:dedupe:`). */
   readonly prefix?: string;
+  /** Clock for expiry (tests). */
   readonly now?: () => number;
   /** Expired entries are swept every this many writes (reads always check expiry). */
   readonly sweepEvery?: number;
@@ -13,18 +17,22 @@ export interface MemoryDedupeOptions {
   readonly table?: MemoryDedupeTable;
 }
 
+/** The entries of a memory dedupe store, shareable between stores in one process. */
 export type MemoryDedupeTable = Map<string, { value: string; expiresAt: number }>;
 
 export function createMemoryDedupeTable(): MemoryDedupeTable {
   return new Map();
 }
 
+/** The in-process dedupe store. */
 export interface MemoryDedupeStore extends DedupeStore {
   /** The live value of a key, for tests. */
   peek(sink: string, eventId: string): string | undefined;
+  /** Live entries, for tests. */
   size(): number;
 }
 
+/** A dedupe store in this process's memory: claims, done marks and leases with expiry, no persistence. */
 export function createMemoryDedupeStore({
   instanceId,
   prefix = 'ferry:dedupe:',

@@ -13,13 +13,19 @@ import type { ClaimResult, DedupeStore } from '../core/contracts.ts';
 import { dedupeKey, describeFailure, pendingValue, storeUnavailable } from './dedupe-keys.ts';
 import { CLAIM_MANY_LUA, claimResultOf, DONE_MANY_LUA, RELEASE_MANY_LUA } from './dedupe-scripts.ts';
 
+/** Options of the Redis dedupe store. */
 export interface RedisDedupeOptions {
+  /** This relay instance, written into its claims. */
   readonly instanceId: string;
   /** redis://host:port/db; or pass `redis` options. */
   readonly url?: string;
+  /** ioredis options, instead of `url`. */
   readonly redis?: RedisOptions;
+  /** Key prefix (default `ferry:dedupe:`). */
   readonly prefix?: string;
+  /** A command not answered in this time fails (the sink's `onUnavailable` decides what follows). */
   readonly commandTimeoutMs?: number;
+  /** Connecting gives up after this time. */
   readonly connectTimeoutMs?: number;
   /** Upper bound of one pipeline; more operations in the same tick start another. */
   readonly maxBatch?: number;
@@ -27,6 +33,7 @@ export interface RedisDedupeOptions {
   readonly maxPipelines?: number;
 }
 
+/** The Redis dedupe store. */
 export interface RedisDedupeStore extends DedupeStore {
   /** Resolves once connected (or rejects after connectTimeoutMs); calls before that fail fast. */
   ready(): Promise<void>;
@@ -53,6 +60,7 @@ const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const defer: (fn: () => void) => void =
   typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
+/** A dedupe store on Redis (ioredis): claims, done marks and releases as Lua scripts, pipelined per tick. */
 export function createRedisDedupeStore({
   instanceId,
   url = 'redis://127.0.0.1:6379',

@@ -15,18 +15,25 @@ import type { ClaimResult, DedupeStore } from '../core/contracts.ts';
 import { DONE, dedupeKey, describeFailure, pendingValue, storeUnavailable } from './dedupe-keys.ts';
 import { RELEASE_LUA } from './dedupe-scripts.ts';
 
+/** Options of the Upstash dedupe store. */
 export interface UpstashDedupeOptions {
+  /** This relay instance, written into its claims. */
   readonly instanceId: string;
+  /** The Upstash REST URL. */
   readonly url: string;
+  /** The Upstash REST token (a secret). */
   readonly token: string;
+  /** Key prefix (default `ferry:dedupe:`). */
   readonly prefix?: string;
   /** Retries of a request whose fetch threw (HTTP errors are never retried by the client). */
   readonly retries?: number;
+  /** Wait before retry `retryCount`. */
   readonly backoffMs?: (retryCount: number) => number;
   /** Passed through for tests or runtimes with their own fetch. */
   readonly redis?: Redis;
 }
 
+/** A dedupe store on Upstash's REST API (@upstash/redis), for runtimes without TCP: the same protocol as on Redis. */
 export function createUpstashDedupeStore({
   instanceId,
   url,

@@ -41,11 +41,15 @@ export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 /** Record batch header (61) plus room for the size estimate's rounding. */
 const BATCH_OVERHEAD = 61 + 512;
 
+/** Options of the Kafka DLQ writer. */
 export interface KafkaDlqWriterOptions {
+  /** Bootstrap brokers, `host:port`. */
   readonly brokers: readonly string[];
   /** TLS and SASL (absent: plaintext). */
   readonly connection?: KafkaConnection;
+  /** DLQ topic (default `dlq.relay`). */
   readonly topic?: string;
+  /** Kafka client id. */
   readonly clientId?: string;
   /** Create the topic when it does not exist yet. */
   readonly autocreateTopic?: boolean;
@@ -53,6 +57,7 @@ export interface KafkaDlqWriterOptions {
   readonly maxBatch?: number;
   /** Overrides the limit read from the broker (tests). */
   readonly maxMessageBytes?: number;
+  /** Where producer problems are logged. */
   readonly logger?: Logger;
 }
 
@@ -89,6 +94,7 @@ function recordSize(key: Uint8Array | null, valueBytes: number, headers: readonl
 const headerBytes = (headers: readonly RecordHeader[]) =>
   headers.reduce((n, h) => n + 10 + Buffer.byteLength(h.key) + (h.value?.byteLength ?? 0), 0);
 
+/** Writes dead letters to the DLQ topic and resolves each once acknowledged; a record too large for the topic is written as a pointer. */
 export function createKafkaDlqWriter({
   brokers,
   topic = 'dlq.relay',

@@ -8,15 +8,21 @@ import { type KafkaConnection, kafkaClientOptions } from '../../wasm/index.ts';
 import type { DlqReader, SourceRecord } from '../core/contracts.ts';
 import { decodeBatches } from './kafka-records.ts';
 
+/** Options of the Kafka DLQ reader. */
 export interface KafkaDlqReaderOptions {
+  /** Bootstrap brokers, `host:port`. */
   readonly brokers: readonly string[];
+  /** DLQ topic (default `dlq.relay`). */
   readonly topic?: string;
+  /** Kafka client id. */
   readonly clientId?: string;
+  /** Longest wait of one fetch. */
   readonly maxWaitMs?: number;
   /** TLS and SASL (absent: plaintext). */
   readonly connection?: KafkaConnection;
 }
 
+/** Reads the DLQ topic back for replay, from its beginning to the end offsets seen when reading starts. */
 export function createKafkaDlqReader({
   brokers,
   topic = 'dlq.relay',

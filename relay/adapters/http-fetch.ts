@@ -7,14 +7,19 @@ import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts
 import { type Redactor, redactPatterns } from '../core/redact.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
+/** Options of the fetch sender. */
 export interface FetchSenderOptions {
+  /** The fetch to call (default the global one). */
   readonly fetch?: typeof globalThis.fetch;
+  /** Non-2xx bodies are kept up to this many characters. */
   readonly maxErrorBodyChars?: number;
+  /** Clock for Retry-After dates. */
   readonly now?: () => number;
   /** Scrubs non-2xx bodies and error messages (default: credential patterns). 2xx answers skip it. */
   readonly redact?: Redactor;
 }
 
+/** An HttpSender on web fetch (Deno, Bun, edge runtimes; undici is faster on Node and Deno). */
 export function createFetchSender({
   fetch: doFetch = globalThis.fetch,
   maxErrorBodyChars = 1024,

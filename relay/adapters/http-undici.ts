@@ -9,10 +9,13 @@ import type { HttpSender, SinkRequest, SinkResponse } from '../core/contracts.ts
 import { type Redactor, redactPatterns } from '../core/redact.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
+/** Options of the undici sender. */
 export interface UndiciSenderOptions {
   /** Max connections per origin for this sink. */
   readonly connections?: number;
+  /** Idle keep-alive connections close after this time. */
   readonly keepAliveTimeoutMs?: number;
+  /** Connecting gives up after this time. */
   readonly connectTimeoutMs?: number;
   /** HTTP/1.1 pipelining depth; 1 = none (safest with idempotent but ordered APIs). */
   readonly pipelining?: number;
@@ -22,6 +25,7 @@ export interface UndiciSenderOptions {
   readonly redact?: Redactor;
   /** Timeouts shorter than this get a precise timer of ours; longer ones use undici's (±1 s). */
   readonly preciseBelowMs?: number;
+  /** Clock for Retry-After dates. */
   readonly now?: () => number;
 }
 
@@ -209,6 +213,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+/** An HttpSender on undici's own API: one keep-alive Pool per origin, a per-sink connection limit. */
 export function createUndiciSender({
   connections = 64,
   keepAliveTimeoutMs = 30_000,

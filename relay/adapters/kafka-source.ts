@@ -29,42 +29,61 @@ import type { Logger, Metrics, Source, SourceHandler, TopicPartition } from '../
 import { decodeBatches } from './kafka-records.ts';
 import { createRejoinWatchdog } from './kafka-source-rejoin.ts';
 
+/** Options of the Kafka source. */
 export interface KafkaSourceOptions {
+  /** Bootstrap brokers, `host:port`. */
   readonly brokers: readonly string[];
   /** TLS and SASL (absent: plaintext). */
   readonly connection?: KafkaConnection;
+  /** Consumer group id. */
   readonly groupId: string;
+  /** Topics to consume. */
   readonly topics: readonly string[];
+  /** Kafka client id. */
   readonly clientId?: string;
   /** Where a partition without a committed offset starts. */
   readonly fromBeginning?: boolean;
+  /** Group session timeout. */
   readonly sessionTimeoutMs?: number;
+  /** Group rebalance timeout. */
   readonly rebalanceTimeoutMs?: number;
+  /** Heartbeat interval. */
   readonly heartbeatIntervalMs?: number;
+  /** Longest wait of one fetch. */
   readonly maxWaitMs?: number;
+  /** Most bytes of one fetch. */
   readonly maxBytes?: number;
+  /** Most bytes per partition of one fetch. */
   readonly maxBytesPerPartition?: number;
+  /** Called with errors of the background consumer. */
   readonly onError?: (error: unknown) => void;
   /** Rejoin the group by itself after a failed background rejoin (default on; off only to show the bug). */
   readonly rejoinWatchdog?: boolean;
   /** First rejoin backoff; doubles per failed attempt up to the cap, each drawn with jitter in [d/2, d]. */
   readonly rejoinBackoffMs?: number;
+  /** Cap of the rejoin backoff. */
   readonly rejoinBackoffCapMs?: number;
   /** How often membership is checked, and how long the consumer may be inactive (a join in flight) before it counts as lost. */
   readonly membershipCheckMs?: number;
+  /** How long the consumer may be inactive before it counts as lost. */
   readonly membershipGraceMs?: number;
+  /** Where the source logs. */
   readonly logger?: Logger;
+  /** Where the source counts (lag, rejoins). */
   readonly metrics?: Metrics;
   /** First wait before checking again for routed topics that do not exist; doubles up to the cap. */
   readonly missingTopicRetryMs?: number;
+  /** Cap of the missing-topic wait. */
   readonly missingTopicRetryCapMs?: number;
 }
 
+/** The Kafka source: a consumer group member. */
 export interface KafkaSource extends Source {
   /** Current assignment and positions (next offset to fetch), for tests and the admin API. */
   positions(): ReadonlyArray<
     TopicPartition & { readonly position: bigint | undefined; readonly paused: boolean }
   >;
+  /** The group generation this member joined. */
   generation(): number;
   /** True while the consumer is a group member (heartbeating). */
   isMember(): boolean;
@@ -80,6 +99,7 @@ const splitKey = (key: Key): TopicPartition => {
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A Source on a Kafka consumer group (@platformatic/kafka): batches per partition, commits only what the core says is terminal, rejoins by itself. */
 export function createKafkaSource({
   brokers,
   groupId,

@@ -3,6 +3,7 @@
 // so the app itself imports no runtime module. Without one, every caller shares one bucket.
 import type { Context } from 'hono';
 
+/** Reads a request's client address from what the runtime's server passes along (undefined: unknown). */
 export type ClientAddress = (c: Context) => string | undefined;
 
 export const UNKNOWN_CLIENT = 'unknown';

@@ -11,11 +11,17 @@ import { checkSinkHttp, headerValueProblem } from './http-checks.ts';
 import { formatPath, interpolateEnv } from './interpolate.ts';
 import { type ConfigOutput, ConfigSchema } from './schema.ts';
 
+/** A validated relay config with defaults filled in: what buildRelay takes. */
 export interface RelayConfig {
+  /** This relay instance (undefined: a random one). */
   readonly instanceId: string | undefined;
+  /** Where the HTTP surface listens. */
   readonly listen: { readonly port: number; readonly host: string };
+  /** Bearer token of the admin API (undefined: the admin API is off). */
   readonly adminToken: string | undefined;
+  /** Where records come from. */
   readonly source: 'kafka' | 'push' | 'http-proxy';
+  /** The push source's settings (source `push`). */
   readonly push:
     | {
         readonly token: string;
@@ -25,7 +31,9 @@ export interface RelayConfig {
         readonly requestsPerSecond: number;
       }
     | undefined;
+  /** The HTTP Proxy pull source's settings (source `http-proxy`). */
   readonly httpProxy: HttpProxyConfig | undefined;
+  /** Kafka: brokers, group, DLQ topic, TLS and SASL. */
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly groupId: string;
@@ -34,10 +42,15 @@ export interface RelayConfig {
     /** TLS and SASL to the brokers (absent: plaintext, no auth). */
     readonly connection: KafkaConnection;
   };
+  /** Redis for dedupe. */
   readonly redis: { readonly url: string };
+  /** Upstash for dedupe. */
   readonly upstash: { readonly url: string; readonly token: string } | undefined;
+  /** Which HTTP client sends (undefined: the runtime's default). */
   readonly http: { readonly client: 'undici' | 'fetch' | undefined };
+  /** DLQ replay rate. */
   readonly replayPerSecond: number;
+  /** Routes, sinks and timings. */
   readonly relay: RelayOptions;
 }
 
@@ -59,11 +72,13 @@ export interface HttpProxyConfig {
   readonly eventIdField: string;
 }
 
+/** parseConfig's answer: the config, or every problem as a `path: problem` line. */
 export type ConfigResult =
   | { readonly ok: true; readonly config: RelayConfig }
   | { readonly ok: false; readonly errors: readonly string[] };
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The environment `${NAME}` references read from. */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
 
 /** Far deeper than any real config (filters' eq/in values are the deepest part). */
 const MAX_CONFIG_DEPTH = 64;
@@ -230,7 +245,7 @@ function literalKafkaSecrets(document: object): string[] {
 }
 
 /** Validates an already-parsed document (after YAML). */
-export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
+export function resolveConfig(document: unknown, env: ConfigEnv = {}): ConfigResult {
   if (document === null || typeof document !== 'object' || Array.isArray(document))
     return { ok: false, errors: ['(root): must be a mapping with routes'] };
   // Interpolation and the schema walk the document recursively: bound it before they do.
@@ -315,7 +330,7 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
 }
 
 /** Parses YAML text and validates it. */
-export function parseConfig(text: string, env: Env = {}): ConfigResult {
+export function parseConfig(text: string, env: ConfigEnv = {}): ConfigResult {
   let document: unknown;
   try {
     document = parseYaml(text);

@@ -1,5 +1,5 @@
 // The real clock, on web-standard timers. Tests may pass their own.
-import type { Clock } from './contracts.ts';
+import type { Clock, Logger } from './contracts.ts';
 
 export function createSystemClock(): Clock {
   return {
@@ -24,7 +24,7 @@ export function createSystemClock(): Clock {
   };
 }
 
-export const silentLogger = {
+export const silentLogger: Logger = {
   info() {},
   warn() {},
   error() {},

@@ -4,6 +4,7 @@
 
 const BRAND = Symbol.for('ferry.error');
 
+/** The stable code of every error the relay raises. */
 export type FerryErrorCode =
   | 'FERRY_CONFIG_INVALID'
   | 'FERRY_RECORD_UNPARSEABLE'
@@ -40,14 +41,20 @@ export type FerryErrorCode =
   /** The proxy answered something that is not its documented shape: permanent. */
   | 'FERRY_PROXY_PROTOCOL';
 
+/** An error of the relay: a brand, a stable code and whether retrying can help. */
 export class FerryError extends Error {
+  /** Brand the guards check (works across realms and bundles). */
   readonly [BRAND] = true;
+  /** Stable code. */
   readonly code: FerryErrorCode;
+  /** Whether retrying can help. */
   readonly retryable: boolean;
   /** Delay the remote side asked for (Retry-After), in ms. */
   readonly retryAfterMs: number | undefined;
+  /** HTTP status of the answer that caused it, if any. */
   readonly status: number | undefined;
 
+  /** An error with its code, message and retry facts. */
   constructor(
     code: FerryErrorCode,
     message: string,
@@ -67,10 +74,12 @@ export class FerryError extends Error {
   }
 }
 
+/** Whether `e` is a FerryError (by brand, across realms and bundles). */
 export function isFerryError(e: unknown): e is FerryError {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/** Whether `e` is a FerryError that retrying can help. */
 export function isRetryableError(e: unknown): e is FerryError {
   return isFerryError(e) && e.retryable;
 }

@@ -28,6 +28,7 @@ import { isFerryError, isRetryableError } from './errors.ts';
 import type { RetryOptions, SinkOptions } from './options.ts';
 import { createTimeoutLayer } from './timeout-layer.ts';
 
+/** A circuit breaker's state as the admin API and metrics name it. */
 export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 
 export function breakerStateName(state: CircuitState): BreakerStateName {

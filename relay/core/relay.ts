@@ -31,18 +31,28 @@ import { createSinkRunner, type SinkRunner, type SinkState } from './sink-runner
 
 export type { ReloadResult } from './reload.ts';
 
+/** The dedupe stores by kind, as the sinks name them. */
 export type DedupeStores = Readonly<Partial<Record<SinkOptions['dedupe']['store'], DedupeStore>>>;
 
+/** What createRelay takes: options, the source, the senders and stores, and where to report. */
 export interface CreateRelayOptions {
+  /** Routes and timings. */
   readonly config: RelayOptions;
+  /** Where records come from. */
   readonly source: Source;
   /** One sender per sink (own connection pool), or a factory. */
   readonly senders: Readonly<Record<string, HttpSender>> | ((sink: SinkOptions) => HttpSender);
+  /** Dedupe stores the sinks use. */
   readonly dedupe?: DedupeStores;
+  /** Where dead letters go. */
   readonly dlq: DlqWriter;
+  /** Where the relay counts. */
   readonly metrics: Metrics;
+  /** Time (tests pass a fake one). */
   readonly clock?: Clock;
+  /** This relay instance. */
   readonly instanceId: string;
+  /** Where the relay logs. */
   readonly logger?: Logger;
   /** Random source for backoff jitter (tests pin it). */
   readonly random?: () => number;
@@ -50,32 +60,52 @@ export interface CreateRelayOptions {
   readonly redact?: Redactor;
 }
 
+/** One assigned partition, for the admin API. */
 export interface PartitionState {
+  /** Topic. */
   readonly topic: string;
+  /** Partition. */
   readonly partition: number;
+  /** Records handed over and not yet terminal. */
   readonly pending: number;
+  /** Whether fetching is paused. */
   readonly paused: boolean;
 }
 
+/** A snapshot of the relay, for the admin API. */
 export interface RelayState {
+  /** This relay instance. */
   readonly instanceId: string;
+  /** Started and not stopped. */
   readonly running: boolean;
+  /** A stop is in progress. */
   readonly stopping: boolean;
+  /** Whether the source is connected. */
   readonly sourceConnected: boolean;
+  /** Each sink's state. */
   readonly sinks: readonly SinkState[];
+  /** Each assigned partition. */
   readonly partitions: readonly PartitionState[];
 }
 
+/** What became of a replayed record. */
 export type ReplayOutcome = Outcome | 'abandoned' | 'unparseable';
 
+/** A running relay: the delivery pipeline between a source and the sinks. */
 export interface Relay {
+  /** This relay instance. */
   readonly instanceId: string;
+  /** Starts the source and the sinks. */
   start(): Promise<void>;
   /** Graceful: stop fetching, let in-flight work finish until the deadline, commit, leave the group. */
   stop(options?: { readonly deadlineMs?: number }): Promise<void>;
+  /** A snapshot for the admin API. */
   state(): RelayState;
+  /** The sink ids. */
   sinkIds(): string[];
+  /** Pauses a sink's deliveries; false for an unknown id. */
   pauseSink(id: string): boolean;
+  /** Resumes a paused sink; false for an unknown id. */
   resumeSink(id: string): boolean;
   /** Sends one record (e.g. read back from dlq.relay) through one sink's lane; not tied to offsets. */
   replay(sinkId: string, record: SourceRecord): Promise<ReplayOutcome>;

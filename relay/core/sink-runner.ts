@@ -26,37 +26,62 @@ interface KeyLane {
   parked: boolean;
 }
 
+/** Running, paused by the admin API, or stopped by an open breaker (`onOpen: pause`). */
 export type SinkMode = 'running' | 'paused' | 'open';
 
+/** A key held back for a sink, for the admin API. */
 export interface ParkedKey {
+  /** The record key. */
   readonly key: string;
+  /** Why it is held. */
   readonly reason: string;
+  /** When it is tried again, ms since the epoch. */
   readonly until: number;
+  /** Records of the key waiting behind it. */
   readonly queued: number;
+  /** Parked by `onExhausted: block` (false: waiting out a retry). */
   readonly parked: boolean;
 }
 
 /** The sink's settings as the admin API shows them: no headers, no auth (they may hold secrets). */
 export interface SinkSettings {
+  /** URL template. */
   readonly url: string;
+  /** HTTP method. */
   readonly method: string;
+  /** Requests in flight at once. */
   readonly maxInFlight: number;
+  /** Records buffered before the partitions pause. */
   readonly bufferSize: number;
+  /** Requests per second at most. */
   readonly rateLimitPerSecond: number | undefined;
+  /** What an open breaker does. */
   readonly onOpen: SinkOptions['onOpen'];
+  /** What exhausted retries do. */
   readonly onExhausted: SinkOptions['onExhausted'];
+  /** The dedupe store, or off. */
   readonly dedupe: string;
 }
 
+/** One sink's live state, for the admin API. */
 export interface SinkState {
+  /** Sink id. */
   readonly id: string;
+  /** Its settings, without headers or auth. */
   readonly settings: SinkSettings;
+  /** Running, paused or open. */
   readonly mode: SinkMode;
+  /** The breaker's state. */
   readonly breaker: BreakerStateName;
+  /** Requests in flight. */
   readonly inFlight: number;
+  /** Records buffered. */
   readonly buffered: number;
+  /** Whether the buffer is full (its partitions paused). */
   readonly bufferFull: boolean;
+  /** Keys with records in the sink. */
   readonly keys: number;
+  /** Keys held back. */
   readonly parkedKeys: readonly ParkedKey[];
 }
 

@@ -13,13 +13,14 @@ interface Family {
   render(lines: string[]): void;
 }
 
+/** The relay's metrics: the core's Metrics plus Prometheus rendering and reads for tests. */
 export interface Registry extends Metrics {
   /** Prometheus text exposition format 0.0.4. */
   render(): string;
   /** Current value of a counter or gauge series (tests and the accounting use it). */
-  value(name: string, labels?: Labels): number | undefined;
+  value(name: string, labels?: Readonly<Record<string, string>>): number | undefined;
   /** Sum of a counter or gauge over every series whose labels include `match` (0 when none). */
-  total(name: string, match?: Labels): number;
+  total(name: string, match?: Readonly<Record<string, string>>): number;
 }
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

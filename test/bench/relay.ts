@@ -1,7 +1,7 @@
 // Relay benchmark on the real stack (not a test: it prints figures, it asserts nothing).
 //   npm run bench:relay [-- --records 100000 --steady-seconds 15 --rate 2000 --runtimes node,bun,deno --mock bun]
-// Setup: ~1 KB JSON records on 12-partition topics, the relay as a child process (Node: undici sender;
-// Bun and Deno: fetch), Redis dedupe on, one POST per record to the mock API over keep-alive. The mock
+// Setup: ~1 KB JSON records on 12-partition topics, the relay as a child process (Node and Deno: undici
+// sender; Bun: fetch), Redis dedupe on, one POST per record to the mock API over keep-alive. The mock
 // API runs in its own process (Bun.serve under Bun, node:http under Node) so its CPU is measured apart
 // from the relay's and from this process (producer, client of the ceiling phase). Phases:
 //   0. ceiling, per mock server runtime: undici straight into the mock API (the floor docs/architecture.md#runtimes
@@ -11,6 +11,8 @@
 //   2. throughput: the relay drains the backlog into the mock API -> delivered records/s, relay CPU
 //      (cores and µs per record), peak RSS, mock API CPU per request;
 //   3. latency: records produced at a steady rate, produce-to-API p50/p99, relay CPU and RSS.
+// Each phase also prints the relay's CPU per record by thread group (its main thread, V8's GC and
+// compiler workers, the runtime's I/O threads), and the summary each runtime's ratio to Node's.
 // The machine is shared (Kafka, Redis, other work): CPU per record and ratios within one run are the
 // steadier figures; every line prints the load average.
 
@@ -27,6 +29,7 @@ import { createTopic, createTopicProducer, deleteTopics } from '../support/relay
 import { relayConfig, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
 import { accountCpu, type CpuAccount, describeAccount } from './machine-cpu.ts';
 import { sampleProc, watchProc } from './proc-stats.ts';
+import { describeThreadGroups, threadGroups, threadGroupsSince } from './proc-threads.ts';
 
 type Runtime = 'node' | 'bun' | 'deno';
 type Server = 'node' | 'bun';
@@ -96,7 +99,7 @@ const topics: string[] = [];
 console.log(
   `setup: node ${process.version}, ${RECORDS} records of ~${VALUE_BYTES} B per relay runtime (fresh 12-partition topic each), ` +
     `${KEYS} keys, dedupe: Redis (onUnavailable=block), sink: 1 POST per record over keep-alive ` +
-    `(maxInFlight ${MAX_IN_FLIGHT}; Node relay: undici, Bun/Deno relay: fetch), relay as a child process ` +
+    `(maxInFlight ${MAX_IN_FLIGHT}; Node and Deno relay: undici, Bun relay: fetch), relay as a child process ` +
     `(runtimes ${RUNTIMES.join(', ')}; Node relay NODE_OPTIONS='${RELAY_NODE_OPTIONS}', Bun relay flags '${RELAY_BUN_FLAGS.join(' ')}', Deno relay flags '${RELAY_DENO_FLAGS.join(' ')}'` +
     `${BASELINE_ROOT === undefined ? '' : `; each preceded by the relay of ${BASELINE_ROOT} as <runtime>@base`}), mock API in its own process ` +
     `(server for the relay phases: ${MOCK}); Kafka, Redis, mock API, producer and relay share the same 2 cores; ` +
@@ -204,6 +207,7 @@ interface RuntimeResult {
   readonly p50: number;
   readonly p99: number;
   readonly steadyCores: number;
+  readonly steadyUs: number;
   readonly steadyRss: number;
   readonly load: string;
 }
@@ -273,12 +277,14 @@ async function relayRun(
         ['bench', process.pid],
       ]),
     );
+    const threads0 = threadGroups(relay.pid);
     const start = Date.now();
     const applied0 = (await client.progress(endpoint)).applied;
     await waitApplied(client, endpoint, RECORDS, 300_000);
     const secs = (Date.now() - start) / 1000;
     let stats = proc.stop();
     const account = machine.stop();
+    const drainThreads = threadGroupsSince(threads0, threadGroups(relay.pid));
     const report = await client.report(endpoint);
     const drained = report.applied - applied0;
     const delivered = Math.round(drained / secs);
@@ -294,6 +300,9 @@ async function relayRun(
     console.log(
       `[${label}] CPU per delivered record over the drain, µs: ${describeAccount(account, drained)}`,
     );
+    console.log(
+      `[${label}] relay threads over the drain, µs CPU per record: ${describeThreadGroups(drainThreads, drained)}`,
+    );
     const rss = stats.peakRssBytes;
     const cores = stats.cpuCores;
 
@@ -301,6 +310,7 @@ async function relayRun(
     await sleep(1500);
     await client.clearLatencies(endpoint);
     proc = watchProc(relay.pid);
+    const steadyThreads0 = threadGroups(relay.pid);
     const tick = 50;
     const perTick = Math.round((RATE * tick) / 1000);
     let produced = RECORDS;
@@ -315,14 +325,21 @@ async function relayRun(
     }
     await waitApplied(client, endpoint, produced, 60_000);
     stats = proc.stop();
+    const steadyThreads = threadGroupsSince(steadyThreads0, threadGroups(relay.pid));
     const lat = (await client.latencies(endpoint)).sort((a, b) => a - b);
     const actualRate = (produced - RECORDS) / STEADY_SECONDS;
+    const steadyRecords = produced - RECORDS;
+    const steadyUs =
+      ([...steadyThreads.values()].reduce((sum, x) => sum + x, 0) * 1e6) / Math.max(1, steadyRecords);
     const p50 = pct(lat, 50);
     const p99 = pct(lat, 99);
     console.log(
       `[${label}] latency at a steady ${Math.round(actualRate)} records/s for ${STEADY_SECONDS} s (${lat.length} records): ` +
         `produce-to-API p50 ${p50} ms, p99 ${p99} ms, max ${lat.at(-1)} ms; ` +
-        `relay CPU ${stats.cpuCores.toFixed(2)} cores, peak RSS ${mb(stats.peakRssBytes)}; load average ${load()}`,
+        `relay CPU ${stats.cpuCores.toFixed(2)} cores (${steadyUs.toFixed(0)} µs CPU per record), peak RSS ${mb(stats.peakRssBytes)}; load average ${load()}`,
+    );
+    console.log(
+      `[${label}] relay threads at the steady rate, µs CPU per record: ${describeThreadGroups(steadyThreads, steadyRecords)}`,
     );
     return {
       runtime: label,
@@ -336,6 +353,7 @@ async function relayRun(
       p50,
       p99,
       steadyCores: stats.cpuCores,
+      steadyUs,
       steadyRss: stats.peakRssBytes,
       load: throughputLoad,
     };
@@ -377,13 +395,24 @@ console.log(
     `ceilings: ${[...ceilings].map(([s, c]) => `${s} ${c.rps} req/s (server ${c.serverUs.toFixed(0)} µs/req)`).join(', ')})`,
 );
 console.log(
-  'runtime   delivered/s  vs ceiling  relay cores  µs CPU/record  mock µs/req  peak RSS  p50@steady  p99@steady  load average',
+  'runtime   delivered/s  vs ceiling  relay cores  µs CPU/record  mock µs/req  peak RSS  p50@steady  p99@steady  µs/rec@steady  RSS@steady  load average',
 );
 for (const r of results) {
   console.log(
     `${r.runtime.padEnd(9)} ${String(r.delivered).padStart(11)}  ${ref ? `${((100 * r.delivered) / ref.rps).toFixed(0)}%`.padStart(10) : '         -'}  ` +
       `${r.cores.toFixed(2).padStart(11)}  ${r.usPerRecord.toFixed(0).padStart(13)}  ${r.mockUs.toFixed(0).padStart(11)}  ` +
-      `${mb(r.rss).padStart(8)}  ${`${r.p50} ms`.padStart(10)}  ${`${r.p99} ms`.padStart(10)}  ${r.load}`,
+      `${mb(r.rss).padStart(8)}  ${`${r.p50} ms`.padStart(10)}  ${`${r.p99} ms`.padStart(10)}  ` +
+      `${r.steadyUs.toFixed(0).padStart(13)}  ${mb(r.steadyRss).padStart(10)}  ${r.load}`,
+  );
+}
+// Each runtime's CPU per record against Node's in this run (the same label suffix: node@base for x@base).
+for (const r of results) {
+  const [runtime, suffix] = r.runtime.split('@');
+  const node = results.find((n) => n.runtime === (suffix === undefined ? 'node' : `node@${suffix}`));
+  if (runtime === 'node' || node === undefined) continue;
+  console.log(
+    `${r.runtime} against ${node.runtime}: CPU per record ${(r.usPerRecord / node.usPerRecord).toFixed(2)}x draining, ` +
+      `${(r.steadyUs / node.steadyUs).toFixed(2)}x at the steady rate; peak RSS ${mb(r.rss)} (${mb(r.steadyRss)} at the steady rate)`,
   );
 }
 

@@ -1,7 +1,7 @@
 // A bad config is refused before anything starts: a clear `path: problem` list on stderr and exit
 // code 2, from `ferry relay run`, from `ferry relay check-config`, and from the Deno and Bun entry points.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,15 +93,31 @@ describe('relay config errors', () => {
     });
     expect(deno.stderr).toContain('routes[0].sinks[0].onOpen: must be pause or deadletter');
     expect(deno.status).toBe(2);
-    // The deno.json task (with its V8 heap flags) runs the same entry.
-    const task = spawnSync(DENO, ['task', 'relay', '--config', file], {
+    // The deno.json task (least permissions, V8 heap flags) runs the same entry; it reads inside the
+    // checkout only, so a config elsewhere is refused by name, and the same file inside is validated.
+    const outside = spawnSync(DENO, ['task', 'relay', '--config', file], {
       cwd: ROOT,
-      env,
+      env: { ...env, NO_COLOR: '1' },
       encoding: 'utf8',
       timeout: 60_000,
     });
-    expect(task.stderr).toContain('routes[0].sinks[0].onOpen: must be pause or deadletter');
-    expect(task.status).toBe(2);
+    expect(outside.stderr).toContain(`ferry relay: cannot read config ${file}: Requires read access`);
+    expect(outside.status).toBe(2);
+    // .ferry-*/ is git-ignored: a scratch directory inside the checkout.
+    const inside = mkdtempSync(join(ROOT, '.ferry-relay-config-'));
+    writeFileSync(join(inside, 'relay.yaml'), BAD);
+    try {
+      const task = spawnSync(DENO, ['task', 'relay', '--config', join(inside, 'relay.yaml')], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(task.stderr).toContain('routes[0].sinks[0].onOpen: must be pause or deadletter');
+      expect(task.status).toBe(2);
+    } finally {
+      rmSync(inside, { recursive: true, force: true });
+    }
     const bun = spawnSync(BUN, ['relay/entry/bun.ts', '--config', file], {
       cwd: ROOT,
       env,

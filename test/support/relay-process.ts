@@ -47,6 +47,7 @@ export async function spawnRelay({
   startTimeoutMs = 60_000,
   root = ROOT,
   runtimeArgs = [],
+  denoArgs,
 }: {
   configPath: string;
   runtime?: 'node' | 'deno' | 'bun';
@@ -56,12 +57,19 @@ export async function spawnRelay({
   root?: string;
   /** Flags for the runtime itself, before the entry point (e.g. Bun's --smol or --cpu-prof). */
   runtimeArgs?: readonly string[];
+  /**
+   * Deno only: the whole `deno` argument list instead of `run -A ... relay/entry/deno.ts --config`,
+   * e.g. what `deno task relay:flags --json` prints (least permissions).
+   */
+  denoArgs?: readonly string[];
 }): Promise<RelayProcess> {
   const commands: Record<typeof runtime, [string, string[]]> = {
     node: [process.execPath, [...runtimeArgs, join(root, 'relay/entry/node.ts'), '--config', configPath]],
     deno: [
       join(ROOT, 'node_modules/.bin/deno'),
-      ['run', '-A', '--quiet', ...runtimeArgs, join(root, 'relay/entry/deno.ts'), '--config', configPath],
+      denoArgs !== undefined
+        ? [...denoArgs]
+        : ['run', '-A', '--quiet', ...runtimeArgs, join(root, 'relay/entry/deno.ts'), '--config', configPath],
     ],
     bun: [
       join(ROOT, 'node_modules/.bin/bun'),

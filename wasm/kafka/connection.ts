@@ -13,9 +13,12 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 
+/** The SASL mechanisms Ferry's Kafka clients speak. */
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+/** One of SASL_MECHANISMS. */
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
+/** TLS to the brokers: CA bundle, client certificate and key (mTLS), server name. */
 export interface KafkaTls {
   /** PEM file of the CA bundle that signed the brokers' certificates (default: Node's roots). */
   readonly ca?: string | undefined;
@@ -29,8 +32,11 @@ export interface KafkaTls {
   readonly serverName?: string | undefined;
 }
 
+/** SASL authentication to the brokers. */
 export interface KafkaSasl {
+  /** The SASL mechanism. */
   readonly mechanism: SaslMechanism;
+  /** PLAIN and SCRAM user name. */
   readonly username?: string | undefined;
   /** PLAIN and SCRAM (a secret). */
   readonly password?: string | undefined;
@@ -40,7 +46,9 @@ export interface KafkaSasl {
 
 /** How to reach the cluster besides its address. Both parts absent = plaintext, no auth. */
 export interface KafkaConnection {
+  /** TLS to the brokers (absent: plaintext). */
   readonly tls?: KafkaTls | undefined;
+  /** SASL authentication (absent: none). */
   readonly sasl?: KafkaSasl | undefined;
 }
 
