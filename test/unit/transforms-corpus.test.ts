@@ -80,10 +80,10 @@ for (const entity of ENTITY_NAMES) {
       expect(dec.decode(enc.encode('ok'))).toBe('ok');
     });
 
-    // The life cycle is written twice: in the contract (TypeScript) and in the transform's
-    // withTransitions (AssemblyScript, which cannot import it). Every from -> to pair of statuses,
-    // on the corpus's clean update, gets the same verdict from both, and it is illegal_transition
-    // exactly when the contract does not list the pair.
+    // The life cycle is declared once (rules.json); the contract reads it and the transform's
+    // withTransitions table (AssemblyScript, which cannot read JSON) is generated from it. Every
+    // from -> to pair of statuses, on the corpus's clean update, gets the same verdict from both, and
+    // it is illegal_transition exactly when the declaration does not list the pair.
     it('agrees with the contract on every status change (the two life-cycle tables match)', async () => {
       const update = corpus.find((c) => c.expect.verdict === 'clean' && c.value?.includes('"op":"u"'))!;
       const envelope = JSON.parse(update.value!) as {

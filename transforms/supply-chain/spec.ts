@@ -1,6 +1,7 @@
 // How an entity's row is described: one Field per column, validated in this order, one rule per
-// failure. relay/contracts/<entity>.ts states the same rules as valibot schemas; the shared fixture
-// corpus checks that both give the same verdict (code and field) on every record.
+// failure. An entity's table is generated from its rules.json (transforms/<entity>/rules.ts), the
+// declaration relay/contracts builds the valibot schemas from; the shared fixture corpus checks that
+// both give the same verdict (code and field) on every record.
 
 export const KIND_ID: i32 = 1; // integer 1..2^53-1, required
 export const KIND_STRING: i32 = 2; // string, 1..maxLen UTF-16 units
