@@ -13,7 +13,7 @@
 //      source.table: the entity's table              missing_field | wrong_type | wrong_table
 //   8. c, r, u: after is an object; d: before is     missing_field | wrong_type
 //   9. the image's columns in table order (spec.ts); a delete checks only the primary key
-//  10. u: before.status -> after.status is a legal   illegal_transition  field "after.status"
+//  10. u: before.status -> after.status is a legal   illegal_transition  field "after.<status field>"
 //      transition (checked when before.status is a known status)
 //
 // Null counts as missing. Duplicate keys: the last wins (as JSON.parse).
@@ -497,7 +497,7 @@ export class ChangeProcessor {
         if (previous >= 0 && to >= 0 && !this.spec.allowed[previous * count + to]) {
           return this.fail(
             'illegal_transition',
-            'after.status',
+            fields[sf].afterPath,
             'status cannot change from ' + fields[sf].values[previous] + ' to ' + fields[sf].values[to],
           );
         }
