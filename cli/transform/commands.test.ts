@@ -143,6 +143,53 @@ describe('ferry transform test and deploy: error paths', () => {
     expect(r.err).toMatch(/\/nonexistent\/rpk not found .*--portable/);
     oneLine(r.err);
   });
+  it('deploy runs the rpk command it prints (a recording rpk that parses argv as rpk does)', async () => {
+    const bin = join(dir, 'rpk-bin');
+    await mkdir(join(dir, 'rpk-state'), { recursive: true });
+    await mkdir(bin, { recursive: true });
+    const recorder = join(root, 'test/fixtures/rpk/recording-rpk.ts');
+    await writeFile(join(bin, 'rpk'), `#!/bin/sh\nexec "${process.execPath}" "${recorder}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      RPK_RECORD: join(dir, 'rpk-calls.jsonl'),
+      RPK_STATE: join(dir, 'rpk-state'),
+    };
+    // rpk refuses a deploy whose topics do not exist: exit 1 with rpk's reason above ferry's line.
+    const refused = await ferry(['transform', 'deploy', 'trailers'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/topic cdc\.public\.trailers does not exist/);
+    expect(refused.err).toMatch(/ferry: rpk transform deploy exited with code 1/);
+    await rm(join(dir, 'rpk-calls.jsonl'));
+    await writeFile(
+      join(dir, 'rpk-state', 'state.json'),
+      JSON.stringify({ topics: ['cdc.public.trailers', 'clean.trailers', 'dlq.transform'], transforms: [] }),
+    );
+    const r = await ferry(['transform', 'deploy', 'trailers'], {
+      PATH: `${bin}:${process.env.PATH}`,
+      RPK_RECORD: join(dir, 'rpk-calls.jsonl'),
+      RPK_STATE: join(dir, 'rpk-state'),
+    });
+    expect(r.code, r.err).toBe(0);
+    const printed = r.out.trim().split('\n')[0]!;
+    expect(printed).toMatch(/^rpk transform deploy --file build\/wasm\/trailers\.wasm --name trailers /);
+    const calls = (await readFile(join(dir, 'rpk-calls.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { argv: string[]; ok: boolean });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.ok).toBe(true);
+    expect(['rpk', ...calls[0]!.argv].join(' ')).toBe(printed);
+    const state = JSON.parse(await readFile(join(dir, 'rpk-state', 'state.json'), 'utf8'));
+    expect(state.transforms).toEqual([
+      expect.objectContaining({
+        name: 'trailers',
+        input: 'cdc.public.trailers',
+        outputs: ['clean.trailers', 'dlq.transform'],
+      }),
+    ]);
+  });
   it('init, test and deploy each have help with examples', async () => {
     for (const sub of ['init', 'test', 'deploy']) {
       const { code, out } = await ferry(['transform', sub, '--help']);

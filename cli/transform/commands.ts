@@ -1,8 +1,9 @@
 // `ferry transform init | test | deploy`: a team's own transform from an empty folder to a deployed
 // module, the rpk way (rpk's transform.yaml, rpk's flag names, the rpk command printed as it runs).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { PG_URL } from '../../deploy/local/config.ts';
 import type { EntityContract } from '../../relay/contracts/entity.ts';
@@ -175,9 +176,24 @@ export function deployCommand(
   ];
 }
 
-function hasRpk(rpk: string): boolean {
-  const r = spawnSync(rpk, ['version'], { stdio: 'ignore' });
-  return r.error === undefined;
+/** Whether `rpk` (a path, or a name looked up on PATH) is an executable file; nothing is run. */
+async function hasRpk(rpk: string): Promise<boolean> {
+  const candidates = rpk.includes('/')
+    ? [rpk]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter((d) => d !== '')
+        .map((d) => join(d, rpk));
+  for (const c of candidates) {
+    if (
+      await access(c, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  }
+  return false;
 }
 
 async function deployAction(target: string, opts: DeployOptions): Promise<void> {
@@ -190,7 +206,7 @@ async function deployAction(target: string, opts: DeployOptions): Promise<void> 
     env: { ...base.env, ...opts.var },
   };
   const rpk = process.env.RPK ?? 'rpk';
-  if (!opts.portable && !opts.dryRun && !hasRpk(rpk)) {
+  if (!opts.portable && !opts.dryRun && !(await hasRpk(rpk))) {
     throw new CliError(
       `${rpk} not found (install rpk and point it at the cluster, or set RPK=/path/to/rpk); to run the transform beside Kafka instead: ferry transform deploy ${target} --portable`,
     );
