@@ -67,11 +67,16 @@ export async function readTable(
   schema: string,
   table: string,
 ): Promise<TableShape> {
+  let where: string;
+  try {
+    where = new URL(connectionString).host;
+  } catch {
+    throw new CliError('FERRY_PG_URL is not a URL (postgres://user:password@host:port/database)', 2);
+  }
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
   } catch (error) {
-    const where = new URL(connectionString).host;
     const reason = networkReason(error) ?? (error as Error).message;
     throw new CliError(
       `cannot connect to PostgreSQL at ${where}: ${reason} (is the stack up? ferry stack up)`,
