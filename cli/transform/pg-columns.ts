@@ -30,6 +30,8 @@ const INT_RANGES: Readonly<Record<string, [number, number]>> = {
   integer: [-2_147_483_648, 2_147_483_647],
   bigint: [-MAX_SAFE, MAX_SAFE],
 };
+/** Debezium writes these as JSON numbers here (decimal.handling.mode=double). */
+const NUMBER_TYPES = ['numeric', 'real', 'double precision'];
 
 /** `public.orders` or `orders` (schema public). */
 export function parseTableName(arg: string): { schema: string; table: string } {
@@ -47,16 +49,23 @@ export function checkValues(definition: string): string[] | null {
   return values.length > 0 ? values : null;
 }
 
-/** Integer bounds of `col > n`, `col >= n`, `col < n`, `col <= n` (BETWEEN is stored as these). */
-export function checkBounds(definition: string, column: string): { min?: number; max?: number } {
+/**
+ * Bounds of `col > n`, `col >= n`, `col < n`, `col <= n` (BETWEEN is stored as these). Rules bounds
+ * are inclusive: for an integer column `> n` is `>= n + 1`; for a number column it is kept as `>= n`.
+ */
+export function checkBounds(
+  definition: string,
+  column: string,
+  integer = true,
+): { min?: number; max?: number } {
   const out: { min?: number; max?: number } = {};
   const re = new RegExp(`\\(?${column}\\)? (>=|>|<=|<) \\(?'?(-?\\d+)'?(?:::[a-z]+)?\\)?`, 'g');
   for (const [, op, n] of definition.matchAll(re)) {
     const value = Number(n);
     if (op === '>=') out.min = Math.max(out.min ?? -Infinity, value);
-    if (op === '>') out.min = Math.max(out.min ?? -Infinity, value + 1);
+    if (op === '>') out.min = Math.max(out.min ?? -Infinity, integer ? value + 1 : value);
     if (op === '<=') out.max = Math.min(out.max ?? Infinity, value);
-    if (op === '<') out.max = Math.min(out.max ?? Infinity, value - 1);
+    if (op === '<') out.max = Math.min(out.max ?? Infinity, integer ? value - 1 : value);
   }
   return out;
 }
@@ -125,11 +134,12 @@ export async function readTable(
           ? enums.rows.filter((e) => e.schema === r.udt_schema && e.name === r.udt_name).map((e) => e.label)
           : [];
         let values: string[] | null = labels.length > 0 ? labels : null;
-        let min: number | null = INT_RANGES[r.data_type]?.[0] ?? null;
-        let max: number | null = INT_RANGES[r.data_type]?.[1] ?? null;
+        const isNumber = NUMBER_TYPES.includes(r.data_type);
+        let min: number | null = INT_RANGES[r.data_type]?.[0] ?? (isNumber ? -MAX_SAFE : null);
+        let max: number | null = INT_RANGES[r.data_type]?.[1] ?? (isNumber ? MAX_SAFE : null);
         for (const c of checks.rows.filter((x) => x.column === r.column_name)) {
           values = checkValues(c.definition) ?? values;
-          const b = checkBounds(c.definition, r.column_name);
+          const b = checkBounds(c.definition, r.column_name, !isNumber);
           if (b.min !== undefined && min !== null) min = Math.max(min, b.min);
           if (b.max !== undefined && max !== null) max = Math.min(max, b.max);
         }
@@ -184,6 +194,10 @@ export function fieldsFromTable(shape: TableShape): { fields: FieldSpec[]; skipp
       fields.push({ ...base, kind: 'int', min: c.min ?? 0, max: c.max ?? MAX_SAFE });
     } else if (['text', 'character varying', 'character', 'uuid', 'citext'].includes(c.type)) {
       fields.push({ ...base, kind: 'string', maxLength: c.maxLength ?? (c.type === 'uuid' ? 36 : 1024) });
+    } else if (NUMBER_TYPES.includes(c.type)) {
+      fields.push({ ...base, kind: 'number', min: c.min ?? -MAX_SAFE, max: c.max ?? MAX_SAFE });
+    } else if (c.type === 'boolean') {
+      fields.push({ ...base, kind: 'bool' });
     } else if (c.type === 'timestamp with time zone') {
       // Debezium writes timestamptz as an ISO-8601 string (ZonedTimestamp).
       fields.push({ ...base, kind: 'timestamp' });

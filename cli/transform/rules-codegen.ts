@@ -21,6 +21,8 @@ const KIND_CONSTANT: Readonly<Record<FieldKind, string>> = {
   weight: 'KIND_WEIGHT',
   int: 'KIND_INT',
   timestamp: 'KIND_TIMESTAMP',
+  number: 'KIND_NUMBER',
+  bool: 'KIND_BOOL',
 };
 
 /** A single-quoted AssemblyScript string literal. */
@@ -40,7 +42,7 @@ export function assemblyScriptRules(c: EntityContract, sourceName = RULES_JSON):
     kinds.add(KIND_CONSTANT[f.kind]);
     let line = `  new Field(${str(f.name)}, ${str(f.out)}, ${KIND_CONSTANT[f.kind]}, ${f.required})`;
     if (f.kind === 'string' && f.maxLength !== undefined) line += `.length(${f.maxLength})`;
-    if (f.kind === 'int' && (f.min !== undefined || f.max !== undefined)) {
+    if ((f.kind === 'int' || f.kind === 'number') && (f.min !== undefined || f.max !== undefined)) {
       const min = f.min ?? 0;
       const max = f.max ?? MAX_SAFE;
       usesMaxSafe ||= min === MAX_SAFE || max === MAX_SAFE;

@@ -35,6 +35,13 @@ export function sampleValue(f: FieldSpec, id: number): unknown {
       return 1250.5;
     case 'timestamp':
       return SAMPLE_TIME;
+    case 'number': {
+      const min = f.min ?? 0;
+      const max = f.max ?? MAX_SAFE;
+      return min <= 1.5 && 1.5 <= max ? 1.5 : min;
+    }
+    case 'bool':
+      return true;
   }
 }
 
@@ -118,6 +125,12 @@ function brokenValue(f: FieldSpec): [string, unknown] | undefined {
       return ['not positive', -1];
     case 'id':
       return ['zero', 0];
+    case 'number':
+      if ((f.max ?? MAX_SAFE) < MAX_SAFE) return ['above its maximum', (f.max ?? 0) + 0.5];
+      if ((f.min ?? 0) > -MAX_SAFE) return ['below its minimum', (f.min ?? 0) - 0.5];
+      return undefined;
+    case 'bool':
+      return undefined;
   }
 }
 

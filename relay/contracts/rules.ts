@@ -17,18 +17,20 @@ export const FIELD_KINDS: readonly FieldKind[] = [
   'weight',
   'int',
   'timestamp',
+  'number',
+  'bool',
 ];
 
 const name = v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _'));
-const safeInteger = v.pipe(v.number(), v.integer(), v.minValue(-MAX_SAFE), v.maxValue(MAX_SAFE));
+const bound = v.pipe(v.number(), v.minValue(-MAX_SAFE), v.maxValue(MAX_SAFE));
 
 const fieldSchema = v.strictObject({
   name,
   out: v.pipe(v.string(), v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, 'an identifier, or "" (not emitted)')),
   kind: v.picklist(FIELD_KINDS, `one of ${FIELD_KINDS.join(', ')}`),
   required: v.boolean(),
-  min: v.optional(safeInteger),
-  max: v.optional(safeInteger),
+  min: v.optional(bound),
+  max: v.optional(bound),
   maxLength: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000))),
   values: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))),
   unit: v.optional(name),
@@ -69,9 +71,10 @@ export function rulesProblems(doc: unknown): string[] {
     if (f.kind !== 'enum' && f.values !== undefined) problems.push(`${at}: values belong to enums only`);
     if (f.kind !== 'string' && f.maxLength !== undefined)
       problems.push(`${at}: maxLength belongs to strings only`);
-    if (f.kind !== 'int' && (f.min !== undefined || f.max !== undefined))
-      problems.push(`${at}: min and max belong to ints only`);
-    if (f.kind === 'int' && (f.min ?? 0) > (f.max ?? MAX_SAFE)) problems.push(`${at}: min is above max`);
+    const bounded = f.kind === 'int' || f.kind === 'number';
+    if (!bounded && (f.min !== undefined || f.max !== undefined))
+      problems.push(`${at}: min and max belong to ints and numbers only`);
+    if (bounded && (f.min ?? 0) > (f.max ?? MAX_SAFE)) problems.push(`${at}: min is above max`);
     if (f.kind === 'weight') {
       const unit = f.unit === undefined ? undefined : byName.get(f.unit);
       if (unit === undefined || unit.kind !== 'enum' || !unit.required || !unit.values?.includes('lb'))

@@ -44,6 +44,8 @@ beforeAll(async () => {
       qty integer not null check (qty between 1 and 100),
       note text,
       paid boolean,
+      price numeric(10, 2) check (price >= 0),
+      meta jsonb,
       created_at timestamptz not null default now()
     )`);
     await pg.query(`alter table ${table} replica identity full`);
@@ -98,7 +100,7 @@ describe('ferry transform init --table, test and deploy --portable on real CDC',
       { timeoutMs: 60_000 },
     );
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/left out: paid \(boolean\)/);
+    expect(r.out).toMatch(/left out: meta \(jsonb\)/);
     const rules = JSON.parse(await readFile(join(folder(), 'rules.json'), 'utf8'));
     expect(rules.table).toBe(table);
     expect(rules.fields).toEqual([
@@ -107,6 +109,8 @@ describe('ferry transform init --table, test and deploy --portable on real CDC',
       { name: 'state', out: 'state', kind: 'enum', required: true, values: ['open', 'shipped', 'closed'] },
       { name: 'qty', out: 'qty', kind: 'int', required: true, min: 1, max: 100 },
       { name: 'note', out: 'note', kind: 'string', required: false, maxLength: 1024 },
+      { name: 'paid', out: 'paid', kind: 'bool', required: false },
+      { name: 'price', out: 'price', kind: 'number', required: false, min: 0, max: Number.MAX_SAFE_INTEGER },
       { name: 'created_at', out: 'createdAt', kind: 'timestamp', required: true },
     ]);
     const yaml = await readFile(join(folder(), 'transform.yaml'), 'utf8');
@@ -155,8 +159,9 @@ describe('ferry transform init --table, test and deploy --portable on real CDC',
     ];
     const ids = await withPg(async (pg) => {
       const good = await pg.query<{ id: string }>(
-        `insert into ${table} (code, state, qty, note) values
-           ('A-1', 'open', 1, 'first'), ('A-2', 'shipped', 100, null), ('A-3', 'closed', 7, 'third')
+        `insert into ${table} (code, state, qty, note, paid, price) values
+           ('A-1', 'open', 1, 'first', true, 12.5), ('A-2', 'shipped', 100, null, null, null),
+           ('A-3', 'closed', 7, 'third', false, 0)
          returning id`,
       );
       const bad = await pg.query<{ id: string }>(
@@ -200,7 +205,7 @@ describe('ferry transform init --table, test and deploy --portable on real CDC',
     expect(first).toMatchObject({
       schema: `ferry.${table}.v1`,
       op: 'created',
-      data: { id: ids.good[0], code: 'A-1', state: 'open', qty: 1, note: 'first' },
+      data: { id: ids.good[0], code: 'A-1', state: 'open', qty: 1, note: 'first', paid: true, price: 12.5 },
       previousStatus: null,
     });
     expect(first.eventId).toMatch(new RegExp(`^pg:${table}:\\d+:${ids.good[0]}$`));

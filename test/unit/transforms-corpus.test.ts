@@ -190,6 +190,26 @@ describe('a scaffolded transform on its generated corpus', () => {
         primaryKey: false,
       },
       {
+        name: 'refund_rate',
+        type: 'numeric',
+        nullable: true,
+        maxLength: null,
+        values: null,
+        min: 0,
+        max: 1,
+        primaryKey: false,
+      },
+      {
+        name: 'extra',
+        type: 'jsonb',
+        nullable: true,
+        maxLength: null,
+        values: null,
+        min: null,
+        max: null,
+        primaryKey: false,
+      },
+      {
         name: 'gift',
         type: 'boolean',
         nullable: true,
@@ -262,11 +282,14 @@ describe('a scaffolded transform on its generated corpus', () => {
       ['reason', 'enum', false],
       ['items', 'int', true],
       ['refund_cents', 'int', false],
+      ['refund_rate', 'number', false],
+      ['gift', 'bool', false],
       ['opened_at', 'timestamp', true],
     ]);
+    expect(fields.find((f) => f.name === 'refund_rate')).toMatchObject({ min: 0, max: 1 });
     expect(fields.find((f) => f.name === 'items')).toMatchObject({ min: 1, max: 99 });
     expect(fields.find((f) => f.name === 'rma')).toMatchObject({ maxLength: 12 });
-    expect(skipped).toEqual([{ column: 'gift', type: 'boolean' }]);
+    expect(skipped).toEqual([{ column: 'extra', type: 'jsonb' }]);
     expect(invalid.length).toBeGreaterThan(15);
   });
 

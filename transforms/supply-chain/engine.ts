@@ -27,10 +27,12 @@ import {
   JSON_OK,
   JSON_UTF8,
   JsonTape,
+  K_FALSE,
   K_NULL,
   K_NUMBER,
   K_OBJECT,
   K_STRING,
+  K_TRUE,
   kindAt,
   ObjectIter,
   parseNumber,
@@ -43,10 +45,12 @@ import { FACILITY_CODES, FACILITY_REGIONS, FACILITY_TIME_ZONES } from './facilit
 import {
   EntitySpec,
   Field,
+  KIND_BOOL,
   KIND_ENUM,
   KIND_FACILITY,
   KIND_ID,
   KIND_INT,
+  KIND_NUMBER,
   KIND_STRING,
   KIND_TIMESTAMP,
   KIND_WEIGHT,
@@ -562,6 +566,23 @@ export class ChangeProcessor {
       }
       return true;
     }
+    if (kind == KIND_NUMBER || kind == KIND_BOOL) {
+      // Emitted as the literal that came (emitValue's default), so a number keeps its digits.
+      if (kind == KIND_BOOL) {
+        if (jk != K_TRUE && jk != K_FALSE)
+          return this.fail('wrong_type', path, path + ' must be true or false');
+        return true;
+      }
+      if (jk != K_NUMBER) return this.fail('wrong_type', path, path + ' must be a number');
+      const v = parseNumber(p, end);
+      if (v < f.min || v > f.max)
+        return this.fail(
+          'out_of_range',
+          path,
+          path + ' must be in ' + f.min.toString() + '..' + f.max.toString(),
+        );
+      return true;
+    }
     if (jk != K_STRING) return this.fail('wrong_type', path, path + ' must be a string');
     const ve = unchecked(this.ve[i]);
     const escaped = unchecked(this.vesc[i]);
@@ -678,7 +699,7 @@ export class ChangeProcessor {
       store<u8>(q + 25, 0x22);
       return q + 26;
     }
-    // strings and enums: the validated literal as it came (escapes kept; same value once parsed)
+    // strings, enums, numbers, booleans: the validated literal as it came (same value once parsed)
     // (the member's value span ends right after the closing quote)
     const n = <i32>(unchecked(this.ve[i]) - p);
     copyBytes(q, p, n);

@@ -10,6 +10,8 @@ export const KIND_FACILITY: i32 = 4; // a known facility code; output enriched w
 export const KIND_WEIGHT: i32 = 5; // number, 0 < w <= 100000 in the unit named by unitField; output in kg
 export const KIND_INT: i32 = 6; // integer min..max
 export const KIND_TIMESTAMP: i32 = 7; // ISO-8601 timestamp (time.ts); output UTC ms
+export const KIND_NUMBER: i32 = 8; // number min..max (any fraction); output as it came
+export const KIND_BOOL: i32 = 9; // true or false
 
 export const MAX_SAFE_INTEGER: f64 = 9007199254740991;
 export const WEIGHT_MAX: f64 = 100000;
