@@ -575,12 +575,8 @@ export class ChangeProcessor {
       }
       if (jk != K_NUMBER) return this.fail('wrong_type', path, path + ' must be a number');
       const v = parseNumber(p, end);
-      if (v < f.min || v > f.max)
-        return this.fail(
-          'out_of_range',
-          path,
-          path + ' must be in ' + f.min.toString() + '..' + f.max.toString(),
-        );
+      // No bounds in the message: formatting an f64 would pull ~3 KB of dtoa into every module.
+      if (v < f.min || v > f.max) return this.fail('out_of_range', path, path + ' is out of range');
       return true;
     }
     if (jk != K_STRING) return this.fail('wrong_type', path, path + ' must be a string');
