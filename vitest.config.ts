@@ -8,7 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['relay/**/*.test.ts', 'wasm/**/*.test.ts', 'cli/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: [
+            'relay/**/*.test.ts',
+            'wasm/**/*.test.ts',
+            'cli/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+            // the test `ferry transform init` scaffolds beside each transform
+            'transforms/*/*.test.ts',
+          ],
           testTimeout: 20_000,
         },
       },

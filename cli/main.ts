@@ -28,7 +28,11 @@ const nouns: Array<[name: string, summary: string, load: () => Promise<{ registe
     () => import('./commands/generate.ts'),
   ],
   ['topics', 'watch record counts on the CDC, clean and DLQ topics', () => import('./commands/topics.ts')],
-  ['transform', 'build, check and run the Wasm transforms', () => import('./commands/transform.ts')],
+  [
+    'transform',
+    'scaffold, build, test, check, deploy and run the Wasm transforms',
+    () => import('./commands/transform.ts'),
+  ],
   ['relay', 'run the relay that delivers clean events to external APIs', () => import('./commands/relay.ts')],
   [
     'mock-api',

@@ -1,8 +1,9 @@
 // `ferry transform build | check | run`: compile the AssemblyScript transforms and apply the broker's
 // deploy-time checks; check one .wasm file; run a module beside Apache Kafka with the portable runner.
+// `init`, `test` and `deploy` (a team's own transform, the rpk way) live in cli/transform/commands.ts.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   buildTransforms,
@@ -10,6 +11,7 @@ import {
   connectionFailure,
   createTransformRunner,
   linkProblems,
+  listTransforms,
   MAX_PIPELINE_DEPTH,
   type RunnerMetricsSnapshot,
   readModuleInfo,
@@ -22,6 +24,9 @@ import {
   type KafkaFlagValues,
   kafkaConnectionFrom,
 } from '../kafka-flags.ts';
+import { registerTeamCommands } from '../transform/commands.ts';
+import { buildTransform, locateTransform, TRANSFORMS_DIR } from '../transform/project.ts';
+import { syncRulesModule } from '../transform/rules-codegen.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -71,7 +76,10 @@ export function register(cmd: Command): void {
   cmd
     .command('build')
     .description('compile the transforms and apply the broker’s deploy-time checks')
-    .argument('[names...]', 'transform folders under transforms/ (default: all)')
+    .argument(
+      '[names...]',
+      'transform folders under transforms/, or paths to folders elsewhere (default: all)',
+    )
     .option('--force', 'rebuild even when the sources did not change')
     .option('--out-dir <dir>', 'where <name>.wasm goes (default build/wasm)')
     .addHelpText(
@@ -80,13 +88,25 @@ export function register(cmd: Command): void {
 Each module is checked as Redpanda checks a deploy (docs/abi.md §1, §10): _start and memory exports, a
 check_abi_version_1/2 import, only the redpanda_transform / redpanda_schema_registry /
 wasi_snapshot_preview1 imports, no declared memory maximum, initial memory within 2 MiB.
-Exits 1 with the reasons when any module would be refused.
+Exits 1 with the reasons when any module would be refused. A transform with a rules.json gets its
+rules.ts regenerated from it first. A folder outside transforms/ (a path) is built against this
+repository's SDK into <folder>/<name>.wasm.
 
 Examples:
   ferry transform build
-  ferry transform build shipments --force`,
+  ferry transform build shipments --force
+  ferry transform build ../team-returns/returns`,
     )
-    .action(async (names: string[], opts: { force?: boolean; outDir?: string }) => {
+    .action(async (args: string[], opts: { force?: boolean; outDir?: string }) => {
+      const paths = args.filter((a) => a.includes('/') || a.startsWith('.'));
+      const names = args.filter((a) => !paths.includes(a));
+      for (const path of paths) {
+        const { wasmPath } = await buildTransform(await locateTransform(path));
+        console.log(`${path}  ok  ${wasmPath}`);
+      }
+      if (paths.length > 0 && names.length === 0) return;
+      for (const name of names.length > 0 ? names : await listTransforms())
+        await syncRulesModule(join(TRANSFORMS_DIR, name));
       const results = await buildTransforms({
         ...(names.length > 0 ? { names } : {}),
         ...(opts.force ? { force: true } : {}),
@@ -302,4 +322,5 @@ The flags are named as rpk names them; the older --input, --output, --env and --
         }
       },
     );
+  registerTeamCommands(cmd);
 }

@@ -47,6 +47,10 @@ function outputSchema(f: FieldSpec) {
       return facilitySchema;
     case 'timestamp':
       return utc;
+    case 'number':
+      return v.pipe(v.number(), v.minValue(f.min ?? 0), v.maxValue(f.max ?? MAX_SAFE));
+    case 'bool':
+      return v.boolean();
   }
 }
 

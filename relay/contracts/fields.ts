@@ -6,7 +6,16 @@ import { LB_TO_KG, MAX_SAFE, WEIGHT_MAX } from './codes.ts';
 import { facilityByCode } from './facilities.ts';
 import { isTimestamp, parseTimestamp } from './time.ts';
 
-export type FieldKind = 'id' | 'string' | 'enum' | 'facility' | 'weight' | 'int' | 'timestamp';
+export type FieldKind =
+  | 'id'
+  | 'string'
+  | 'enum'
+  | 'facility'
+  | 'weight'
+  | 'int'
+  | 'timestamp'
+  | 'number'
+  | 'bool';
 
 export interface FieldSpec {
   /** Column name in the Debezium image. */
@@ -59,6 +68,14 @@ export function valueSchema(f: FieldSpec) {
       );
     case 'timestamp':
       return v.pipe(v.string('wrong_type'), v.check(isTimestamp, 'invalid_timestamp'));
+    case 'number':
+      return v.pipe(
+        v.number('wrong_type'),
+        v.minValue(f.min ?? 0, 'out_of_range'),
+        v.maxValue(f.max ?? MAX_SAFE, 'out_of_range'),
+      );
+    case 'bool':
+      return v.boolean('wrong_type');
   }
 }
 

@@ -12,6 +12,7 @@ export {
 export { FACILITIES, type Facility, facilityByCode } from './facilities.ts';
 export { type FieldKind, type FieldSpec, rowSchema, valueSchema } from './fields.ts';
 export { cleanLoadSchema, LOAD_STATUSES, loadChangeSchema, loads } from './loads.ts';
+export { type EntityRules, entityFromRules, FIELD_KINDS, rulesProblems } from './rules.ts';
 export { cleanShipmentSchema, SHIPMENT_STATUSES, shipmentChangeSchema, shipments } from './shipments.ts';
 export { isTimestamp, parseTimestamp } from './time.ts';
 export { cleanTrailerSchema, TRAILER_STATUSES, trailerChangeSchema, trailers } from './trailers.ts';

@@ -1,49 +1,15 @@
-// clean.trailers: columns of public.trailers (deploy/local/sql/schema.sql) in the order the
-// transform checks them (transforms/trailers/index.ts); life cycle in `transitions` below
-// (the generator walks it: deploy/local/generator/statuses.ts).
+// clean.trailers: the contract of public.trailers, built from the transform's one rules declaration
+// (transforms/trailers/rules.json: columns in the order the transform checks them, the status life
+// cycle the generator walks in deploy/local/generator/statuses.ts). The Wasm transform's table
+// (transforms/trailers/rules.ts) is generated from the same file.
+import rules from '../../transforms/trailers/rules.json' with { type: 'json' };
 import { changeEnvelopeSchema, cleanEventSchema, type EntityContract } from './entity.ts';
+import { entityFromRules } from './rules.ts';
 
-export const TRAILER_STATUSES = [
-  'available',
-  'loading',
-  'in_transit',
-  'unloading',
-  'maintenance',
-  'retired',
-] as const;
+export const trailers: EntityContract = entityFromRules(rules, 'transforms/trailers/rules.json');
 
-export const trailers: EntityContract = {
-  table: 'trailers',
-  entity: 'trailer',
-  schema: 'ferry.trailers.v1',
-  statusField: 'status',
-  fields: [
-    { name: 'id', out: 'id', kind: 'id', required: true },
-    { name: 'trailer_number', out: 'trailerNumber', kind: 'string', required: true, maxLength: 64 },
-    {
-      name: 'trailer_type',
-      out: 'trailerType',
-      kind: 'enum',
-      required: true,
-      values: ['dry_van', 'reefer', 'flatbed', 'tanker'],
-    },
-    { name: 'capacity_weight', out: 'capacityKg', kind: 'weight', required: true, unit: 'capacity_unit' },
-    { name: 'capacity_unit', out: '', kind: 'enum', required: true, values: ['kg', 'lb'] },
-    { name: 'status', out: 'status', kind: 'enum', required: true, values: TRAILER_STATUSES },
-    { name: 'home_facility', out: 'homeFacility', kind: 'facility', required: true },
-    { name: 'current_facility', out: 'currentFacility', kind: 'facility', required: false },
-    { name: 'created_at', out: 'createdAt', kind: 'timestamp', required: true },
-    { name: 'updated_at', out: 'updatedAt', kind: 'timestamp', required: true },
-  ],
-  transitions: {
-    available: ['loading', 'maintenance'],
-    loading: ['in_transit', 'available'],
-    in_transit: ['unloading'],
-    unloading: ['available'],
-    maintenance: ['available', 'retired'],
-    retired: [],
-  },
-};
+export const TRAILER_STATUSES: readonly string[] =
+  trailers.fields.find((f) => f.name === trailers.statusField)?.values ?? [];
 
 export const cleanTrailerSchema = cleanEventSchema(trailers);
 export const trailerChangeSchema = changeEnvelopeSchema(trailers);

@@ -128,7 +128,7 @@ export function judgeChange(c: EntityContract, value: Uint8Array | null): Verdic
     }
   }
 
-  const id = after.id as number;
+  const id = after[c.fields[0]!.name] as number; // the first field is the row's key (kind id)
   const eventId = `pg:${c.table}:${source.lsn}:${id}`;
   const event = {
     eventId,

@@ -1,55 +1,8 @@
 // loads: cdc.public.loads (Debezium) -> clean.loads, invalid records -> dlq.transform.
-// Columns from deploy/local/sql/schema.sql, validated in this order (relay/contracts/loads.ts
-// states the same rules); status transitions from relay/contracts/loads.ts
-// (test/unit/transforms-corpus.test.ts checks every pair against it).
+// The rules (columns of deploy/local/sql/schema.sql in check order, the status life cycle) are
+// declared once, in rules.json: rules.ts is generated from it, and relay/contracts/loads.ts builds
+// the valibot contract from it (test/unit/transforms-corpus.test.ts checks both on every record).
 import { runEntityTransform } from '../supply-chain/run';
-import {
-  EntitySpec,
-  Field,
-  KIND_ENUM,
-  KIND_FACILITY,
-  KIND_ID,
-  KIND_INT,
-  KIND_STRING,
-  KIND_TIMESTAMP,
-  KIND_WEIGHT,
-  MAX_SAFE_INTEGER,
-} from '../supply-chain/spec';
-
-const STATUSES: string[] = [
-  'planned',
-  'tendered',
-  'assigned',
-  'picked_up',
-  'in_transit',
-  'delivered',
-  'cancelled',
-];
-
-const spec = new EntitySpec('loads', 'load', 'ferry.loads.v1', [
-  new Field('id', 'id', KIND_ID, true),
-  new Field('load_number', 'loadNumber', KIND_STRING, true).length(64),
-  new Field('trailer_id', 'trailerId', KIND_INT, false).range(1, MAX_SAFE_INTEGER),
-  new Field('origin_facility', 'origin', KIND_FACILITY, true),
-  new Field('destination_facility', 'destination', KIND_FACILITY, true),
-  new Field('status', 'status', KIND_ENUM, true).oneOf(STATUSES),
-  new Field('gross_weight', 'grossWeightKg', KIND_WEIGHT, true).unit(7),
-  new Field('weight_unit', '', KIND_ENUM, true).oneOf(['kg', 'lb']),
-  new Field('planned_departure', 'plannedDeparture', KIND_TIMESTAMP, false),
-  new Field('departed_at', 'departedAt', KIND_TIMESTAMP, false),
-  new Field('arrived_at', 'arrivedAt', KIND_TIMESTAMP, false),
-  new Field('created_at', 'createdAt', KIND_TIMESTAMP, true),
-  new Field('updated_at', 'updatedAt', KIND_TIMESTAMP, true),
-]).withTransitions(
-  5,
-  ['planned', 'tendered', 'assigned', 'picked_up', 'in_transit'],
-  [
-    ['tendered', 'cancelled'],
-    ['assigned', 'cancelled'],
-    ['picked_up', 'cancelled'],
-    ['in_transit'],
-    ['delivered'],
-  ],
-);
+import { spec } from './rules';
 
 runEntityTransform(spec);

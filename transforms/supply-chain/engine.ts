@@ -13,7 +13,7 @@
 //      source.table: the entity's table              missing_field | wrong_type | wrong_table
 //   8. c, r, u: after is an object; d: before is     missing_field | wrong_type
 //   9. the image's columns in table order (spec.ts); a delete checks only the primary key
-//  10. u: before.status -> after.status is a legal   illegal_transition  field "after.status"
+//  10. u: before.status -> after.status is a legal   illegal_transition  field "after.<status field>"
 //      transition (checked when before.status is a known status)
 //
 // Null counts as missing. Duplicate keys: the last wins (as JSON.parse).
@@ -27,10 +27,12 @@ import {
   JSON_OK,
   JSON_UTF8,
   JsonTape,
+  K_FALSE,
   K_NULL,
   K_NUMBER,
   K_OBJECT,
   K_STRING,
+  K_TRUE,
   kindAt,
   ObjectIter,
   parseNumber,
@@ -43,10 +45,12 @@ import { FACILITY_CODES, FACILITY_REGIONS, FACILITY_TIME_ZONES } from './facilit
 import {
   EntitySpec,
   Field,
+  KIND_BOOL,
   KIND_ENUM,
   KIND_FACILITY,
   KIND_ID,
   KIND_INT,
+  KIND_NUMBER,
   KIND_STRING,
   KIND_TIMESTAMP,
   KIND_WEIGHT,
@@ -497,7 +501,7 @@ export class ChangeProcessor {
         if (previous >= 0 && to >= 0 && !this.spec.allowed[previous * count + to]) {
           return this.fail(
             'illegal_transition',
-            'after.status',
+            fields[sf].afterPath,
             'status cannot change from ' + fields[sf].values[previous] + ' to ' + fields[sf].values[to],
           );
         }
@@ -560,6 +564,19 @@ export class ChangeProcessor {
           path + ' must be an integer in ' + (<i64>min).toString() + '..' + (<i64>max).toString(),
         );
       }
+      return true;
+    }
+    if (kind == KIND_NUMBER || kind == KIND_BOOL) {
+      // Emitted as the literal that came (emitValue's default), so a number keeps its digits.
+      if (kind == KIND_BOOL) {
+        if (jk != K_TRUE && jk != K_FALSE)
+          return this.fail('wrong_type', path, path + ' must be true or false');
+        return true;
+      }
+      if (jk != K_NUMBER) return this.fail('wrong_type', path, path + ' must be a number');
+      const v = parseNumber(p, end);
+      // No bounds in the message: formatting an f64 would pull ~3 KB of dtoa into every module.
+      if (v < f.min || v > f.max) return this.fail('out_of_range', path, path + ' is out of range');
       return true;
     }
     if (jk != K_STRING) return this.fail('wrong_type', path, path + ' must be a string');
@@ -678,7 +695,7 @@ export class ChangeProcessor {
       store<u8>(q + 25, 0x22);
       return q + 26;
     }
-    // strings and enums: the validated literal as it came (escapes kept; same value once parsed)
+    // strings, enums, numbers, booleans: the validated literal as it came (same value once parsed)
     // (the member's value span ends right after the closing quote)
     const n = <i32>(unchecked(this.ve[i]) - p);
     copyBytes(q, p, n);

@@ -1,6 +1,7 @@
 // How an entity's row is described: one Field per column, validated in this order, one rule per
-// failure. relay/contracts/<entity>.ts states the same rules as valibot schemas; the shared fixture
-// corpus checks that both give the same verdict (code and field) on every record.
+// failure. An entity's table is generated from its rules.json (transforms/<entity>/rules.ts), the
+// declaration relay/contracts builds the valibot schemas from; the shared fixture corpus checks that
+// both give the same verdict (code and field) on every record.
 
 export const KIND_ID: i32 = 1; // integer 1..2^53-1, required
 export const KIND_STRING: i32 = 2; // string, 1..maxLen UTF-16 units
@@ -9,6 +10,8 @@ export const KIND_FACILITY: i32 = 4; // a known facility code; output enriched w
 export const KIND_WEIGHT: i32 = 5; // number, 0 < w <= 100000 in the unit named by unitField; output in kg
 export const KIND_INT: i32 = 6; // integer min..max
 export const KIND_TIMESTAMP: i32 = 7; // ISO-8601 timestamp (time.ts); output UTC ms
+export const KIND_NUMBER: i32 = 8; // number min..max (any fraction); output as it came
+export const KIND_BOOL: i32 = 9; // true or false
 
 export const MAX_SAFE_INTEGER: f64 = 9007199254740991;
 export const WEIGHT_MAX: f64 = 100000;
