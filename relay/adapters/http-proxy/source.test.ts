@@ -361,4 +361,42 @@ describe('http proxy drain', () => {
     // Nothing fetched, so nothing to commit either (and never an empty commit).
     expect(proxy.commits).toEqual([]);
   });
+
+  it('stops mid-drain when the source is stopped: nothing unfinished committed, the instance deleted', async () => {
+    const clock = fakeClock();
+    const proxy = fakeProxy(clock, { partitions: 1, perPartition: 30, batch: 10 });
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const { relay, source } = setup(proxy, clock, async (r) => {
+      const body = JSON.parse(typeof r.body === 'string' ? r.body : dec.decode(r.body as Uint8Array));
+      if (body.i === 5) await held; // record 5 is still in flight when the source stops
+      return { kind: 'response', status: 200 };
+    });
+    await relay.start();
+    const draining = drainOf(source, relay, 60_000);
+    while (!proxy.calls.includes('fetch')) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    const stopping = source.stop();
+    const report = await draining;
+    release?.();
+    await stopping;
+    expect(report.outcome).toBe('stopped');
+    expect(proxy.committedOffsets.get('t/0') ?? 0n).toBeLessThanOrEqual(5n);
+    expect(proxy.calls.at(-1)).toBe('delete');
+    // A stopped source drains no more.
+    expect((await drainOf(source, relay)).outcome).toBe('stopped');
+  });
+
+  it('runs one drain at a time: a second call waits for the first', async () => {
+    const clock = fakeClock();
+    const proxy = fakeProxy(clock, { partitions: 1, perPartition: 20 });
+    const { relay, source } = setup(proxy, clock);
+    await relay.start();
+    const [a, b] = await Promise.all([drainOf(source, relay), drainOf(source, relay)]);
+    expect(a).toMatchObject({ outcome: 'caught-up', handed: 20 });
+    expect(b).toMatchObject({ outcome: 'caught-up', handed: 0 });
+    expect(proxy.calls.filter((c) => c === 'create')).toHaveLength(2);
+  });
 });
