@@ -63,7 +63,7 @@ export interface HttpProxySourceOptions {
 export interface DrainOptions {
   /** Wall time the drain may take, from its start to the instance's deletion request. */
   readonly budgetMs: number;
-  /** Records fetched at most (what comes beyond is left for the next drain). */
+  /** Records handed to the relay at most (what the proxy returns beyond is left for the next drain). */
   readonly maxRecords: number;
   /** Makes the core commit what is terminal now (the relay's `commitNow`). */
   readonly flush: () => Promise<void>;
@@ -448,8 +448,11 @@ export function createHttpProxySource({
         instance = undefined;
       }
     } catch (e) {
-      failure ??= e;
-      if (outcome !== 'stopped') outcome = 'failed';
+      if (e instanceof DrainEnd) outcome = e.outcome;
+      else {
+        failure ??= e;
+        if (outcome !== 'stopped') outcome = 'failed';
+      }
       abandoned = inFlight();
       parts.clear();
     }
