@@ -27,8 +27,8 @@ export function register(cmd: Command): void {
     .addHelpText(
       'after',
       '\nExit code 2 and one `path: problem` line per error when the config is invalid.\n' +
-        'Covers every source: kafka (TLS/SASL), push (push.token) and http-proxy (httpProxy.url, auth from\n' +
-        '${VAR} only, fetch and drain limits). Values are never printed, only their paths.',
+        'Covers every source: kafka (TLS/SASL), push (push.token) and http-proxy (httpProxy.url, credentials\n' +
+        'from the environment only, fetch and drain limits). Values are never printed, only their paths.',
     )
     .action(async (file: string) => {
       const { parseConfig } = await import('../../relay/config/load.ts');

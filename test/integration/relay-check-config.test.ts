@@ -77,4 +77,39 @@ routes:
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('a -> q POST http://127.0.0.1:4010?x={id}');
   });
+
+  it('checks source http-proxy: prints the source without the credentials, refuses a literal password', () => {
+    const good = checkConfig(
+      `
+source: http-proxy
+httpProxy:
+  url: https://redpanda.example.com:8082
+  auth: { username: ferry, password: "\${PROXY_PASSWORD}" }
+  drain: { budget: 25s, maxRecords: 2000 }
+routes:
+  - topics: clean.shipments
+    sinks:
+      - { id: api, url: "http://127.0.0.1:4010/shipments" }
+`,
+      { PROXY_PASSWORD: SECRET },
+    );
+    expect(good.status).toBe(0);
+    expect(good.stdout).toContain(
+      'source http-proxy https://redpanda.example.com:8082 group ferry-edge instance ferry-<instanceId>, auth basic; drain budget 25000 ms, at most 2000 records',
+    );
+    expect(`${good.stdout}${good.stderr}`).not.toContain(SECRET.slice(0, 8));
+    const literal = checkConfig(
+      `
+source: http-proxy
+httpProxy: { url: "http://127.0.0.1:8082", auth: { username: ferry, password: ${SECRET} } }
+routes:
+  - topics: a
+    sinks: [{ id: api, url: "http://127.0.0.1:4010/a" }]
+`,
+      {},
+    );
+    expect(literal.status).toBe(2);
+    expect(literal.stderr).toContain('httpProxy.auth.password: must come from the environment, as ${VAR}');
+    expect(`${literal.stdout}${literal.stderr}`).not.toContain(SECRET.slice(0, 8));
+  });
 });

@@ -4,13 +4,14 @@
 // listener, which an edge caller may not reach, and would carry our credentials elsewhere).
 // Every failure is a FerryError with a code and a retry flag (classifyProxyError); messages name the
 // operation, status and the proxy's error_code, never the credentials.
+// Not here: reading committed offsets (`GET .../offsets` takes a JSON body, which web fetch refuses to
+// send with a GET), so the driver relies on the proxy resuming a new instance after the group's commit.
 import type { TopicPartition } from '../../core/contracts.ts';
 import { FerryError } from '../../core/errors.ts';
 import { classifyProxyError, produceRefused } from './proxy-errors.ts';
 import {
   CONTENT_BINARY_V2,
   CONTENT_V2,
-  decodeCommitted,
   decodeRecords,
   encodeCommit,
   type ProxyRecord,
@@ -51,12 +52,6 @@ export interface HttpProxyClient {
     instance: string,
     offsets: ReadonlyArray<TopicPartition & { readonly next: bigint }>,
   ): Promise<void>;
-  /** Next offset to read per partition, from the group's commits (undefined: none). */
-  committed(
-    group: string,
-    instance: string,
-    partitions: readonly TopicPartition[],
-  ): Promise<Array<TopicPartition & { readonly next: bigint | undefined }>>;
   deleteConsumer(group: string, instance: string): Promise<void>;
   /** Binary produce; resolves with the offset of each record, or rejects on any refused record. */
   produce(
@@ -89,14 +84,14 @@ export function createHttpProxyClient({
     path: string,
     {
       body,
-      contentType = CONTENT_V2,
+      contentType = body === undefined ? undefined : CONTENT_V2,
       accept = CONTENT_V2,
       timeoutMs = requestTimeoutMs,
-    }: { body?: unknown; contentType?: string; accept?: string; timeoutMs?: number } = {},
+    }: { body?: unknown; contentType?: string | undefined; accept?: string; timeoutMs?: number } = {},
   ): Promise<{ status: number; json: unknown }> {
     const headers: Record<string, string> = { accept };
     if (authorization) headers.authorization = authorization;
-    if (body !== undefined) headers['content-type'] = contentType;
+    if (contentType !== undefined) headers['content-type'] = contentType;
     let response: Response;
     try {
       response = await fetchImpl(`${base}${path}`, {
@@ -176,20 +171,9 @@ export function createHttpProxyClient({
         body: encodeCommit(offsets),
       });
     },
-    async committed(group, instance, partitions) {
-      if (partitions.length === 0) return [];
-      const op = `read committed offsets for ${instance}`;
-      const { json } = await call(op, 'GET', `${instancePath(group, instance)}/offsets`, {
-        body: { partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })) },
-      });
-      const decoded = decodeCommitted(json);
-      if (!decoded.ok) throw protocol(op, decoded.problem);
-      return decoded.offsets;
-    },
     async deleteConsumer(group, instance) {
-      // Redpanda's handler checks the content type even here, though there is no body.
+      // Redpanda's handler checks the content type even here, though there is no body (415 without).
       await call(`delete consumer ${instance}`, 'DELETE', instancePath(group, instance), {
-        body: undefined,
         contentType: CONTENT_V2,
       });
     },

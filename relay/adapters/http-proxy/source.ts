@@ -10,8 +10,8 @@
 //   2. fetch until caught up (`idleFetches` empty answers in a row), `maxRecords` fetched, or the
 //      fetch window (a share of the budget) is over; wait while the core has paused partitions or
 //      holds `maxInFlight` records, keeping the instance alive with commits;
-//   3. the first time a partition shows up, read its committed offset and skip records below it
-//      (already terminal; older Redpanda versions start a new instance at offset 0);
+//   3. a record below what this drain already handed for its partition is not handed again (the
+//      proxy may rewind a partition it got back in a rebalance);
 //   4. until the budget ends, wait for the handed records to become terminal; then the core gives
 //      the partitions up (onRevoked: unfinished records are dropped, later results ignored) and the
 //      terminal offsets are committed. What was not terminal is fetched again next drain, which the
@@ -63,7 +63,7 @@ export interface HttpProxySourceOptions {
 export interface DrainOptions {
   /** Wall time the drain may take, from its start to the instance's deletion request. */
   readonly budgetMs: number;
-  /** Records fetched at most (what comes beyond is left for the next drain). */
+  /** Records handed to the relay at most (what the proxy returns beyond is left for the next drain). */
   readonly maxRecords: number;
   /** Makes the core commit what is terminal now (the relay's `commitNow`). */
   readonly flush: () => Promise<void>;
@@ -214,11 +214,21 @@ export function createHttpProxySource({
       }
     };
 
+    const isGone = (e: unknown) => isFerryError(e) && e.code === 'FERRY_PROXY_INSTANCE_GONE';
+    function lostInstance(): void {
+      if (instance === undefined) return;
+      instance = undefined;
+      logger.warn('http proxy: consumer instance gone (timed out on the proxy)', {
+        group,
+        instance: instanceName,
+      });
+    }
     /** Terminal progress of partitions given up while there was no instance to commit it with. */
     const carried = new Map<string, TopicPartition & { next: bigint }>();
 
-    async function commitToProxy(): Promise<void> {
-      const due = [...parts.values()].filter((s) => s.floor > s.sent);
+    /** Commits terminal progress (`all`: every partition's, also unchanged ones, as a keep-alive). */
+    async function commitToProxy(all = false): Promise<void> {
+      const due = [...parts.values()].filter((s) => all || s.floor > s.sent);
       if (!instance) {
         for (const s of due) carried.set(keyOf(s.tp), { ...s.tp, next: s.floor });
         return;
@@ -227,7 +237,17 @@ export function createHttpProxySource({
       for (const s of due) offsets.push({ ...s.tp, next: s.floor });
       if (offsets.length === 0) return;
       lastRequestAt = clock.now();
-      await client.commit(group, instance, offsets);
+      try {
+        await client.commit(group, instance, offsets);
+      } catch (e) {
+        if (isGone(e)) {
+          // Kept for the next instance of this drain (or lost to a re-fetch, which dedupe absorbs).
+          lostInstance();
+          for (const o of offsets) carried.set(keyOf(o), o);
+          for (const s of due) s.sent = s.floor;
+        }
+        throw e;
+      }
       carried.clear();
       for (const s of due) s.sent = s.floor;
       for (const o of offsets) committed.set(keyOf(o), o);
@@ -235,15 +255,14 @@ export function createHttpProxySource({
 
     /**
      * At most `keepAliveMs` without a request while waiting (the proxy drops idle instances): commit
-     * progress if there is some, else read a committed offset. Never an empty commit: Redpanda takes
-     * an empty body as "commit everything fetched", which would commit records that are not terminal.
+     * the terminal offsets again (a commit of the same offsets changes nothing). Never an empty commit:
+     * Redpanda takes an empty body as "commit everything fetched", which would commit records that
+     * are not terminal. (Reading committed offsets is no keep-alive here: that is a GET with a body,
+     * which web fetch cannot send.)
      */
     async function keepAlive(): Promise<void> {
-      if (!instance || clock.now() - lastRequestAt < keepAliveMs) return;
-      if ([...parts.values()].some((s) => s.floor > s.sent)) return commitToProxy();
-      const probe = parts.values().next().value?.tp ?? { topic: topics[0] as string, partition: 0 };
-      lastRequestAt = clock.now();
-      await client.committed(group, instance, [probe]);
+      if (!instance || clock.now() - lastRequestAt < keepAliveMs || parts.size === 0) return;
+      await commitToProxy(true);
     }
 
     async function open(): Promise<void> {
@@ -287,28 +306,28 @@ export function createHttpProxySource({
       const abandoned = inFlight();
       try {
         await commitToProxy();
+      } catch (e) {
+        if (!isGone(e)) throw e;
       } finally {
         parts.clear();
       }
       return abandoned;
     }
 
-    /** Reads the committed offsets of partitions seen for the first time, and tells the core. */
-    async function admit(records: readonly ProxyRecord[]): Promise<void> {
-      const fresh = new Map<string, TopicPartition>();
+    /**
+     * Partitions seen for the first time in this drain start at their first record: the proxy starts
+     * a new instance just after the group's commit, so what lies below is terminal already.
+     */
+    function admit(records: readonly ProxyRecord[]): void {
+      const fresh: TopicPartition[] = [];
       for (const r of records) {
         const k = keyOf(r);
-        if (!parts.has(k) && !fresh.has(k)) fresh.set(k, { topic: r.topic, partition: r.partition });
+        if (parts.has(k)) continue;
+        const tp = { topic: r.topic, partition: r.partition };
+        parts.set(k, { tp, floor: r.offset, pending: [], handedTo: r.offset, sent: r.offset });
+        fresh.push(tp);
       }
-      if (fresh.size === 0 || !instance) return;
-      lastRequestAt = clock.now();
-      const floors = await client.committed(group, instance, [...fresh.values()]);
-      const floorOf = new Map(floors.map((f) => [keyOf(f), f.next]));
-      for (const [k, tp] of fresh) {
-        const floor = floorOf.get(k) ?? 0n;
-        parts.set(k, { tp, floor, pending: [], handedTo: floor, sent: floor });
-      }
-      h?.onAssigned([...fresh.values()]);
+      if (fresh.length > 0) h?.onAssigned(fresh);
     }
 
     const waitWhile = async (busy: () => boolean, until: number): Promise<void> => {
@@ -322,73 +341,85 @@ export function createHttpProxySource({
       }
     };
 
+    /** The proxy dropped our instance: its partitions are given up (progress carried), then a new one. */
+    async function reopen(): Promise<void> {
+      lostInstance();
+      await release();
+      await open();
+    }
+
+    /** One fetch and the hand-over of what came; false once fetching should end. */
+    async function fetchOnce(): Promise<boolean> {
+      checkStop();
+      if (clock.now() >= fetchUntil) return false;
+      if (handed >= maxRecords) {
+        outcome = 'max-records';
+        return false;
+      }
+      await waitWhile(() => paused.size > 0 || inFlight() >= maxInFlight, fetchUntil);
+      if (clock.now() >= fetchUntil) return false;
+      lastRequestAt = clock.now();
+      const records = await client.fetchRecords(group, instance as string, {
+        timeoutMs: Math.max(0, Math.min(fetchTimeoutMs, fetchUntil - clock.now())),
+        maxBytes: fetchMaxBytes,
+      });
+      if (records.length === 0) {
+        if (++idle >= idleFetches) {
+          outcome = 'caught-up';
+          return false;
+        }
+        return true;
+      }
+      idle = 0;
+      fetched += records.length;
+      admit(records);
+      const now = clock.now();
+      const batch: SourceRecord[] = [];
+      for (const r of records) {
+        const s = parts.get(keyOf(r)) as PartitionState;
+        if (r.offset < s.floor || r.offset < s.handedTo || handed + batch.length >= maxRecords) {
+          skipped++;
+          continue;
+        }
+        s.pending.push(r.offset);
+        s.handedTo = r.offset + 1n;
+        batch.push(toSourceRecord(r, now));
+      }
+      if (batch.length > 0) {
+        handed += batch.length;
+        h?.onRecords(batch);
+      }
+      await flush();
+      settle();
+      if (clock.now() - lastCommitAt >= keepAliveMs) {
+        lastCommitAt = clock.now();
+        await commitToProxy();
+      }
+      return true;
+    }
+
     let outcome: DrainOutcome = 'deadline';
     let failure: unknown;
+    let idle = 0;
     try {
       await open();
-      let idle = 0;
-      while (true) {
-        checkStop();
-        if (clock.now() >= fetchUntil) break;
-        if (handed >= maxRecords) {
-          outcome = 'max-records';
-          break;
-        }
-        await waitWhile(() => paused.size > 0 || inFlight() >= maxInFlight, fetchUntil);
-        if (clock.now() >= fetchUntil) break;
-        let records: ProxyRecord[];
+      for (;;) {
         try {
-          lastRequestAt = clock.now();
-          records = await client.fetchRecords(group, instance as string, {
-            timeoutMs: Math.max(0, Math.min(fetchTimeoutMs, fetchUntil - clock.now())),
-            maxBytes: fetchMaxBytes,
-          });
+          if (!(await fetchOnce())) break;
         } catch (e) {
-          if (!(isFerryError(e) && e.code === 'FERRY_PROXY_INSTANCE_GONE')) throw e;
-          logger.warn('http proxy: consumer instance gone (timed out on the proxy), creating it again', {
-            group,
-            instance: instanceName,
-          });
-          instance = undefined;
-          await release();
-          await open();
-          continue;
-        }
-        if (records.length === 0) {
-          if (++idle >= idleFetches) {
-            outcome = 'caught-up';
-            break;
-          }
-          continue;
-        }
-        idle = 0;
-        fetched += records.length;
-        await admit(records);
-        const now = clock.now();
-        const batch: SourceRecord[] = [];
-        for (const r of records) {
-          const s = parts.get(keyOf(r)) as PartitionState;
-          if (r.offset < s.floor || r.offset < s.handedTo || handed + batch.length >= maxRecords) {
-            skipped++;
-            continue;
-          }
-          s.pending.push(r.offset);
-          s.handedTo = r.offset + 1n;
-          batch.push(toSourceRecord(r, now));
-        }
-        if (batch.length > 0) {
-          handed += batch.length;
-          h.onRecords(batch);
-        }
-        await flush();
-        settle();
-        if (clock.now() - lastCommitAt >= keepAliveMs) {
-          lastCommitAt = clock.now();
-          await commitToProxy();
+          if (!isGone(e)) throw e;
+          await reopen();
         }
       }
-      // Let what was handed finish, within the budget.
-      await waitWhile(() => inFlight() > 0, deadline);
+      // Let what was handed finish, within the budget. Losing the instance meanwhile costs nothing:
+      // the progress is carried to the commit at the end.
+      try {
+        await waitWhile(() => inFlight() > 0, deadline);
+      } catch (e) {
+        if (!isGone(e)) throw e;
+        lostInstance();
+        await waitWhile(() => inFlight() > 0, deadline);
+      }
     } catch (e) {
       if (e instanceof DrainEnd) outcome = e.outcome;
       else {
@@ -400,19 +431,28 @@ export function createHttpProxySource({
     let abandoned = 0;
     try {
       await flush();
-      const stillInstance = instance;
       abandoned = await release();
-      if (stillInstance && outcome !== 'taken-over') {
+      // Terminal progress without an instance to commit it with: one more instance, if allowed.
+      if (carried.size > 0 && outcome !== 'taken-over' && outcome !== 'stopped' && instances < maxInstances) {
+        logger.info('http proxy: creating the consumer instance again to commit terminal offsets', { group });
+        await open();
+        await commitToProxy();
+      }
+      if (instance && outcome !== 'taken-over') {
         try {
-          await client.deleteConsumer(group, stillInstance);
+          await client.deleteConsumer(group, instance);
         } catch (e) {
           // It times out on the proxy by itself; the next drain takes the name over anyway.
           logger.warn('http proxy: could not delete the consumer instance', { error: errorMessage(e) });
         }
+        instance = undefined;
       }
     } catch (e) {
-      failure ??= e;
-      if (outcome !== 'stopped') outcome = 'failed';
+      if (e instanceof DrainEnd) outcome = e.outcome;
+      else {
+        failure ??= e;
+        if (outcome !== 'stopped') outcome = 'failed';
+      }
       abandoned = inFlight();
       parts.clear();
     }

@@ -9,8 +9,9 @@
 //        key/value base64, null when absent; no headers, no timestamp
 //   POST /consumers/{group}/instances/{id}/offsets        {"partitions":[{"topic","partition","offset"}]} -> 204
 //        `offset` is the last consumed record's offset; the group resumes at offset + 1
-//   GET  /consumers/{group}/instances/{id}/offsets        {"partitions":[{"topic","partition"}]}
-//        -> {"offsets":[{"topic","partition","offset","metadata"}]}, offset -1 when nothing is committed
+//   GET  /consumers/{group}/instances/{id}/offsets        {"partitions":[{"topic","partition"}]} as the body
+//        of a GET -> {"offsets":[{"topic","partition","offset","metadata"}]}, -1 when nothing is committed
+//        (not used: web fetch cannot send a GET with a body)
 //   DELETE /consumers/{group}/instances/{id}                                              -> 204
 //   POST /topics/{topic}  Content-Type: application/vnd.kafka.binary.v2+json
 //        {"records":[{"key","value","partition"?}]} -> {"offsets":[{"partition","offset","error_code"?}]}
@@ -119,27 +120,6 @@ export function decodeRecords(
     });
   }
   return { ok: true, records };
-}
-
-/** `GET .../offsets` answer: next offset to read per partition (undefined: nothing committed). */
-export function decodeCommitted(
-  body: unknown,
-):
-  | { readonly ok: true; readonly offsets: Array<TopicPartition & { readonly next: bigint | undefined }> }
-  | { readonly ok: false; readonly problem: string } {
-  if (!isObject(body) || !Array.isArray(body.offsets))
-    return { ok: false, problem: 'offsets: expected { offsets: [...] }' };
-  const offsets: Array<TopicPartition & { next: bigint | undefined }> = [];
-  for (const [i, o] of body.offsets.entries()) {
-    if (!isObject(o) || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !isOffset(o.offset))
-      return { ok: false, problem: `offsets[${i}]: expected { topic, partition, offset }` };
-    offsets.push({
-      topic: o.topic,
-      partition: o.partition as number,
-      next: o.offset < 0 ? undefined : BigInt(o.offset) + 1n,
-    });
-  }
-  return { ok: true, offsets };
 }
 
 /** `POST .../offsets` body from next-offsets-to-read (the proxy takes the last consumed offset). */
