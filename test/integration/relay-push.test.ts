@@ -32,7 +32,7 @@ describe('relay fed by the HTTP push source', () => {
             sinks: [{ id: `edge-${run}`, url: `${api.url}/edge/{key}`, dedupe: { store: 'redis' } }],
           },
         ],
-        extra: { source: 'push', push: { token: PUSH_TOKEN } },
+        extra: { source: 'push', push: { token: PUSH_TOKEN, unsigned: true } },
       }),
       `push-${run}`,
     );
@@ -165,7 +165,7 @@ describe.each(['node', 'deno', 'bun'] as const)(
             extra: {
               listen: { port: 0, host: '127.0.0.1' },
               source: 'push',
-              push: { token: PUSH_TOKEN, maxBodyBytes: 1024 * 1024 },
+              push: { token: PUSH_TOKEN, unsigned: true, maxBodyBytes: 1024 * 1024 },
             },
           }),
         ),
@@ -252,7 +252,11 @@ describe.each(['node', 'deno', 'bun'] as const)(
           relayDocument({
             groupId: `g-${run}`,
             routes: [{ topics: `push-addr.${run}`, sinks: [{ id: 'nowhere', url: 'http://127.0.0.1:9/x' }] }],
-            extra: { listen: { port: 0, host: '127.0.0.1' }, source: 'push', push: { token: PUSH_TOKEN } },
+            extra: {
+              listen: { port: 0, host: '127.0.0.1' },
+              source: 'push',
+              push: { token: PUSH_TOKEN, unsigned: true },
+            },
           }),
         ),
       });
