@@ -26,7 +26,9 @@ export type FerryErrorCode =
   /** The record's event id cannot be a header value (control characters, too long): permanent. */
   | 'FERRY_EVENT_ID_INVALID'
   /** The HTTP client refused to build the request (invalid header value, invalid URL): permanent. */
-  | 'FERRY_REQUEST_INVALID';
+  | 'FERRY_REQUEST_INVALID'
+  /** The push forwarder's batch was refused for good (409, 401, 400, 413): it stops. */
+  | 'FERRY_PUSH_REFUSED';
 
 export class FerryError extends Error {
   readonly [BRAND] = true;

@@ -1,0 +1,55 @@
+// One push of a batch to the relay's /push/batches: bearer token, Standard Webhooks signature over the
+// exact body (signed again per attempt, so the timestamp is fresh), a timeout of its own, and the answer
+// classified (push-answer.ts). Network failures come back as answers, never thrown. fetch is passed in.
+import { parseRetryAfter } from '../core/classify.ts';
+import type { WebhookSigner } from '../core/webhook-signing.ts';
+import { classifyPushAnswer, type PushAnswer } from './push-answer.ts';
+import type { PushBatch } from './push-batch.ts';
+
+export interface PushClient {
+  push(batch: PushBatch, signal?: AbortSignal): Promise<PushAnswer>;
+}
+
+export interface PushClientOptions {
+  /** The relay's /push/batches URL. */
+  readonly url: string;
+  readonly token: string;
+  /** Absent: pushes go unsigned (the relay must have push.unsigned: true). */
+  readonly signer?: WebhookSigner | undefined;
+  /** Longer than the relay's push.timeout (30 s by default), which answers 202 first. */
+  readonly requestTimeoutMs?: number;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+}
+
+export function createPushClient({
+  url,
+  token,
+  signer,
+  requestTimeoutMs = 60_000,
+  fetch: fetchImpl = globalThis.fetch,
+  now = Date.now,
+}: PushClientOptions): PushClient {
+  return {
+    push: async function pushBatch(batch, signal) {
+      const signature = signer ? await signer.sign(batch.id, Math.floor(now() / 1000), batch.body) : {};
+      const timeout = AbortSignal.timeout(requestTimeoutMs);
+      try {
+        const res = await fetchImpl(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...signature },
+          body: batch.body as Uint8Array<ArrayBuffer>,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+        const text = await res.text();
+        return classifyPushAnswer(res.status, text, parseRetryAfter(res.headers.get('retry-after'), now()));
+      } catch (error) {
+        if (signal?.aborted) return { kind: 'retry', reason: 'abandoned' };
+        const why = timeout.aborted
+          ? `no answer in ${requestTimeoutMs} ms`
+          : `${(error as Error).message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause: { code: string } }).cause.code})` : ''}`;
+        return { kind: 'retry', reason: `network: ${why}` };
+      }
+    },
+  };
+}
