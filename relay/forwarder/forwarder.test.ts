@@ -95,7 +95,7 @@ function scriptedClient(clock: Clock, answer: (call: Call, n: number) => PushAns
   };
 }
 
-const committed: PushAnswer = { kind: 'committed' };
+const committed: PushAnswer = { kind: 'committed', alreadyDone: 0 };
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ value: json({ i }) }));
 
 function setup(

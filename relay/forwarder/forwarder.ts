@@ -49,6 +49,8 @@ export interface ForwarderStats {
   /** Records and batches the relay committed and whose offsets were committed at the source. */
   readonly committedRecords: number;
   readonly committedBatches: number;
+  /** Records the relay answered as committed before (pushed again after a restart or a lost answer). */
+  readonly alreadyDone: number;
   /** Pushes of a batch again after 202 (the relay was still working on it). */
   readonly repushes: number;
   /** Pushes again after a failure (429, 5xx, network, timeout). */
@@ -111,6 +113,7 @@ export function createForwarder({
     pushedBatches: 0,
     committedRecords: 0,
     committedBatches: 0,
+    alreadyDone: 0,
     repushes: 0,
     retries: 0,
     inFlightBatches: 0,
@@ -198,15 +201,18 @@ export function createForwarder({
       // A stop lets the push on the wire finish, but starts no new attempt.
       if (lane.abandon.signal.aborted || failure !== undefined || (!first && stopping.signal.aborted))
         return 'abandoned';
-      const answer = await client.push(batch, lane.abandon.signal);
       if (first) {
         first = false;
         counts.pushedRecords += batch.records;
         counts.pushedBatches++;
       }
+      const answer = await client.push(batch, lane.abandon.signal);
       // Abandoned (revoked, failed, or past the stop's grace period) means not committed, whatever came back.
       if (lane.abandon.signal.aborted || failure !== undefined) return 'abandoned';
-      if (answer.kind === 'committed') return 'committed';
+      if (answer.kind === 'committed') {
+        counts.alreadyDone += answer.alreadyDone;
+        return 'committed';
+      }
       if (answer.kind === 'fatal') {
         fail(answer.error);
         return 'abandoned';

@@ -1,6 +1,7 @@
 // The push forwarder: a long-lived source's records pushed in signed batches to an edge relay.
 
 export { createForwarder, type Forwarder, type ForwarderOptions, type ForwarderStats } from './forwarder.ts';
+export { progressLine } from './progress.ts';
 export { classifyPushAnswer, type PushAnswer } from './push-answer.ts';
 export { encodePushBatch, type PushBatch, pushRecordBytes } from './push-batch.ts';
 export { createPushClient, type PushClient, type PushClientOptions } from './push-client.ts';

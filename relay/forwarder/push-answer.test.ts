@@ -6,9 +6,10 @@ const enc = new TextEncoder();
 
 describe('the push endpoint answers, as the forwarder reads them', () => {
   it('commits on 200 committed, pushes again on 202, retries on 429, 408, 425 and 5xx with Retry-After', () => {
-    expect(classifyPushAnswer(200, '{"status":"committed","accepted":3,"alreadyDone":0}', undefined)).toEqual(
+    expect(classifyPushAnswer(200, '{"status":"committed","accepted":1,"alreadyDone":2}', undefined)).toEqual(
       {
         kind: 'committed',
+        alreadyDone: 2,
       },
     );
     expect(classifyPushAnswer(202, '{"status":"timeout"}', undefined)).toEqual({ kind: 'again' });

@@ -10,7 +10,8 @@
 import { FerryError } from '../core/errors.ts';
 
 export type PushAnswer =
-  | { readonly kind: 'committed' }
+  /** `alreadyDone`: records of the batch the relay had committed before (a re-push answered by position). */
+  | { readonly kind: 'committed'; readonly alreadyDone: number }
   | { readonly kind: 'again' }
   | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number | undefined }
   | { readonly kind: 'fatal'; readonly error: FerryError };
@@ -43,7 +44,12 @@ export function classifyPushAnswer(
   const reason = reasonOf(body);
   if (status === 200) {
     try {
-      if ((JSON.parse(body) as { status?: unknown }).status === 'committed') return { kind: 'committed' };
+      const json = JSON.parse(body) as { status?: unknown; alreadyDone?: unknown };
+      if (json.status === 'committed')
+        return {
+          kind: 'committed',
+          alreadyDone: typeof json.alreadyDone === 'number' ? json.alreadyDone : 0,
+        };
     } catch {
       // fall through
     }
