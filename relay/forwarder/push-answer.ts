@@ -21,7 +21,9 @@ function reasonOf(body: string): string {
   let text = body;
   try {
     const json = JSON.parse(body) as Record<string, unknown>;
-    const parts = [json.error, json.message, json.code].filter((x) => typeof x === 'string') as string[];
+    const parts = [json.status, json.error, json.message, json.code].filter(
+      (x) => typeof x === 'string',
+    ) as string[];
     const issues = Array.isArray(json.issues) ? json.issues.slice(0, 3).join('; ') : '';
     text = [...parts, issues].filter((x) => x !== '').join(': ');
   } catch {
@@ -59,9 +61,8 @@ export function classifyPushAnswer(
     );
   }
   if (status === 202) return { kind: 'again' };
-  if (status === 429) return { kind: 'retry', reason: `429 ${reason}`, retryAfterMs };
-  if (status === 408 || status === 425 || status >= 500)
-    return { kind: 'retry', reason: `${status} ${reason}`, retryAfterMs };
+  if (status === 429 || status === 408 || status === 425 || status >= 500)
+    return { kind: 'retry', reason: reason === '' ? String(status) : `${status} ${reason}`, retryAfterMs };
   if (status === 409)
     return refused(
       status,

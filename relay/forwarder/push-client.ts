@@ -6,6 +6,19 @@ import type { WebhookSigner } from '../core/webhook-signing.ts';
 import { classifyPushAnswer, type PushAnswer } from './push-answer.ts';
 import type { PushBatch } from './push-batch.ts';
 
+/** fetch's own message plus its cause's code (ECONNREFUSED, ...) or message, when it has one. */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const detail =
+    typeof cause?.code === 'string'
+      ? cause.code
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : undefined;
+  const message = String((error as Error | null)?.message ?? error);
+  return detail === undefined ? message : `${message} (${detail})`;
+}
+
 export interface PushClient {
   push(batch: PushBatch, signal?: AbortSignal): Promise<PushAnswer>;
 }
@@ -45,9 +58,7 @@ export function createPushClient({
         return classifyPushAnswer(res.status, text, parseRetryAfter(res.headers.get('retry-after'), now()));
       } catch (error) {
         if (signal?.aborted) return { kind: 'retry', reason: 'abandoned' };
-        const why = timeout.aborted
-          ? `no answer in ${requestTimeoutMs} ms`
-          : `${(error as Error).message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause: { code: string } }).cause.code})` : ''}`;
+        const why = timeout.aborted ? `no answer in ${requestTimeoutMs} ms` : networkReason(error);
         return { kind: 'retry', reason: `network: ${why}` };
       }
     },
