@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { createWebhookSigner } from '../../relay/core/webhook-signing.ts';
+import { sampleProc } from '../bench/proc-stats.ts';
 import { endOffsets, KAFKA_BOOTSTRAP } from '../support/kafka.ts';
 import type { MockApi } from '../support/mock-api/index.ts';
 import { freePort } from '../support/ports.ts';
@@ -78,10 +79,8 @@ describe('ferry push to a relay with source: push', () => {
     const N = 3000;
     const topic = await bed.topic('push-fwd', 3);
     const api = await bed.startApi({ endpoints: ['edge'] });
-    await bed.producer.produce(topic, 0, N, { keys: 30, run });
     const relay = await startEdgeRelay(api, topic, run, await freePort());
     const group = `g-${topic}`;
-    const started = Date.now();
     const forwarder = spawnForwarder({
       topics: [topic],
       group,
@@ -91,11 +90,20 @@ describe('ferry push to a relay with source: push', () => {
       args: ['--batch-size', '200', '--linger', '20ms', '--progress', '1s'],
     });
     try {
+      // Records produced while the forwarder is running (the other tests start it on a backlog).
+      await waitUntil(() => forwarder.stderr().includes('signed with 1 secret'), {
+        timeoutMs: 60_000,
+        message: 'the forwarder running',
+      });
+      const cpuBefore = [sampleProc(forwarder.child.pid!), sampleProc(relay.pid)];
+      const started = Date.now();
+      await bed.producer.produce(topic, 0, N, { keys: 30, run });
       await waitUntil(() => api.report('edge').applied >= N, {
         timeoutMs: 120_000,
         message: 'every record applied',
       });
       const seconds = (Date.now() - started) / 1000;
+      const cpuAfter = [sampleProc(forwarder.child.pid!), sampleProc(relay.pid)];
       await waitUntil(() => committedToEnd(group, topic), {
         timeoutMs: 30_000,
         message: 'the group at the end',
@@ -110,11 +118,14 @@ describe('ferry push to a relay with source: push', () => {
       expect(forwarder.summary()).toMatchObject({ pushed: N, committed: N });
       const stderr = forwarder.stderr();
       expect(stderr).toMatch(/pushed \d+ \(\d+\/s\), committed \d+ \(\d+\/s\)/);
-      expect(stderr).toContain('signed with 1 secret');
       expect(stderr).not.toContain(SECRET.slice('whsec_'.length));
       expect(stderr).not.toContain(TOKEN);
+      const cpuMsPerK = (i: number) =>
+        (((cpuAfter[i]?.cpuSeconds ?? 0) - (cpuBefore[i]?.cpuSeconds ?? 0)) * 1e6) / N;
       console.log(
-        `ferry push: ${N} records forwarded and applied in ${seconds.toFixed(1)} s (${Math.round(N / seconds)}/s, process start included)`,
+        `ferry push: ${N} records produced, forwarded and applied in ${seconds.toFixed(1)} s ` +
+          `(${Math.round(N / seconds)}/s); CPU per 1000 records: forwarder ${cpuMsPerK(0).toFixed(0)} ms, ` +
+          `relay ${cpuMsPerK(1).toFixed(0)} ms`,
       );
       expect(await relay.stop()).toBe(0);
     } finally {
