@@ -78,7 +78,8 @@ export function classifyPushAnswer(
   if (status === 413)
     return refused(
       status,
-      `the relay refused the batch as too large (413: ${reason}): lower --batch-size or --max-bytes`,
+      `the relay refused the batch as too large (413: ${reason}): lower --batch-size or --max-bytes, or raise ` +
+        "the relay's push.maxRecords or push.maxBodyBytes (a single record larger than the latter cannot be pushed)",
     );
   return refused(
     status,
