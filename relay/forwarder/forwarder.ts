@@ -19,7 +19,7 @@
 import { createSystemClock, silentLogger } from '../core/clock.ts';
 import type { Clock, Logger, Source, SourceRecord, TopicPartition } from '../core/contracts.ts';
 import type { FerryError } from '../core/errors.ts';
-import { encodePushBatch, type PushBatch, pushRecordBytes } from './push-batch.ts';
+import { type EncodedPushRecord, encodePushRecord, joinPushBatch, type PushBatch } from './push-batch.ts';
 import type { PushClient } from './push-client.ts';
 
 export interface ForwarderOptions {
@@ -72,8 +72,8 @@ export interface Forwarder {
 
 interface Lane {
   readonly tp: TopicPartition;
-  readonly buffer: SourceRecord[];
-  readonly sizes: number[];
+  /** Records as they will be sent (encoded once, on arrival). */
+  readonly buffer: EncodedPushRecord[];
   bytes: number;
   /** When the oldest buffered record arrived. */
   firstAt: number | undefined;
@@ -123,22 +123,28 @@ export function createForwarder({
   const over = (lane: Lane) =>
     lane.abandon.signal.aborted || stopping.signal.aborted || failure !== undefined;
 
-  /** Sleeps `ms` (or until woken when undefined); false when the lane was abandoned or the forwarder stops. */
+  /**
+   * Sleeps `ms` (or until woken when undefined); false when the lane was abandoned or the forwarder
+   * stops. Listeners on the long-lived signals are removed after each wait (AbortSignal.any would keep
+   * one dependent signal per wait alive as long as they live).
+   */
   async function pause(lane: Lane, ms: number | undefined, wakeable: boolean): Promise<boolean> {
-    const signals = [lane.abandon.signal, stopping.signal];
-    if (wakeable) {
-      lane.wake = new AbortController();
-      signals.push(lane.wake.signal);
-    }
-    const signal = AbortSignal.any(signals);
-    if (!signal.aborted) {
+    const wait = new AbortController();
+    const end = () => wait.abort();
+    const parents = [lane.abandon.signal, stopping.signal];
+    if (parents.some((p) => p.aborted)) return !over(lane);
+    for (const p of parents) p.addEventListener('abort', end, { once: true });
+    if (wakeable) lane.wake = wait;
+    try {
       if (ms === undefined)
         await new Promise<void>((resolve) =>
-          signal.addEventListener('abort', () => resolve(), { once: true }),
+          wait.signal.addEventListener('abort', () => resolve(), { once: true }),
         );
-      else await clock.sleep(ms, signal).catch(() => {});
+      else await clock.sleep(ms, wait.signal).catch(() => {});
+    } finally {
+      for (const p of parents) p.removeEventListener('abort', end);
+      if (lane.wake === wait) lane.wake = undefined;
     }
-    if (wakeable) lane.wake = undefined;
     return !over(lane);
   }
 
@@ -157,17 +163,16 @@ export function createForwarder({
     }
   }
 
-  function take(lane: Lane): SourceRecord[] {
+  function take(lane: Lane): EncodedPushRecord[] {
     let n = 0;
     let bytes = 0;
     while (n < lane.buffer.length && n < batchSize) {
-      const size = lane.sizes[n] as number;
+      const size = (lane.buffer[n] as EncodedPushRecord).bytes;
       if (n > 0 && bytes + size > maxBytes) break;
       bytes += size;
       n++;
     }
     const records = lane.buffer.splice(0, n);
-    lane.sizes.splice(0, n);
     lane.bytes -= bytes;
     if (lane.buffer.length === 0) lane.firstAt = undefined;
     if (lane.paused && lane.buffer.length < maxBufferedRecords) {
@@ -233,7 +238,7 @@ export function createForwarder({
 
   async function runLane(lane: Lane): Promise<void> {
     while (await batchReady(lane)) {
-      const batch = encodePushBatch(take(lane));
+      const batch = joinPushBatch(take(lane));
       counts.inFlightBatches++;
       let outcome: 'committed' | 'abandoned';
       try {
@@ -264,7 +269,6 @@ export function createForwarder({
       const created: Lane = {
         tp: { topic: tp.topic, partition: tp.partition },
         buffer: [],
-        sizes: [],
         bytes: 0,
         firstAt: undefined,
         paused: false,
@@ -292,10 +296,9 @@ export function createForwarder({
       const touched = new Set<Lane>();
       for (const r of records) {
         const lane = laneFor(r);
-        const size = pushRecordBytes(r);
-        lane.buffer.push(r);
-        lane.sizes.push(size);
-        lane.bytes += size;
+        const encoded = encodePushRecord(r);
+        lane.buffer.push(encoded);
+        lane.bytes += encoded.bytes;
         lane.firstAt ??= now;
         touched.add(lane);
       }

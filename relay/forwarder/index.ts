@@ -3,5 +3,11 @@
 export { createForwarder, type Forwarder, type ForwarderOptions, type ForwarderStats } from './forwarder.ts';
 export { progressLine } from './progress.ts';
 export { classifyPushAnswer, type PushAnswer } from './push-answer.ts';
-export { encodePushBatch, type PushBatch, pushRecordBytes } from './push-batch.ts';
+export {
+  type EncodedPushRecord,
+  encodePushBatch,
+  encodePushRecord,
+  joinPushBatch,
+  type PushBatch,
+} from './push-batch.ts';
 export { createPushClient, type PushClient, type PushClientOptions } from './push-client.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyPushAnswer } from './push-answer.ts';
-import { encodePushBatch } from './push-batch.ts';
+import { encodePushBatch, encodePushRecord, joinPushBatch } from './push-batch.ts';
 
 const enc = new TextEncoder();
 
@@ -92,5 +92,30 @@ describe('a push batch body', () => {
       ],
     });
     expect(() => encodePushBatch([])).toThrow(RangeError);
+  });
+
+  it('counts each record in UTF-8 bytes as it will be sent, multi-byte text and escapes included', () => {
+    const texts = [
+      'plain',
+      'café ünïcödé',
+      '日本語のテキスト',
+      'emoji 🚚📦 and "quotes" \\ \n',
+      '\u0000 control',
+    ];
+    const records = texts.map((t, i) => ({
+      topic: 't',
+      partition: 0,
+      offset: BigInt(i),
+      key: enc.encode(t),
+      value: enc.encode(JSON.stringify({ t })),
+      headers: [{ key: 'h', value: enc.encode(t) }],
+      timestamp: 0,
+    }));
+    const encoded = records.map(encodePushRecord);
+    for (const e of encoded) expect(e.bytes).toBe(enc.encode(e.json).length + 1);
+    const body = joinPushBatch(encoded).body;
+    // The body is the records' bytes plus the wrapper, less the last comma.
+    expect(body.length).toBe(encoded.reduce((n, e) => n + e.bytes, 0) - 1 + '{"records":[]}'.length);
+    expect(body).toEqual(encodePushBatch(records).body);
   });
 });

@@ -38,17 +38,43 @@ function pushRecord(r: SourceRecord): Record<string, unknown> {
   return out;
 }
 
-/** About how many bytes a record adds to a batch body (its encoded JSON). */
-export function pushRecordBytes(r: SourceRecord): number {
-  return encoder.encode(JSON.stringify(pushRecord(r))).length + 1;
+/** A record as it goes into a batch: its JSON text, encoded once when it arrives. */
+export interface EncodedPushRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly json: string;
+  /** UTF-8 bytes it adds to a batch body (its JSON and a comma). */
+  readonly bytes: number;
 }
 
-/** The batch of `records` (one partition, increasing offsets, at least one). */
-export function encodePushBatch(records: readonly SourceRecord[]): PushBatch {
+/** UTF-8 length of a string JSON.stringify produced (well-formed: no lone surrogates). */
+function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else {
+      // 3 bytes for one unit, or 4 for a surrogate pair (2 units): 2 more than counted either way.
+      n += 2;
+      if (c >= 0xd800 && c <= 0xdbff) i++;
+    }
+  }
+  return n;
+}
+
+export function encodePushRecord(r: SourceRecord): EncodedPushRecord {
+  const json = JSON.stringify(pushRecord(r));
+  return { topic: r.topic, partition: r.partition, offset: r.offset, json, bytes: utf8Length(json) + 1 };
+}
+
+/** The batch of already encoded records (one partition, increasing offsets, at least one). */
+export function joinPushBatch(records: readonly EncodedPushRecord[]): PushBatch {
   const first = records[0];
   const last = records.at(-1);
   if (first === undefined || last === undefined) throw new RangeError('a push batch needs a record');
-  const body = encoder.encode(JSON.stringify({ records: records.map(pushRecord) }));
+  const body = encoder.encode(`{"records":[${records.map((r) => r.json).join(',')}]}`);
   return {
     topic: first.topic,
     partition: first.partition,
@@ -58,4 +84,9 @@ export function encodePushBatch(records: readonly SourceRecord[]): PushBatch {
     body,
     id: `${first.topic}/${first.partition}/${first.offset}-${last.offset}`,
   };
+}
+
+/** The batch of `records` (one partition, increasing offsets, at least one). */
+export function encodePushBatch(records: readonly SourceRecord[]): PushBatch {
+  return joinPushBatch(records.map(encodePushRecord));
 }

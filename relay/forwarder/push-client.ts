@@ -46,20 +46,33 @@ export function createPushClient({
   return {
     push: async function pushBatch(batch, signal) {
       const signature = signer ? await signer.sign(batch.id, Math.floor(now() / 1000), batch.body) : {};
-      const timeout = AbortSignal.timeout(requestTimeoutMs);
+      // One controller per push, linked to the caller's signal by a listener removed afterwards (the
+      // caller's signal lives as long as a partition is assigned).
+      const request = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        request.abort();
+      }, requestTimeoutMs);
+      const abandon = () => request.abort();
+      if (signal?.aborted) request.abort();
+      signal?.addEventListener('abort', abandon, { once: true });
       try {
         const res = await fetchImpl(url, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...signature },
           body: batch.body as Uint8Array<ArrayBuffer>,
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          signal: request.signal,
         });
         const text = await res.text();
         return classifyPushAnswer(res.status, text, parseRetryAfter(res.headers.get('retry-after'), now()));
       } catch (error) {
         if (signal?.aborted) return { kind: 'retry', reason: 'abandoned' };
-        const why = timeout.aborted ? `no answer in ${requestTimeoutMs} ms` : networkReason(error);
+        const why = timedOut ? `no answer in ${requestTimeoutMs} ms` : networkReason(error);
         return { kind: 'retry', reason: `network: ${why}` };
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abandon);
       }
     },
   };
