@@ -246,6 +246,59 @@ describe('ferry push to a relay with source: push', () => {
     }
   });
 
+  it('shares the topic between two forwarders in one group through rebalances: nothing lost or applied twice', async () => {
+    const run = randomUUID().slice(0, 8);
+    const N = 3000;
+    const topic = await bed.topic('push-group', 4);
+    const api = await bed.startApi({ endpoints: ['edge'] });
+    api.setFaults('edge', { latency: { kind: 'fixed', ms: 2 } });
+    await bed.producer.produce(topic, 0, N, { keys: 40, run });
+    const relay = await startEdgeRelay(api, topic, run, await freePort());
+    const group = `g-${topic}`;
+    const start = () =>
+      spawnForwarder({
+        topics: [topic],
+        group,
+        url: `http://127.0.0.1:${relay.port}`,
+        token: TOKEN,
+        secret: SECRET,
+        args: ['--batch-size', '50', '--linger', '10ms'],
+      });
+    const first = start();
+    const second = start();
+    try {
+      await waitUntil(() => api.report('edge').applied >= N / 3, {
+        timeoutMs: 90_000,
+        message: 'a third applied',
+      });
+      // The first leaves (SIGTERM): its partitions move to the second, which goes on from their commits.
+      expect(await first.stop()).toBe(0);
+      expect(api.report('edge').applied).toBeLessThan(N);
+      await waitUntil(() => api.report('edge').applied >= N, {
+        timeoutMs: 120_000,
+        message: 'every record applied',
+      });
+      await waitUntil(() => committedToEnd(group, topic), {
+        timeoutMs: 30_000,
+        message: 'the group at the end',
+      });
+      expect(await second.stop()).toBe(0);
+      const report = api.report('edge');
+      expect(notApplied(api, 'edge', run, N)).toEqual([]);
+      expect(report.applied).toBe(N);
+      expect(report.duplicateApplications).toBe(0);
+      const [a, b] = [first.summary(), second.summary()];
+      expect((a?.committed ?? 0) + (b?.committed ?? 0)).toBeGreaterThanOrEqual(N);
+      expect(a?.committed).toBeGreaterThan(0);
+      expect(b?.committed).toBeGreaterThan(0);
+      console.log(`ferry push, two in a group: ${JSON.stringify({ a, b })}; API received ${report.received}`);
+    } finally {
+      await first.kill9();
+      await second.kill9();
+      await relay.kill9();
+    }
+  });
+
   it('stops with a clear error on a wrong secret or token (401), commits nothing; a tampered body is refused', async () => {
     const run = randomUUID().slice(0, 8);
     const topic = await bed.topic('push-auth', 1);
