@@ -324,6 +324,14 @@ describe('HTTP push source: Standard Webhooks signatures', () => {
     expect(api.requests).toHaveLength(1);
   });
 
+  it('takes the id a forwarder gives a batch of the longest topic name Kafka allows', async () => {
+    const { send } = await signedSetup();
+    const topic = 'o'.repeat(249);
+    const id = `${topic}/2147483647/9223372036854775806-9223372036854775807`;
+    const { body, headers } = await signed([rec(0)], { id });
+    expect((await send(body, headers)).status).toBe(200);
+  });
+
   it('accepts either secret while rotating: the pusher sends both signatures, the relay knows one', async () => {
     const { send } = await signedSetup();
     const both = await signed([rec(0)], { secret: [NEXT, SECRET] });

@@ -108,7 +108,8 @@ export interface WebhookVerifier {
 
 /** A signature's bytes are 32; anything much longer in the header is not a signature list. */
 const MAX_SIGNATURE_HEADER = 4096;
-const MAX_ID = 256;
+/** Room for a forwarder's batch id: a topic name (Kafka allows 249 characters) and two int64 offsets. */
+const MAX_ID = 1024;
 
 export function createWebhookVerifier(
   secrets: string | readonly string[],
