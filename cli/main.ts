@@ -35,6 +35,11 @@ const nouns: Array<[name: string, summary: string, load: () => Promise<{ registe
   ],
   ['relay', 'run the relay that delivers clean events to external APIs', () => import('./commands/relay.ts')],
   [
+    'push',
+    "forward Kafka topics to an edge relay's /push/batches, signed, committing what it committed",
+    () => import('./commands/push.ts'),
+  ],
+  [
     'mock-api',
     'run the mock external API used by tests and the demo',
     () => import('./commands/mock-api.ts'),

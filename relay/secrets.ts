@@ -1,7 +1,7 @@
 // Every secret value of a loaded config, for the redactor (core/redact.ts): sink bearer tokens,
-// webhook secrets, values of secret-looking configured headers, the admin and push tokens, the
-// Upstash token, the Kafka SASL password or token and TLS key passphrase, the HTTP Proxy password or
-// token, and the password of the Redis URL — whatever `${ENV}` interpolation put there.
+// webhook secrets, values of secret-looking configured headers, the admin and push tokens, the push
+// signing secrets, the Upstash token, the Kafka SASL password or token and TLS key passphrase, the HTTP
+// Proxy password or token, and the password of the Redis URL — whatever `${ENV}` interpolation put there.
 import { connectionSecrets } from '../wasm/index.ts';
 import { toBase64 } from './adapters/http-proxy/wire.ts';
 import type { RelayConfig } from './config/load.ts';
@@ -28,6 +28,7 @@ export function configSecrets(config: RelayConfig): string[] {
     // The Authorization header's credential, should a client error quote it.
     out.push(toBase64(new TextEncoder().encode(`${proxyAuth.username}:${proxyAuth.password}`)));
   }
+  for (const secret of config.push?.signingSecrets ?? []) out.push(secret, secret.replace(/^whsec_/, ''));
   out.push(...urlPassword(config.redis.url));
   if (config.upstash) out.push(...urlPassword(config.upstash.url));
   for (const route of config.relay.routes) {

@@ -3,6 +3,7 @@ import { createMemoryDedupeStore } from '../adapters/dedupe-memory.ts';
 import { createSystemClock } from '../core/clock.ts';
 import { createPushSource } from '../core/push-source.ts';
 import { createRelay, type Relay } from '../core/relay.ts';
+import { createWebhookSigner } from '../core/webhook-signing.ts';
 import { createRegistry } from '../metrics/registry.ts';
 import { testConfig, testSink } from '../testing/config.ts';
 import { createMemoryDlq, createScriptedSender } from '../testing/fakes.ts';
@@ -15,7 +16,13 @@ afterEach(async () => {
 });
 
 async function setup(
-  limits: { maxBodyBytes?: number; maxRecords?: number; requestsPerSecond?: number } = {},
+  limits: {
+    maxBodyBytes?: number;
+    maxRecords?: number;
+    requestsPerSecond?: number;
+    signingSecrets?: string[];
+    signatureToleranceSeconds?: number;
+  } = {},
   clock = createSystemClock(),
 ) {
   const api = createScriptedSender(() => ({ kind: 'response', status: 200 }), 2);
@@ -238,5 +245,125 @@ describe('HTTP push source: limits', () => {
     const res = await app.request('/push/batches', { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
+  });
+});
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const NEXT = 'whsec_dGhlIG90aGVyIHNlY3JldCwgMzIgYnl0ZXMgbG9uZyE=';
+
+describe('HTTP push source: Standard Webhooks signatures', () => {
+  const T0 = 1_700_000_000_000;
+  async function signed(
+    records: unknown[],
+    {
+      secret = SECRET,
+      at = T0,
+      id = 'batch-1',
+    }: { secret?: string | string[]; at?: number; id?: string } = {},
+  ) {
+    const body = JSON.stringify({ records });
+    const headers = await createWebhookSigner(secret).sign(id, Math.floor(at / 1000), body);
+    return { body, headers };
+  }
+  async function signedSetup(limits: Parameters<typeof setup>[0] = {}) {
+    let t = T0;
+    const system = createSystemClock();
+    const bed = await setup({ signingSecrets: [SECRET], ...limits }, { now: () => t, sleep: system.sleep });
+    const send = (body: string, headers: Record<string, string>, token = TOKEN) =>
+      bed.app.request(
+        '/push/batches',
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+          body,
+        },
+        { addr: '10.0.0.1' },
+      );
+    return { ...bed, send, advance: (ms: number) => (t += ms) };
+  }
+
+  it('takes a signed batch, answers its replay idempotently by position, and refuses it once the signature is stale', async () => {
+    const { api, send, advance } = await signedSetup();
+    const { body, headers } = await signed([rec(0), rec(1), rec(2)]);
+    const first = await send(body, headers);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ status: 'committed', accepted: 3, alreadyDone: 0 });
+    // The same signed request again (a forwarder that never saw the answer): acknowledged, not re-delivered.
+    const replay = await send(body, headers);
+    expect(await replay.json()).toMatchObject({ status: 'committed', alreadyDone: 3 });
+    expect(api.requests).toHaveLength(3);
+    // Past the 5-minute tolerance the same bytes are refused before they are read as a batch.
+    advance(301_000);
+    const stale = await send(body, headers);
+    expect(stale.status).toBe(401);
+    expect(await stale.json()).toMatchObject({ code: 'FERRY_SIGNATURE_TIMESTAMP' });
+  });
+
+  it('refuses (401, nothing delivered) a batch without signature, signed with another secret, or tampered with', async () => {
+    const { api, send, push } = await signedSetup();
+    const unsigned = await push([rec(0)]);
+    expect(unsigned.status).toBe(401);
+    const missing = (await unsigned.json()) as { code: string; error: string };
+    expect(missing).toMatchObject({ code: 'FERRY_SIGNATURE_MISSING' });
+    expect(missing.error).toContain('webhook-signature');
+
+    const other = await signed([rec(0)], { secret: NEXT });
+    expect((await send(other.body, other.headers)).status).toBe(401);
+
+    const { body, headers } = await signed([rec(0, { value: { amount: 10 } })]);
+    const tampered = await send(body.replace('"amount":10', '"amount":99'), headers);
+    expect(tampered.status).toBe(401);
+    expect(await tampered.json()).toMatchObject({ code: 'FERRY_SIGNATURE_INVALID' });
+    // A signature moved to another batch id does not hold either.
+    expect((await send(body, { ...headers, 'webhook-id': 'batch-2' })).status).toBe(401);
+    expect(api.requests).toHaveLength(0);
+    // The bearer token still comes first: a valid signature with a wrong token is 401 from the guard.
+    expect((await send(body, headers, 'wrong-token-0123456789')).status).toBe(401);
+    expect(api.requests).toHaveLength(0);
+    expect((await send(body, headers)).status).toBe(200);
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('takes the id a forwarder gives a batch of the longest topic name Kafka allows', async () => {
+    const { send } = await signedSetup();
+    const topic = 'o'.repeat(249);
+    const id = `${topic}/2147483647/9223372036854775806-9223372036854775807`;
+    const { body, headers } = await signed([rec(0)], { id });
+    expect((await send(body, headers)).status).toBe(200);
+  });
+
+  it('accepts either secret while rotating: the pusher sends both signatures, the relay knows one', async () => {
+    const { send } = await signedSetup();
+    const both = await signed([rec(0)], { secret: [NEXT, SECRET] });
+    expect(both.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect((await send(both.body, both.headers)).status).toBe(200);
+    const relayBoth = await signedSetup({ signingSecrets: [NEXT, SECRET] });
+    const onlyNew = await signed([rec(0)], { secret: NEXT });
+    expect((await relayBoth.send(onlyNew.body, onlyNew.headers)).status).toBe(200);
+  });
+
+  it('keeps the limits with signatures: 413 on bytes before the signature is checked, 413 on records after, 429 on rate', async () => {
+    const big = await signedSetup({ maxBodyBytes: 1024 });
+    const large = await signed([rec(0, { valueText: 'y'.repeat(2000) })]);
+    const tooBig = await big.send(large.body, large.headers);
+    expect(tooBig.status).toBe(413);
+    expect(await tooBig.json()).toMatchObject({ code: 'FERRY_PUSH_TOO_LARGE' });
+
+    const few = await signedSetup({ maxRecords: 2 });
+    const three = await signed([rec(0), rec(1), rec(2)]);
+    const tooMany = await few.send(three.body, three.headers);
+    expect(tooMany.status).toBe(413);
+    expect(await tooMany.json()).toMatchObject({ code: 'FERRY_PUSH_TOO_MANY_RECORDS' });
+    // The same oversized batch unsigned is refused for its signature first: it never reached parsing.
+    expect((await few.push([rec(0), rec(1), rec(2)])).status).toBe(401);
+
+    const slow = await signedSetup({ requestsPerSecond: 1 });
+    const one = await signed([rec(0)]);
+    expect((await slow.send(one.body, one.headers)).status).toBe(200);
+    const limited = await slow.send(one.body, one.headers);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ code: 'FERRY_PUSH_RATE_LIMITED' });
+    slow.advance(1000);
+    expect(await (await slow.send(one.body, one.headers)).json()).toMatchObject({ alreadyDone: 1 });
   });
 });

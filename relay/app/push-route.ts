@@ -6,18 +6,22 @@
 // idempotent by position), 429 paused (a sink's buffer is full, Retry-After), 400 invalid, 409 conflict
 // (an offset that was skipped earlier, so never processed: nothing of the batch is taken), 503 stopped.
 // Before any of that: 401/429 from the token guard, 429 beyond the token's `requestsPerSecond`, 413 for
-// a body over `maxBodyBytes` (counted while it streams in, before parsing) or over `maxRecords`.
+// a body over `maxBodyBytes` (counted while it streams in, before parsing), 401 for a missing, stale or
+// wrong Standard Webhooks signature (when signing secrets are configured: checked over the exact bytes
+// received, before they are parsed), then 413 over `maxRecords`.
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as v from 'valibot';
 import type { SourceRecord } from '../core/contracts.ts';
 import type { PushSource } from '../core/push-source.ts';
 import { createKeyedRateLimiter, retryAfterSeconds } from '../core/rate-limiter.ts';
+import { createWebhookVerifier } from '../core/webhook-signing.ts';
 import { adminAuth, presentedToken } from './admin-auth.ts';
 import type { ClientAddress } from './client-address.ts';
 import { allowOnly } from './method-not-allowed.ts';
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 const PushRecord = v.strictObject({
   topic: v.pipe(v.string(), v.minLength(1)),
@@ -43,6 +47,13 @@ export interface PushRouteOptions {
   readonly maxRecords?: number;
   /** Pushes per second per token, in bursts of that many (429 with Retry-After beyond it). */
   readonly requestsPerSecond?: number;
+  /**
+   * Standard Webhooks secrets (`whsec_...`); every push must carry a valid signature by one of them.
+   * Absent or empty: bearer token only.
+   */
+  readonly signingSecrets?: readonly string[] | undefined;
+  /** How far `webhook-timestamp` may be from now, in seconds, either way. */
+  readonly signatureToleranceSeconds?: number;
 }
 
 export function mountPushRoute(
@@ -54,9 +65,15 @@ export function mountPushRoute(
     maxBodyBytes = PUSH_DEFAULTS.maxBodyBytes,
     maxRecords = PUSH_DEFAULTS.maxRecords,
     requestsPerSecond = PUSH_DEFAULTS.requestsPerSecond,
+    signingSecrets = [],
+    signatureToleranceSeconds = 300,
   }: PushRouteOptions,
   { now, clientAddress }: { now: () => number; clientAddress?: ClientAddress | undefined },
 ): void {
+  const verifier =
+    signingSecrets.length > 0
+      ? createWebhookVerifier(signingSecrets, { toleranceSeconds: signatureToleranceSeconds })
+      : undefined;
   const perToken = createKeyedRateLimiter({ perSecond: requestsPerSecond, maxKeys: 64 });
   app.use('/push/*', adminAuth(token, { now, clientAddress }));
   app.use('/push/*', async function limitPushRate(c, next) {
@@ -82,9 +99,15 @@ export function mountPushRoute(
         ),
     }),
     async function pushBatch(c) {
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      if (verifier) {
+        const signed = await verifier.verify(c.req.raw.headers, body, now());
+        if (!signed.ok)
+          return c.json({ error: `push signature refused: ${signed.message}`, code: signed.code }, 401);
+      }
       let json: unknown;
       try {
-        json = await c.req.json();
+        json = JSON.parse(decoder.decode(body));
       } catch {
         return c.json({ error: 'body must be JSON' }, 400);
       }

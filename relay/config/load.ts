@@ -7,6 +7,7 @@ import { connectionProblems, type KafkaConnection } from '../../wasm/index.ts';
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
 import { exceedsDepth } from '../core/value-depth.ts';
+import { splitWebhookSecrets, webhookSecretKey } from '../core/webhook-signing.ts';
 import { checkSinkHttp, headerValueProblem } from './http-checks.ts';
 import { formatPath, interpolateEnv } from './interpolate.ts';
 import { type ConfigOutput, ConfigSchema } from './schema.ts';
@@ -29,6 +30,9 @@ export interface RelayConfig {
         readonly maxBodyBytes: number;
         readonly maxRecords: number;
         readonly requestsPerSecond: number;
+        /** Standard Webhooks secrets a push must be signed with; empty with `unsigned: true`. */
+        readonly signingSecrets: readonly string[];
+        readonly signatureToleranceSeconds: number;
       }
     | undefined;
   /** The HTTP Proxy pull source's settings (source `http-proxy`). */
@@ -148,6 +152,21 @@ function toSink(s: ConfigOutput['routes'][number]['sinks'][number]): SinkOptions
   };
 }
 
+/** The push endpoint is signed unless unsigned pushes are chosen explicitly; each secret is whsec_ base64. */
+function pushSigningProblems(push: NonNullable<ConfigOutput['push']>): string[] {
+  const secrets = push.signingSecret === undefined ? [] : splitWebhookSecrets(push.signingSecret);
+  if (secrets.length === 0 && !push.unsigned)
+    return [
+      'push.signingSecret: required (a Standard Webhooks secret from the environment, e.g. ' +
+        `\${FERRY_PUSH_SIGNING_SECRET}); set push.unsigned: true to accept pushes with the bearer token alone`,
+    ];
+  if (secrets.length > 0 && push.unsigned)
+    return ['push.unsigned: cannot be true with a signingSecret (pushes are then always signed)'];
+  return secrets.some((s) => webhookSecretKey(s) === undefined)
+    ? ['push.signingSecret: must be whsec_ followed by a non-empty base64 key (several separated by spaces)']
+    : [];
+}
+
 function crossChecks(c: ConfigOutput): string[] {
   const errors: string[] = [];
   const seen = new Map<string, string>();
@@ -173,7 +192,9 @@ function crossChecks(c: ConfigOutput): string[] {
     });
   });
   errors.push(...connectionProblems({ tls: c.kafka.tls, sasl: c.kafka.sasl }, 'kafka'));
-  if (c.source === 'push' && !c.push) errors.push('push: source push needs push: { token }');
+  if (c.source === 'push' && !c.push)
+    errors.push(`push: source push needs push: { token, signingSecret: \${FERRY_PUSH_SIGNING_SECRET} }`);
+  if (c.push) errors.push(...pushSigningProblems(c.push));
   errors.push(...httpProxyProblems(c));
   if (c.upstash && !/^https?:\/\//.test(c.upstash.url)) errors.push('upstash.url: must be an http(s) URL');
   if (!/^rediss?:\/\//.test(c.redis.url)) errors.push('redis.url: must be a redis:// or rediss:// URL');
@@ -244,6 +265,18 @@ function literalKafkaSecrets(document: object): string[] {
   return errors;
 }
 
+/** push.signingSecret, like the Kafka secrets, only as `${VAR}` (one, several separated by spaces, or a list). */
+function literalPushSecret(document: object): string[] {
+  const push = (document as Record<string, unknown>).push;
+  if (push === null || typeof push !== 'object') return [];
+  const value = (push as Record<string, unknown>).signingSecret;
+  if (value === undefined) return [];
+  const fromEnv = (x: unknown) => typeof x === 'string' && /^\s*(?:\$\{[^}]+\}\s*)+$/.test(x);
+  return (Array.isArray(value) ? value.every(fromEnv) : fromEnv(value))
+    ? []
+    : [`push.signingSecret: must come from the environment, as \${VAR} (or a list of them)`];
+}
+
 /** Validates an already-parsed document (after YAML). */
 export function resolveConfig(document: unknown, env: ConfigEnv = {}): ConfigResult {
   if (document === null || typeof document !== 'object' || Array.isArray(document))
@@ -251,7 +284,11 @@ export function resolveConfig(document: unknown, env: ConfigEnv = {}): ConfigRes
   // Interpolation and the schema walk the document recursively: bound it before they do.
   if (exceedsDepth(document, MAX_CONFIG_DEPTH))
     return { ok: false, errors: [`(root): nested deeper than ${MAX_CONFIG_DEPTH} levels`] };
-  const literal = [...literalKafkaSecrets(document), ...literalProxySecrets(document)];
+  const literal = [
+    ...literalKafkaSecrets(document),
+    ...literalProxySecrets(document),
+    ...literalPushSecret(document),
+  ];
   if (literal.length > 0) return { ok: false, errors: literal };
   const interpolated = interpolateEnv(document, env);
   const parsed = v.safeParse(ConfigSchema, interpolated.value);
@@ -279,6 +316,9 @@ export function resolveConfig(document: unknown, env: ConfigEnv = {}): ConfigRes
             maxBodyBytes: c.push.maxBodyBytes,
             maxRecords: c.push.maxRecords,
             requestsPerSecond: c.push.requestsPerSecond,
+            signingSecrets:
+              c.push.signingSecret === undefined ? [] : splitWebhookSecrets(c.push.signingSecret),
+            signatureToleranceSeconds: Math.floor(c.push.signatureTolerance / 1000),
           }
         : undefined,
       httpProxy: c.httpProxy

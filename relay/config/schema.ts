@@ -215,6 +215,20 @@ export const ConfigSchema = v.strictObject({
       maxRecords: positiveInt(1000),
       /** Pushes per second per token, in bursts of that many (429 with Retry-After beyond it). */
       requestsPerSecond: v.optional(v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0')), 50),
+      /**
+       * Standard Webhooks secret(s) every push must be signed with (`whsec_...`, from the environment);
+       * a list, or several separated by spaces, while a secret is rotated.
+       */
+      signingSecret: v.optional(
+        v.union(
+          [nonEmpty('a whsec_ secret'), v.pipe(v.array(nonEmpty('a whsec_ secret')), v.minLength(1))],
+          'must be a whsec_ secret or a list of them',
+        ),
+      ),
+      /** How far a push's webhook-timestamp may be from now, either way. */
+      signatureTolerance: duration('5m'),
+      /** Accept pushes with the bearer token alone (no signingSecret): an explicit choice, never the default. */
+      unsigned: v.optional(bool('must be true or false'), false),
     }),
   ),
   httpProxy: v.optional(

@@ -39,7 +39,9 @@ export type FerryErrorCode =
   /** Unreachable, timed out, 408, 429 or 5xx: retryable (next fetch, or the next drain). */
   | 'FERRY_PROXY_UNAVAILABLE'
   /** The proxy answered something that is not its documented shape: permanent. */
-  | 'FERRY_PROXY_PROTOCOL';
+  | 'FERRY_PROXY_PROTOCOL'
+  /** The push forwarder's batch was refused for good (409, 401, 400, 413): it stops. */
+  | 'FERRY_PUSH_REFUSED';
 
 /** An error of the relay: a brand, a stable code and whether retrying can help. */
 export class FerryError extends Error {

@@ -1,10 +1,11 @@
 // The HTTP push source wired by config (`source: push`), as an edge deployment feeds the relay: batches
 // POSTed to /push/batches are delivered through the real Redis dedupe and the Kafka DLQ writer, and each
 // answer comes once every record of the batch is terminal.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createWebhookSigner } from '../../relay/core/webhook-signing.ts';
 import { endOffsets, readTopic } from '../support/kafka.ts';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
 import { spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
@@ -32,7 +33,7 @@ describe('relay fed by the HTTP push source', () => {
             sinks: [{ id: `edge-${run}`, url: `${api.url}/edge/{key}`, dedupe: { store: 'redis' } }],
           },
         ],
-        extra: { source: 'push', push: { token: PUSH_TOKEN } },
+        extra: { source: 'push', push: { token: PUSH_TOKEN, unsigned: true } },
       }),
       `push-${run}`,
     );
@@ -165,7 +166,7 @@ describe.each(['node', 'deno', 'bun'] as const)(
             extra: {
               listen: { port: 0, host: '127.0.0.1' },
               source: 'push',
-              push: { token: PUSH_TOKEN, maxBodyBytes: 1024 * 1024 },
+              push: { token: PUSH_TOKEN, unsigned: true, maxBodyBytes: 1024 * 1024 },
             },
           }),
         ),
@@ -252,7 +253,11 @@ describe.each(['node', 'deno', 'bun'] as const)(
           relayDocument({
             groupId: `g-${run}`,
             routes: [{ topics: `push-addr.${run}`, sinks: [{ id: 'nowhere', url: 'http://127.0.0.1:9/x' }] }],
-            extra: { listen: { port: 0, host: '127.0.0.1' }, source: 'push', push: { token: PUSH_TOKEN } },
+            extra: {
+              listen: { port: 0, host: '127.0.0.1' },
+              source: 'push',
+              push: { token: PUSH_TOKEN, unsigned: true },
+            },
           }),
         ),
       });
@@ -273,3 +278,73 @@ describe.each(['node', 'deno', 'bun'] as const)(
     });
   },
 );
+
+describe.each(['node', 'deno', 'bun'] as const)('signed pushes on %s', (runtime) => {
+  let api: MockApi | undefined;
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it('takes a batch signed with either rotating secret, refuses a changed body or an old timestamp (401)', async () => {
+    const run = randomUUID().slice(0, 8);
+    const topic = `push-signed.${run}`;
+    api = await startMockApi({ endpoints: ['signed'] });
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const next = `whsec_${randomBytes(32).toString('base64')}`;
+    const relay = await spawnRelay({
+      runtime,
+      startTimeoutMs: 90_000,
+      env: { FERRY_PUSH_SIGNING_SECRET: `${secret} ${next}` },
+      configPath: writeRelayConfig(
+        relayDocument({
+          groupId: `g-${run}`,
+          routes: [
+            {
+              topics: topic,
+              sinks: [{ id: `signed-${run}`, url: `${api.url}/signed/{key}`, dedupe: false }],
+            },
+          ],
+          extra: {
+            listen: { port: 0, host: '127.0.0.1' },
+            source: 'push',
+            push: { token: PUSH_TOKEN, signingSecret: `\${FERRY_PUSH_SIGNING_SECRET}` },
+          },
+        }),
+      ),
+    });
+    const url = `http://127.0.0.1:${relay.port}/push/batches`;
+    const post = async (body: string, signer: string, at = Date.now(), sent = body) =>
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${PUSH_TOKEN}`,
+          'content-type': 'application/json',
+          ...(await createWebhookSigner(signer).sign(`b-${at}`, Math.floor(at / 1000), body)),
+        },
+        body: sent,
+      });
+    const batch = (offset: number) =>
+      JSON.stringify({
+        records: [{ topic, partition: 0, offset, key: 'k', value: { key: 'k', seq: offset, run } }],
+      });
+    try {
+      const tampered = await post(batch(0), secret, Date.now(), batch(0).replace(run, 'other'));
+      expect([tampered.status, ((await tampered.json()) as { code: string }).code]).toEqual([
+        401,
+        'FERRY_SIGNATURE_INVALID',
+      ]);
+      const stale = await post(batch(0), secret, Date.now() - 600_000);
+      expect([stale.status, ((await stale.json()) as { code: string }).code]).toEqual([
+        401,
+        'FERRY_SIGNATURE_TIMESTAMP',
+      ]);
+      expect(api.report('signed').received).toBe(0);
+      expect((await post(batch(0), secret)).status).toBe(200);
+      expect((await post(batch(1), next)).status).toBe(200);
+      expect(api.report('signed').applied).toBe(2);
+      expect(await relay.stop()).toBe(0);
+    } finally {
+      await relay.kill9();
+    }
+  });
+});

@@ -34,7 +34,7 @@ routes:
 `,
   `
 source: push
-push: { token: "\${PUSH_TOKEN}", timeout: 5s }
+push: { token: "\${PUSH_TOKEN}", signingSecret: "\${PUSH_SIGNING_SECRET}", timeout: 5s }
 adminToken: "\${FERRY_ADMIN_TOKEN}"
 commitInterval: 20ms
 routes:
@@ -58,6 +58,7 @@ const SECRET_NAMES = [
   'BILLING_TOKEN',
   'BILLING_WEBHOOK_SECRET',
   'PUSH_TOKEN',
+  'PUSH_SIGNING_SECRET',
   'SECRET_X',
 ];
 
