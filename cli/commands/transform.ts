@@ -10,11 +10,9 @@ import {
   checkModule,
   connectionFailure,
   createTransformRunner,
-  linkProblems,
   listTransforms,
   MAX_PIPELINE_DEPTH,
   type RunnerMetricsSnapshot,
-  readModuleInfo,
 } from '../../wasm/index.ts';
 import { aliasFlag, durationFlag, formatDuration } from '../flags.ts';
 import {
@@ -51,20 +49,12 @@ function kib(bytes: number): string {
 }
 
 /**
- * The broker's deploy-time checks (wasm/build) plus what its linker refuses at instantiate (wasm/host):
- * the deploy reasons when there are any (with the signature mismatches only the linker sees), else the
- * link problems.
+ * The broker's deploy-time checks (wasm/build), which apply the host linker's own rule (wasm/module):
+ * what this refuses, the host refuses too, for the same reasons.
  */
 function refusals(bytes: Uint8Array, memoryLimitBytes?: number): string[] {
-  const deploy = checkModule(bytes, memoryLimitBytes === undefined ? {} : { memoryLimitBytes });
-  let link: string[];
-  try {
-    link = linkProblems(readModuleInfo(bytes));
-  } catch (error) {
-    link = [`invalid module: ${(error as Error).message}`];
-  }
-  if (deploy.ok) return link;
-  return [...deploy.reasons, ...link.filter((p) => p.startsWith('incompatible import type'))];
+  const verdict = checkModule(bytes, memoryLimitBytes === undefined ? {} : { memoryLimitBytes });
+  return verdict.ok ? [] : [...verdict.reasons];
 }
 
 function metricsLine(m: RunnerMetricsSnapshot): string {
@@ -150,7 +140,9 @@ Examples:
       'after',
       `
 Prints the module's size, ABI version, imports and memory, or the reasons the broker would refuse it
-(exit 1). Works on modules from any SDK (Go, Rust, C++, JS, AssemblyScript). A module built with the
+(exit 1). The link rules (every import with its signature, WASI's included) are the ones
+\`ferry transform run\`'s host applies, so a module that passes here links there (docs/abi.md §1).
+Works on modules from any SDK (Go, Rust, C++, JS, AssemblyScript). A module built with the
 standard Go toolchain starts with more than the default 2 MiB of memory: check it (and run it) with the
 limit the broker is configured with.
 

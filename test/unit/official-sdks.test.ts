@@ -201,7 +201,8 @@ describe("modules built with Redpanda's official Rust SDK", () => {
         ),
       });
       expect(outputs).toHaveLength(2);
-      expect(logs).toEqual(['SHP-1:{"a":1}', 'SHP-2:x']);
+      // one message per fd_write (eprintln! writes a line at once), newline included, as the broker logs it
+      expect(logs).toEqual(['SHP-1:{"a":1}\n', 'SHP-2:x\n']);
     });
   });
 

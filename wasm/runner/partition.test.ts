@@ -3,10 +3,15 @@
 // outputs of it and of everything before it were acknowledged, and a trap re-sends the unfinished batches
 // in order. A real host and the probe guest (each record's value 'echo i' is written back as it is);
 // `produce` and `commit` are recorders standing in for the producer's acknowledgements and the group commit.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startProbe } from '../../test/support/probe-host.ts';
+import { probeModule } from '../../test/support/probe-module.ts';
 import type { InputBatch, OutputRecord, TransformHost } from '../host/types.ts';
 import { createPartitionLane, type InputMessage, type PartitionLane } from './partition.ts';
+
+// The probe guest is compiled once, before the tests: on a loaded machine asc alone can take longer than
+// the waits below, which are meant for the lane.
+beforeAll(() => probeModule(), 120_000);
 
 const RECORDS = 60;
 const BATCH = 5;
