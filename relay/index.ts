@@ -1,38 +1,25 @@
-// Wires a relay from its config: the Kafka source, one HTTP sender per sink, the dedupe stores the
-// sinks use, the Kafka DLQ writer and reader, a metrics registry, and the Hono app. Runtime-specific
-// pieces (which HTTP client, how to serve, signals) come from the entry point.
+// The long-lived relay's composition root: the Kafka source (or the push source), the dedupe stores
+// the sinks use (Redis over TCP, Upstash over HTTP, memory), the Kafka DLQ writer and reader. The rest
+// (senders, core relay, app, close) is relay/wiring.ts, shared with the edge root (relay/edge.ts).
+// Runtime-specific pieces (which HTTP client, how to serve, signals) come from the entry point.
 
 import { createMemoryDedupeStore } from './adapters/dedupe-memory.ts';
 import { createRedisDedupeStore } from './adapters/dedupe-redis.ts';
 import { createKafkaDlqWriter } from './adapters/dlq-kafka.ts';
 import { createKafkaDlqReader } from './adapters/dlq-reader.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
-import { createApp } from './app/app.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
-import { createSystemClock } from './core/clock.ts';
-import type { DedupeStore, HttpSender, Logger } from './core/contracts.ts';
+import type { Logger } from './core/contracts.ts';
 import { errorMessage } from './core/errors.ts';
-import type { SinkOptions } from './core/options.ts';
 import { createPushSource } from './core/push-source.ts';
 import { createRedactor, type Redactor } from './core/redact.ts';
-import { redactingDlq } from './core/redacting.ts';
-import { createRelay, type DedupeStores, type Relay } from './core/relay.ts';
-import { createRegistry, type Registry } from './metrics/registry.ts';
+import { createRegistry } from './metrics/registry.ts';
 import { configSecrets } from './secrets.ts';
+import { type CreateSender, type RelayRuntime, type StoreSet, usedStores, wireRelay } from './wiring.ts';
 
 export { parseConfig, type RelayConfig } from './config/load.ts';
-
-export interface RelayRuntime {
-  readonly relay: Relay;
-  readonly app: ReturnType<typeof createApp>;
-  readonly metrics: Registry;
-  readonly instanceId: string;
-  /** Stops the relay (graceful, within the deadline) and closes every adapter. */
-  close(deadlineMs?: number): Promise<void>;
-}
-
-export type HttpClientName = 'undici' | 'fetch';
+export type { CreateSender, HttpClientName, RelayRuntime } from './wiring.ts';
 
 export interface BuildRelayOptions {
   readonly config: RelayConfig;
@@ -40,7 +27,7 @@ export interface BuildRelayOptions {
    * One sender per sink, on the client the config asks for (`http.client`, undefined = the runtime's
    * default): on Node undici or fetch, on Deno, Bun and edge fetch.
    */
-  readonly createSender: (sink: SinkOptions, client: HttpClientName | undefined) => HttpSender;
+  readonly createSender: CreateSender;
   readonly logger: Logger;
   readonly instanceId?: string;
   /** Scrubs outside text of the config's secrets; built from `config` when not given. */
@@ -58,9 +45,7 @@ export async function buildRelay({
   clientAddress,
 }: BuildRelayOptions): Promise<RelayRuntime> {
   const instanceId = givenId ?? config.instanceId ?? `relay-${crypto.randomUUID().slice(0, 8)}`;
-  const clock = createSystemClock();
   const metrics = createRegistry();
-  const sinks = config.relay.routes.flatMap((r) => r.sinks);
   const topics = [...new Set(config.relay.routes.flatMap((r) => r.topics))];
 
   const pushSource = config.source === 'push' ? createPushSource() : undefined;
@@ -77,8 +62,8 @@ export async function buildRelay({
       metrics,
     });
 
-  const used = new Set(sinks.filter((s) => s.dedupe.enabled).map((s) => s.dedupe.store));
-  const stores: { redis?: DedupeStore; upstash?: DedupeStore; memory?: DedupeStore } = {};
+  const used = usedStores(config);
+  const stores: StoreSet = {};
   if (used.has('redis')) {
     const redis = createRedisDedupeStore({ instanceId, url: config.redis.url });
     stores.redis = redis;
@@ -99,15 +84,13 @@ export async function buildRelay({
   }
   if (used.has('memory')) stores.memory = createMemoryDedupeStore({ instanceId });
 
-  const kafkaDlq = createKafkaDlqWriter({
+  const dlq = createKafkaDlqWriter({
     brokers: config.kafka.brokers,
     connection: config.kafka.connection,
     topic: config.kafka.dlqTopic,
     clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
     logger,
   });
-  // Reasons carry what sinks and clients said: scrubbed on the way to `ferry-error-message`.
-  const dlq = redactingDlq(kafkaDlq, redact);
   const dlqReader = createKafkaDlqReader({
     brokers: config.kafka.brokers,
     connection: config.kafka.connection,
@@ -115,53 +98,18 @@ export async function buildRelay({
     clientId: `${config.kafka.clientId}-replay-${instanceId}`,
   });
 
-  const senders = new Map<string, HttpSender>();
-  for (const sink of sinks) senders.set(sink.id, createSender(sink, config.http.client));
-
-  const relay = createRelay({
-    config: config.relay,
-    source,
-    senders: Object.fromEntries(senders),
-    dedupe: stores as DedupeStores,
-    dlq,
-    metrics,
-    clock,
+  return wireRelay({
+    config,
     instanceId,
+    metrics,
     logger,
     redact,
-  });
-  const app = createApp({
-    relay,
-    metrics,
-    adminToken: config.adminToken,
+    createSender,
+    source,
+    pushSource,
+    stores,
+    dlq,
     dlqReader,
-    clock,
-    replayPerSecond: config.replayPerSecond,
-    push: pushSource ? { source: pushSource, ...config.push, token: config.push?.token } : undefined,
     clientAddress,
-    logger,
   });
-
-  let closing: Promise<void> | undefined;
-  return {
-    relay,
-    app,
-    metrics,
-    instanceId,
-    close(deadlineMs = config.relay.shutdownTimeoutMs) {
-      closing ??= (async () => {
-        await relay.stop({ deadlineMs });
-        const closes: Array<Promise<unknown>> = [
-          dlq.close(),
-          dlqReader.close(),
-          ...[...senders.values()].map((s) => s.close()),
-        ];
-        for (const store of Object.values(stores)) closes.push(store.close());
-        const results = await Promise.allSettled(closes);
-        for (const r of results)
-          if (r.status === 'rejected') logger.warn('close failed', { error: redact(errorMessage(r.reason)) });
-      })();
-      return closing;
-    },
-  };
 }

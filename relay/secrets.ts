@@ -2,7 +2,7 @@
 // webhook secrets, values of secret-looking configured headers, the admin and push tokens, the
 // Upstash token, the Kafka SASL password or token and TLS key passphrase, and the password of the
 // Redis URL — whatever `${ENV}` interpolation put there.
-import { connectionSecrets } from '../wasm/index.ts';
+import { connectionSecrets } from '../wasm/settings.ts';
 import type { RelayConfig } from './config/load.ts';
 
 /** Header names whose configured values are credentials. */

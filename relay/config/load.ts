@@ -3,7 +3,7 @@
 // and never with the value itself: a config value may be a secret (tokens, `${ENV}` values).
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
-import { connectionProblems, type KafkaConnection } from '../../wasm/index.ts';
+import { connectionProblems, type KafkaConnection } from '../../wasm/settings.ts';
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
 import { exceedsDepth } from '../core/value-depth.ts';
