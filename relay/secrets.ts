@@ -18,10 +18,17 @@ function urlPassword(url: string): string[] {
 }
 
 export function configSecrets(config: RelayConfig): string[] {
-  const out: Array<string | undefined> = [config.adminToken, config.push?.token, config.upstash?.token];
+  const out: Array<string | undefined> = [
+    config.adminToken,
+    config.push?.token,
+    config.upstash?.token,
+    config.dlq.bearer,
+    config.dlq.password,
+  ];
   out.push(...connectionSecrets(config.kafka.connection));
   out.push(...urlPassword(config.redis.url));
   if (config.upstash) out.push(...urlPassword(config.upstash.url));
+  if (config.dlq.url) out.push(...urlPassword(config.dlq.url));
   for (const route of config.relay.routes) {
     for (const sink of route.sinks) {
       out.push(sink.auth.bearer, sink.auth.webhookSecret);

@@ -7,7 +7,7 @@ import { connectionProblems, type KafkaConnection } from '../../wasm/settings.ts
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
 import { exceedsDepth } from '../core/value-depth.ts';
-import { checkSinkHttp } from './http-checks.ts';
+import { checkSinkHttp, headerValueProblem } from './http-checks.ts';
 import { formatPath, interpolateEnv } from './interpolate.ts';
 import { type ConfigOutput, ConfigSchema } from './schema.ts';
 
@@ -35,6 +35,15 @@ export interface RelayConfig {
   };
   readonly redis: { readonly url: string };
   readonly upstash: { readonly url: string; readonly token: string } | undefined;
+  /** Where dead letters go (schema.ts `dlq`); `url` and the credentials only for http-proxy and url. */
+  readonly dlq: {
+    readonly to: 'kafka' | 'http-proxy' | 'url';
+    readonly url: string | undefined;
+    readonly bearer: string | undefined;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly timeoutMs: number;
+  };
   readonly http: { readonly client: 'undici' | 'fetch' | undefined };
   readonly replayPerSecond: number;
   readonly relay: RelayOptions;
@@ -114,6 +123,31 @@ function toSink(s: ConfigOutput['routes'][number]['sinks'][number]): SinkOptions
   };
 }
 
+function dlqProblems(d: ConfigOutput['dlq']): string[] {
+  const errors: string[] = [];
+  if (d.to === 'kafka') {
+    for (const key of ['url', 'bearer', 'username', 'password'] as const)
+      if (d[key] !== undefined) errors.push(`dlq.${key}: only for dlq.to http-proxy or url`);
+    return errors;
+  }
+  if (d.url === undefined) errors.push(`dlq.url: dlq.to ${d.to} needs a url`);
+  else {
+    const problem = /^https?:\/\//.test(d.url) ? checkUrlTemplate(d.url) : 'must be an http(s) URL';
+    if (problem) errors.push(`dlq.url: ${problem}`);
+    else if (/[{}]/.test(d.url)) errors.push('dlq.url: must be a plain URL (no {placeholders})');
+  }
+  if (d.bearer !== undefined && (d.username !== undefined || d.password !== undefined))
+    errors.push('dlq.bearer: use either bearer or username and password');
+  if ((d.username === undefined) !== (d.password === undefined))
+    errors.push('dlq.username: username and password go together (HTTP Basic)');
+  for (const key of ['bearer', 'username', 'password'] as const) {
+    const value = d[key];
+    if (value !== undefined && headerValueProblem(value))
+      errors.push(`dlq.${key}: ${headerValueProblem(value)}`);
+  }
+  return errors;
+}
+
 function crossChecks(c: ConfigOutput): string[] {
   const errors: string[] = [];
   const seen = new Map<string, string>();
@@ -141,6 +175,7 @@ function crossChecks(c: ConfigOutput): string[] {
   errors.push(...connectionProblems({ tls: c.kafka.tls, sasl: c.kafka.sasl }, 'kafka'));
   if (c.source === 'push' && !c.push) errors.push('push: source push needs push: { token }');
   if (c.upstash && !/^https?:\/\//.test(c.upstash.url)) errors.push('upstash.url: must be an http(s) URL');
+  errors.push(...dlqProblems(c.dlq));
   if (!/^rediss?:\/\//.test(c.redis.url)) errors.push('redis.url: must be a redis:// or rediss:// URL');
   return errors;
 }
@@ -209,6 +244,14 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
       },
       redis: { url: c.redis.url },
       upstash: c.upstash,
+      dlq: {
+        to: c.dlq.to,
+        url: c.dlq.url?.replace(/\/+$/, ''),
+        bearer: c.dlq.bearer,
+        username: c.dlq.username,
+        password: c.dlq.password,
+        timeoutMs: c.dlq.timeout,
+      },
       http: { client: c.http.client },
       replayPerSecond: c.replay.perSecond,
       relay: {

@@ -128,7 +128,7 @@ export function createTimeoutLayer(durationMs: number): TimeoutLayer {
         call.resolve = resolve;
         call.reject = reject;
       });
-      call.timer = setTimeout(expire, durationMs, call);
+      call.timer = setTimeout(expire, durationMs, call as TimeoutCall<unknown>);
       if (parent !== undefined) {
         if (parent.aborted) call.abortWith(parent.reason);
         else state.calls?.add(call as TimeoutCall<unknown>);

@@ -1,0 +1,113 @@
+// The edge relay's composition root (Cloudflare Workers, Deno Deploy): records arrive on
+// POST /push/batches (the push source), dedupe runs on Upstash over HTTP (or in memory: per isolate,
+// for tests), and dead letters go through Redpanda's HTTP Proxy produce API or to a DLQ sink URL.
+// Every piece speaks web fetch: nothing here imports a Kafka client, ioredis, node:* or the file
+// system (a test checks the bundle's import graph). The rest of the wiring is relay/wiring.ts, shared
+// with the long-lived root (relay/index.ts).
+//
+// DLQ replay needs a reader of the DLQ topic; the edge has none, so POST /v1/dlq/replay answers 501
+// and says to replay from a long-lived relay.
+import { createMemoryDedupeStore, type MemoryDedupeTable } from './adapters/dedupe-memory.ts';
+import { createUpstashDedupeStore } from './adapters/dedupe-upstash.ts';
+import { createHttpDlqWriter } from './adapters/dlq-http.ts';
+import { createFetchSender } from './adapters/http-fetch.ts';
+import type { ClientAddress } from './app/client-address.ts';
+import type { RelayConfig } from './config/load.ts';
+import type { Logger } from './core/contracts.ts';
+import { createPushSource } from './core/push-source.ts';
+import { createRedactor, type Redactor } from './core/redact.ts';
+import { createRegistry, type Registry } from './metrics/registry.ts';
+import { configSecrets } from './secrets.ts';
+import { type RelayRuntime, type StoreSet, usedStores, wireRelay } from './wiring.ts';
+
+export { type ConfigResult, parseConfig, type RelayConfig } from './config/load.ts';
+export type { RelayRuntime } from './wiring.ts';
+
+export const EDGE_REPLAY_UNSUPPORTED =
+  'DLQ replay is not available on the edge relay (it has no DLQ reader): replay from a long-lived relay (ferry relay replay)';
+
+/** `path: problem` lines for settings the edge relay cannot honour (beside the schema's own checks). */
+export function edgeConfigProblems(config: RelayConfig): string[] {
+  const out: string[] = [];
+  if (config.source !== 'push')
+    out.push(`source: ${config.source} needs a long-lived process; the edge relay takes source: push`);
+  const stores = usedStores(config);
+  if (stores.has('redis'))
+    out.push('dedupe.store: redis needs a TCP connection; on the edge use upstash (or memory, per isolate)');
+  if (config.dlq.to === 'kafka')
+    out.push('dlq.to: kafka needs a Kafka client; on the edge use http-proxy (Redpanda HTTP Proxy) or url');
+  if (config.http.client === 'undici')
+    out.push('http.client: undici is not available on the edge (use fetch)');
+  return out;
+}
+
+export interface BuildEdgeRelayOptions {
+  readonly config: RelayConfig;
+  readonly logger: Logger;
+  readonly instanceId?: string | undefined;
+  /** Scrubs outside text of the config's secrets; built from `config` when not given. */
+  readonly redact?: Redactor;
+  readonly clientAddress?: ClientAddress | undefined;
+  /** Shared by the relays one isolate builds (one per request on Workers), so counters add up. */
+  readonly metrics?: Registry;
+  /** The memory store's table, shared by the relays one isolate builds (memory dedupe is per isolate). */
+  readonly memoryTable?: MemoryDedupeTable;
+  /** The runtime's fetch (default: the global one, called unbound as Workers require). */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** Builds the edge relay; throws when edgeConfigProblems(config) is not empty. */
+export function buildEdgeRelay({
+  config,
+  logger,
+  instanceId: givenId,
+  redact = createRedactor({ secrets: configSecrets(config) }),
+  clientAddress,
+  metrics = createRegistry(),
+  memoryTable,
+  fetch: doFetch = (input, init) => fetch(input, init),
+}: BuildEdgeRelayOptions): RelayRuntime {
+  const problems = edgeConfigProblems(config);
+  if (problems.length > 0) throw new Error(`config not usable on the edge: ${problems.join('; ')}`);
+  const instanceId = givenId ?? config.instanceId ?? `edge-${crypto.randomUUID().slice(0, 8)}`;
+  const pushSource = createPushSource();
+
+  const used = usedStores(config);
+  const stores: StoreSet = {};
+  if (used.has('upstash') && config.upstash)
+    stores.upstash = createUpstashDedupeStore({
+      instanceId,
+      url: config.upstash.url,
+      token: config.upstash.token,
+    });
+  if (used.has('memory'))
+    stores.memory = createMemoryDedupeStore(
+      memoryTable ? { instanceId, table: memoryTable } : { instanceId },
+    );
+
+  const dlq = createHttpDlqWriter({
+    to: config.dlq.to as 'http-proxy' | 'url',
+    url: config.dlq.url as string,
+    topic: config.kafka.dlqTopic,
+    bearer: config.dlq.bearer,
+    username: config.dlq.username,
+    password: config.dlq.password,
+    timeoutMs: config.dlq.timeoutMs,
+    fetch: doFetch,
+  });
+
+  return wireRelay({
+    config,
+    instanceId,
+    metrics,
+    logger,
+    redact,
+    createSender: () => createFetchSender({ fetch: doFetch, redact }),
+    source: pushSource,
+    pushSource,
+    stores,
+    dlq,
+    replayUnsupported: EDGE_REPLAY_UNSUPPORTED,
+    clientAddress,
+  });
+}
