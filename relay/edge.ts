@@ -9,7 +9,7 @@
 // and says to replay from a long-lived relay.
 import { createMemoryDedupeStore, type MemoryDedupeTable } from './adapters/dedupe-memory.ts';
 import { createUpstashDedupeStore } from './adapters/dedupe-upstash.ts';
-import { createHttpDlqWriter } from './adapters/dlq-http.ts';
+import { httpDlqWriterFor } from './adapters/dlq-http.ts';
 import { createFetchSender } from './adapters/http-fetch.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
@@ -85,16 +85,7 @@ export function buildEdgeRelay({
       memoryTable ? { instanceId, table: memoryTable } : { instanceId },
     );
 
-  const dlq = createHttpDlqWriter({
-    to: config.dlq.to as 'http-proxy' | 'url',
-    url: config.dlq.url as string,
-    topic: config.kafka.dlqTopic,
-    bearer: config.dlq.bearer,
-    username: config.dlq.username,
-    password: config.dlq.password,
-    timeoutMs: config.dlq.timeoutMs,
-    fetch: doFetch,
-  });
+  const dlq = httpDlqWriterFor(config, doFetch);
 
   return wireRelay({
     config,

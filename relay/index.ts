@@ -5,6 +5,7 @@
 
 import { createMemoryDedupeStore } from './adapters/dedupe-memory.ts';
 import { createRedisDedupeStore } from './adapters/dedupe-redis.ts';
+import { httpDlqWriterFor } from './adapters/dlq-http.ts';
 import { createKafkaDlqWriter } from './adapters/dlq-kafka.ts';
 import { createKafkaDlqReader } from './adapters/dlq-reader.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
@@ -84,19 +85,26 @@ export async function buildRelay({
   }
   if (used.has('memory')) stores.memory = createMemoryDedupeStore({ instanceId });
 
-  const dlq = createKafkaDlqWriter({
-    brokers: config.kafka.brokers,
-    connection: config.kafka.connection,
-    topic: config.kafka.dlqTopic,
-    clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
-    logger,
-  });
-  const dlqReader = createKafkaDlqReader({
-    brokers: config.kafka.brokers,
-    connection: config.kafka.connection,
-    topic: config.kafka.dlqTopic,
-    clientId: `${config.kafka.clientId}-replay-${instanceId}`,
-  });
+  // dlq.to kafka (default): producer and replay reader on the DLQ topic. http-proxy / url: the edge's
+  // HTTP writer, whose envelope records the Kafka reader does not read, so replay answers 501.
+  const kafkaDlq = config.dlq.to === 'kafka';
+  const dlq = kafkaDlq
+    ? createKafkaDlqWriter({
+        brokers: config.kafka.brokers,
+        connection: config.kafka.connection,
+        topic: config.kafka.dlqTopic,
+        clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
+        logger,
+      })
+    : httpDlqWriterFor(config);
+  const dlqReader = kafkaDlq
+    ? createKafkaDlqReader({
+        brokers: config.kafka.brokers,
+        connection: config.kafka.connection,
+        topic: config.kafka.dlqTopic,
+        clientId: `${config.kafka.clientId}-replay-${instanceId}`,
+      })
+    : undefined;
 
   return wireRelay({
     config,
@@ -110,6 +118,9 @@ export async function buildRelay({
     stores,
     dlq,
     dlqReader,
+    replayUnsupported: kafkaDlq
+      ? undefined
+      : `DLQ replay reads Kafka DLQ records; dlq.to is ${config.dlq.to}`,
     clientAddress,
   });
 }

@@ -179,3 +179,33 @@ export function createHttpDlqWriter({
     },
   };
 }
+
+/** The HTTP DLQ writer a config's `dlq` section (to: http-proxy or url) asks for. */
+export function httpDlqWriterFor(
+  config: {
+    readonly dlq: {
+      readonly to: string;
+      readonly url: string | undefined;
+      readonly bearer: string | undefined;
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly timeoutMs: number;
+    };
+    readonly kafka: { readonly dlqTopic: string };
+  },
+  fetch?: typeof globalThis.fetch,
+): DlqWriter {
+  const { to, url, bearer, username, password, timeoutMs } = config.dlq;
+  if ((to !== 'http-proxy' && to !== 'url') || url === undefined)
+    throw new Error(`dlq.to ${to} is not an HTTP DLQ (or has no url)`);
+  return createHttpDlqWriter({
+    to,
+    url,
+    topic: config.kafka.dlqTopic,
+    bearer,
+    username,
+    password,
+    timeoutMs,
+    ...(fetch ? { fetch } : {}),
+  });
+}
