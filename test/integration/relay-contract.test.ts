@@ -1,18 +1,26 @@
 // One delivery contract, run against the relay on every runtime it ships for: Node, Deno and Bun (the
-// long-lived entry points, as child processes) and workerd (the bundled edge Worker). The same config
+// long-lived entry points, as child processes), workerd (the bundled edge Worker) and the Deno Deploy
+// entry under the Deno CLI (--allow-net --allow-env only). The same config
 // (push source, Upstash-protocol dedupe over the real Redis, dead letters to a DLQ URL) and the same
 // batches: a filtered record, a malformed one (dead-lettered), a duplicated event id (deduplicated),
 // a re-push of a committed batch, a batch with offsets out of order, a wrong token. The push answers,
 // the mock API's applications and the DLQ must be the same everywhere, so a runtime difference fails.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../relay/core/dlq-envelope.ts';
 import { pushBatch } from '../support/edge-push.ts';
 import { startEdgeWorker } from '../support/edge-worker.ts';
 import { type MockApi, startMockApi } from '../support/mock-api/index.ts';
+import { freePort } from '../support/ports.ts';
 import { metricTotal, spawnRelay, writeRelayConfig } from '../support/relay-process.ts';
 import { REDIS_URL } from '../support/stack-env.ts';
 import { startUpstashGateway, type UpstashGateway } from '../support/upstash-gateway.ts';
+import { waitUntil } from '../support/wait.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const SECRETS = {
   PUSH_TOKEN: 'contract-push-token-0123456789',
@@ -66,6 +74,47 @@ function contractConfig(run: string, topic: string) {
 }
 
 async function start(runtime: string, config: Record<string, unknown>): Promise<Target> {
+  if (runtime === 'deno-deploy') {
+    // The Deno Deploy entry under the Deno CLI, with only network and environment permissions.
+    const port = await freePort();
+    const child = spawn(
+      join(ROOT, 'node_modules/.bin/deno'),
+      ['run', '--quiet', '--unstable-cron', '--allow-net', '--allow-env', 'relay/entry/deno-deploy.ts'],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          FERRY_CONFIG: JSON.stringify(config),
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          FERRY_LOG: 'quiet',
+          ...SECRETS,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      message: 'deno-deploy entry answering /healthz',
+    }).catch((e: unknown) => {
+      child.kill('SIGKILL');
+      throw new Error(`${String(e)}\n${out.slice(-2000)}`);
+    });
+    return {
+      url,
+      metric: (name) => metricTotal(port, name),
+      stop: async () => {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await gone;
+      },
+    };
+  }
   if (runtime === 'workerd') {
     const w = await startEdgeWorker({
       bindings: { FERRY_CONFIG: JSON.stringify(config), FERRY_LOG: 'quiet', ...SECRETS },
@@ -90,7 +139,7 @@ async function start(runtime: string, config: Record<string, unknown>): Promise<
   };
 }
 
-describe.each(['node', 'deno', 'bun', 'workerd'])('delivery contract on %s', (runtime) => {
+describe.each(['node', 'deno', 'bun', 'workerd', 'deno-deploy'])('delivery contract on %s', (runtime) => {
   it('answers pushes, applies, filters, deduplicates and dead-letters the same way', async () => {
     const run = `${runtime}-${randomUUID().slice(0, 8)}`;
     const topic = `contract.${run}`;
@@ -155,10 +204,11 @@ describe.each(['node', 'deno', 'bun', 'workerd'])('delivery contract on %s', (ru
 
       expect(await target.metric('ferry_records_delivered_total')).toBe(27);
       // Filtered and dead-lettered once per time the batch was processed (edge: per push).
-      const times = runtime === 'workerd' ? 2 : 1;
+      const edge = runtime === 'workerd' || runtime === 'deno-deploy';
+      const times = edge ? 2 : 1;
       expect(await target.metric('ferry_records_filtered_total')).toBe(times);
       expect(await target.metric('ferry_records_deadlettered_total')).toBe(times);
-      expect(await target.metric('ferry_records_deduplicated_total')).toBe(runtime === 'workerd' ? 19 : 1);
+      expect(await target.metric('ferry_records_deduplicated_total')).toBe(edge ? 19 : 1);
     } finally {
       await target.stop();
     }
