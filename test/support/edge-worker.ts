@@ -61,6 +61,8 @@ export interface EdgeWorker {
   readonly pid: number;
   /** Milliseconds from spawning workerd to the first 200 on /healthz. */
   readonly coldStartMs: number;
+  /** Milliseconds the first answered /healthz took (loading the relay, parsing the config). */
+  readonly firstRequestMs: number;
   readonly output: () => string;
   kill9(): Promise<void>;
   stop(): Promise<void>;
@@ -103,20 +105,31 @@ export async function startEdgeWorker({
   );
   const url = `http://127.0.0.1:${port}`;
   let coldStartMs = 0;
+  let firstRequestMs = 0;
+  let refused: string | undefined;
   try {
     await waitUntil(
       async () => {
-        if (child.exitCode !== null)
-          throw new Error(`workerd exited with ${child.exitCode}: ${out.slice(-3000)}`);
+        if (child.exitCode !== null || refused !== undefined) return true;
+        const sent = performance.now();
         const res = await fetch(`${url}/healthz`).catch(() => undefined);
-        if (res?.status !== 200) return false;
+        if (res === undefined) return false;
+        // The Worker is up but refuses its config: no point waiting.
+        if (res.status !== 200) {
+          refused = `workerd answered /healthz ${res.status}: ${await res.text()}`;
+          return true;
+        }
         coldStartMs = performance.now() - started;
+        firstRequestMs = performance.now() - sent;
         return true;
       },
-      { timeoutMs: startTimeoutMs, intervalMs: 20, message: `workerd on ${port} did not answer /healthz` },
+      { timeoutMs: startTimeoutMs, intervalMs: 20, message: `workerd on ${port} answering /healthz` },
     );
+    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
+    if (refused !== undefined) throw new Error(refused);
   } catch (e) {
     child.kill('SIGKILL');
+    await exited;
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n${out.slice(-3000)}`);
   }
   const kill = async (signal: NodeJS.Signals) => {
@@ -129,6 +142,7 @@ export async function startEdgeWorker({
     port,
     pid: child.pid!,
     coldStartMs,
+    firstRequestMs,
     output: () => out,
     kill9: () => kill('SIGKILL'),
     stop: () => kill('SIGTERM'),
