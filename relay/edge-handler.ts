@@ -139,7 +139,7 @@ export function createEdgeHandler({ write, clientAddress }: EdgeHandlerOptions =
     async drain(bindings) {
       loaded ??= load(bindings);
       if (!loaded.ok) return;
-      loaded.isolate.log.info('no pull source configured: records arrive on POST /push/batches');
+      loaded.isolate.log.warn('no pull source configured: records arrive on POST /push/batches');
     },
   };
 }

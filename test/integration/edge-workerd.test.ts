@@ -97,6 +97,46 @@ async function metric(w: EdgeWorker, name: string): Promise<number> {
 }
 
 describe('edge relay on workerd, push source', () => {
+  it('answers a cron event with one drain that says no pull source is configured, and refuses a bad config naming the problem only', async () => {
+    const run = randomUUID().slice(0, 8);
+    const w = await worker(edgeConfig(bed.api, `edge-cron-${run}`, run));
+    expect(await w.scheduled()).toMatchObject({ outcome: 'ok' });
+    await waitUntil(() => w.output().includes('no pull source configured'), { timeoutMs: 10_000 });
+
+    const bad = { ...edgeConfig(bed.api, `edge-bad-${run}`, run), dlq: { to: 'kafka' } };
+    const refused = await worker(bad).then(
+      () => undefined,
+      (e: unknown) => String(e),
+    );
+    expect(refused).toContain('dlq.to: kafka needs a Kafka client');
+    expect(refused).not.toContain(PUSH_TOKEN);
+  });
+
+  it('guards the push route and the admin API on workerd as elsewhere: 401, 413, 501 for replay', async () => {
+    const run = randomUUID().slice(0, 8);
+    const config = edgeConfig(bed.api, `edge-guard-${run}`, run);
+    const w = await worker({ ...config, push: { ...config.push, maxBodyBytes: 4096 } });
+    expect((await pushBatch(w.url, 'wrong-token-0123456789', [])).status).toBe(401);
+    expect((await fetch(`${w.url}/v1/sinks`)).status).toBe(401);
+    const big = Array.from({ length: 50 }, (_, i) => ({
+      topic: 't',
+      partition: 0,
+      offset: i,
+      valueText: 'x'.repeat(200),
+    }));
+    expect((await pushBatch(w.url, PUSH_TOKEN, big)).status).toBe(413);
+    const replay = await fetch(`${w.url}/v1/dlq/replay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ sink: `edge-${run}` }),
+    });
+    expect(replay.status).toBe(501);
+    const sinks = await fetch(`${w.url}/v1/sinks`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(sinks.status).toBe(200);
+    expect(JSON.stringify(await sinks.json())).toContain(`edge-${run}`);
+    expect((await fetch(`${w.url}/readyz`)).status).toBe(200);
+  });
+
   it('delivers batches read from Kafka once, dead-letters a malformed record to the DLQ URL, and deduplicates a re-push through Upstash', async () => {
     const run = randomUUID().slice(0, 8);
     const records = await recordsFromKafka(run, 600, 3);

@@ -35,7 +35,17 @@ export function edgeBundleDir(): Promise<string> {
   return bundle;
 }
 
-function capnpConfig(port: number, bindingNames: readonly string[]): string {
+// A second Worker on its own port fires the relay's cron handler the way the platform does
+// (Fetcher.scheduled through a service binding), since workerd itself runs no cron triggers. That
+// binding needs an experimental flag (hence --experimental); the relay's Worker uses none.
+const TRIGGER = `export default {
+  async fetch(request, env) {
+    const cron = new URL(request.url).searchParams.get('cron') ?? '* * * * *';
+    return Response.json(await env.RELAY.scheduled({ cron, scheduledTime: new Date() }));
+  },
+};`;
+
+function capnpConfig(port: number, triggerPort: number, bindingNames: readonly string[]): string {
   const bindings = bindingNames.map(
     (n) => `(name = ${JSON.stringify(n)}, fromEnvironment = ${JSON.stringify(n)})`,
   );
@@ -43,9 +53,19 @@ function capnpConfig(port: number, bindingNames: readonly string[]): string {
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .relay),
+    (name = "trigger", worker = .trigger),
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:${port}", http = (), service = "main"),
+    (name = "trigger", address = "127.0.0.1:${triggerPort}", http = (), service = "trigger"),
+  ],
+);
+const trigger :Workerd.Worker = (
+  modules = [ (name = "trigger.js", esModule = ${JSON.stringify(TRIGGER)}) ],
+  compatibilityDate = "${COMPATIBILITY_DATE}",
+  compatibilityFlags = ["service_binding_extra_handlers"],
+  bindings = [ (name = "RELAY", service = "main") ],
 );
 const relay :Workerd.Worker = (
   modules = [ (name = "worker.js", esModule = embed "worker.js") ],
@@ -64,6 +84,8 @@ export interface EdgeWorker {
   /** Milliseconds the first answered /healthz took (loading the relay, parsing the config). */
   readonly firstRequestMs: number;
   readonly output: () => string;
+  /** Runs the Worker's scheduled handler once (as a cron trigger would); resolves with its outcome. */
+  scheduled(cron?: string): Promise<{ outcome: string }>;
   kill9(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -82,9 +104,10 @@ export async function startEdgeWorker({
   const dir = await edgeBundleDir();
   const port = givenPort ?? (await freePort());
   const configPath = join(dir, `workerd-${port}.capnp`);
-  writeFileSync(configPath, capnpConfig(port, Object.keys(bindings)));
+  const triggerPort = await freePort();
+  writeFileSync(configPath, capnpConfig(port, triggerPort, Object.keys(bindings)));
   const started = performance.now();
-  const child = spawn(WORKERD, ['serve', configPath, '--verbose'], {
+  const child = spawn(WORKERD, ['serve', configPath, '--verbose', '--experimental'], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...bindings },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,6 +167,10 @@ export async function startEdgeWorker({
     coldStartMs,
     firstRequestMs,
     output: () => out,
+    async scheduled(cron = '* * * * *') {
+      const res = await fetch(`http://127.0.0.1:${triggerPort}/?cron=${encodeURIComponent(cron)}`);
+      return (await res.json()) as { outcome: string };
+    },
     kill9: () => kill('SIGKILL'),
     stop: () => kill('SIGTERM'),
   };
