@@ -50,8 +50,6 @@ export interface WireOptions {
   readonly dlqReader?: DlqReader | undefined;
   readonly replayUnsupported?: string | undefined;
   readonly clientAddress?: ClientAddress | undefined;
-  /** Closed last, after the relay stopped (e.g. a pull driver's consumer instance). */
-  readonly closeExtra?: ReadonlyArray<() => Promise<unknown>>;
 }
 
 /** The stores the config's enabled sinks use. */
@@ -74,7 +72,6 @@ export function wireRelay({
   dlqReader,
   replayUnsupported,
   clientAddress,
-  closeExtra = [],
 }: WireOptions): RelayRuntime {
   const clock = createSystemClock();
   const sinks = config.relay.routes.flatMap((r) => r.sinks);
@@ -120,7 +117,6 @@ export function wireRelay({
         const closes: Array<Promise<unknown>> = [dlq.close(), ...[...senders.values()].map((s) => s.close())];
         if (dlqReader) closes.push(dlqReader.close());
         for (const store of Object.values(stores)) closes.push(store.close());
-        for (const extra of closeExtra) closes.push(extra());
         const results = await Promise.allSettled(closes);
         for (const r of results)
           if (r.status === 'rejected') logger.warn('close failed', { error: redact(errorMessage(r.reason)) });

@@ -24,8 +24,17 @@ export function register(cmd: Command): void {
     .command('check-config')
     .description('validate a relay config file (with the current environment) and print a summary')
     .argument('<file>', 'relay config YAML')
-    .addHelpText('after', '\nExit code 2 and one `path: problem` line per error when the config is invalid.')
-    .action(async (file: string) => {
+    .option(
+      '--edge',
+      'also check what the edge relay (Workers, Deno Deploy) needs: source push, Upstash or memory dedupe, dlq.to http-proxy or url',
+    )
+    .addHelpText(
+      'after',
+      '\nExit code 2 and one `path: problem` line per error when the config is invalid.\n' +
+        'For the edge, check the FERRY_CONFIG text with the secrets it references set in the environment:\n' +
+        '  PUSH_TOKEN=... UPSTASH_TOKEN=... ferry relay check-config --edge relay.edge.yaml',
+    )
+    .action(async (file: string, opts: { edge?: boolean }) => {
       const { parseConfig } = await import('../../relay/config/load.ts');
       let text: string;
       try {
@@ -41,7 +50,16 @@ export function register(cmd: Command): void {
         process.exit(2);
       }
       const { config } = result;
-      console.log(`config ${file} is valid`);
+      if (opts.edge) {
+        const { edgeConfigProblems } = await import('../../relay/edge.ts');
+        const problems = edgeConfigProblems(config);
+        if (problems.length > 0) {
+          console.error(`config ${file} cannot run on the edge:`);
+          for (const problem of problems) console.error(`  ${problem}`);
+          process.exit(2);
+        }
+      }
+      console.log(`config ${file} is valid${opts.edge ? ' for the edge relay' : ''}`);
       for (const route of config.relay.routes) {
         for (const sink of route.sinks) {
           const dedupe = sink.dedupe.enabled

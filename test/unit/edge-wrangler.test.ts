@@ -3,7 +3,7 @@
 // module it would upload. The FERRY_CONFIG it binds is a valid edge relay config, and cron triggers
 // are set.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,5 +55,28 @@ describe('deploy/edge/wrangler.toml', () => {
     const missing = parseConfig(text as string, {});
     expect(missing.ok).toBe(false);
     if (!missing.ok) for (const name of secrets) expect(missing.errors.join('\n')).toContain(name);
+
+    // The same check from the command line: valid for the edge with the secrets set; the long-lived
+    // example config is refused for the edge, one line per setting, exit 2.
+    const file = join(mkdtempSync(join(tmpdir(), 'ferry-edge-config-')), 'relay.edge.yaml');
+    writeFileSync(file, text as string);
+    const cli = (path: string) =>
+      spawnSync(process.execPath, ['cli/main.ts', 'relay', 'check-config', '--edge', path], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...env,
+          FERRY_ADMIN_TOKEN: 'admin-token-0123456789',
+          ORDERS_API_TOKEN: 't',
+          SHIPMENTS_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        },
+        encoding: 'utf8',
+      });
+    const ok = cli(file);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('is valid for the edge relay');
+    const refused = cli(join(ROOT, 'deploy/relay.example.yaml'));
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('dlq.to: kafka needs a Kafka client');
   });
 });
