@@ -236,6 +236,39 @@ describe('edge relay on workerd, push source', () => {
     console.log(`kill mid-batch: applied ${appliedAtKill} before the kill, replays ${report.replays}`);
   });
 
+  it('applies a batch pushed three times at once to one isolate exactly once (a relay per request, one claim each)', async () => {
+    const run = randomUUID().slice(0, 8);
+    const records = await recordsFromKafka(run, 150, 1);
+    const w = await worker(edgeConfig(bed.api, records[0]!.topic, run));
+    bed.api.setFaults(`edge-${run}`, { latency: { kind: 'uniform', minMs: 1, maxMs: 5 } });
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => pushUntilCommitted(() => w.url, PUSH_TOKEN, records)),
+    );
+    expect(answers.every((list) => list.at(-1)?.status === 200)).toBe(true);
+    const report = bed.api.report(`edge-${run}`);
+    expect(report.applied).toBe(150);
+    expect(report.duplicateApplications).toBe(0);
+    expect(report.orderViolations).toBe(0);
+    const delivered = await metric(w, 'ferry_records_delivered_total');
+    expect(delivered + (await metric(w, 'ferry_records_deduplicated_total'))).toBe(450);
+    expect(report.received - report.applied).toBe(delivered - 150);
+  });
+
+  it('holds deliveries while Upstash fails (onUnavailable block) and delivers them once it answers again', async () => {
+    const run = randomUUID().slice(0, 8);
+    const records = await recordsFromKafka(run, 100, 1);
+    const w = await worker(edgeConfig(bed.api, records[0]!.topic, run));
+    const failedBefore = gateway.requests.filter((r) => r.outcome === 'failed').length;
+    gateway.failRequests(40, 503);
+    const answers = await pushUntilCommitted(() => w.url, PUSH_TOKEN, records, { timeoutMs: 90_000 });
+    expect(answers.at(-1)?.status).toBe(200);
+    expect(gateway.requests.filter((r) => r.outcome === 'failed').length - failedBefore).toBe(40);
+    const report = bed.api.report(`edge-${run}`);
+    expect(report.applied).toBe(100);
+    expect(report.duplicateApplications).toBe(0);
+    expect(bed.api.report(`dlq-${run}`).received).toBe(0);
+  });
+
   it('rides out a sink answering 503 for a while: retries, the breaker, re-pushes after 202, nothing lost', async () => {
     const run = randomUUID().slice(0, 8);
     const records = await recordsFromKafka(run, 200, 2);
