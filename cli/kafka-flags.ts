@@ -3,6 +3,7 @@
 // (SASL password or token, key passphrase) have no flag: environment only, so they never show in
 // argv, `ps` or shell history.
 import type { Command } from 'commander';
+import { KAFKA_BOOTSTRAP } from '../deploy/local/config.ts';
 import {
   CONNECTION_ENV,
   connectionFromSettings,
@@ -10,6 +11,7 @@ import {
   KafkaConnectionError,
   kafkaClientOptions,
 } from '../wasm/index.ts';
+import { aliasFlag } from './flags.ts';
 
 export interface KafkaFlagValues {
   tls?: boolean;
@@ -53,3 +55,24 @@ export function kafkaConnectionFrom(
 }
 
 export { KafkaConnectionError };
+
+/**
+ * `--bootstrap-server host:port[,host:port]`, as Kafka's own tools spell it (rpk: `-X brokers=`); the
+ * old `--bootstrap` still works.
+ */
+export function addBootstrapFlag(cmd: Command): Command {
+  cmd.option(
+    '--bootstrap-server <host:port,...>',
+    'Kafka bootstrap servers, comma-separated',
+    KAFKA_BOOTSTRAP,
+  );
+  return aliasFlag(cmd, '--bootstrap <host:port>', 'bootstrapServer');
+}
+
+/** The brokers of `--bootstrap-server`. */
+export function brokersFrom(opts: { bootstrapServer: string }): string[] {
+  return opts.bootstrapServer
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+}

@@ -2,9 +2,17 @@
 // Ferry's command line: `ferry <noun> <verb>`. Each noun lives in cli/commands/<noun>.ts and is
 // loaded only when it is used, so `ferry --help` stays fast.
 import { Command } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
+import { exitCodeOf, explain, verboseRequested } from './errors.ts';
+
+// --verbose may stand anywhere on the line; it only decides whether a failure prints its stack.
+const verbose = verboseRequested(process.argv, process.env);
+const argv = process.argv.filter((a) => a !== '--verbose');
 
 const program = new Command('ferry')
   .description('Ferry turns database changes into reliable API calls.')
+  .version(pkg.version, '-V, --version', 'print the version')
+  .option('--verbose', 'on a failure, print the stack trace too (or FERRY_VERBOSE=1)')
   .showHelpAfterError()
   .enablePositionalOptions();
 
@@ -39,7 +47,7 @@ const nouns: Array<[name: string, summary: string, load: () => Promise<{ registe
   ],
 ];
 
-const wanted = process.argv[2];
+const wanted = argv[2];
 for (const [name, summary, load] of nouns) {
   if (name === wanted) {
     const cmd = program.command(name).description(summary);
@@ -50,4 +58,10 @@ for (const [name, summary, load] of nouns) {
   }
 }
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(argv);
+} catch (error) {
+  console.error(`ferry: ${explain(error)}`);
+  if (verbose) console.error(error);
+  process.exit(exitCodeOf(error));
+}

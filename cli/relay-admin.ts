@@ -1,5 +1,6 @@
 // A small client for the relay's admin API, used by `ferry relay status|pause|resume|replay`.
 // The token comes from --token or FERRY_ADMIN_TOKEN; it is sent as a bearer token and never printed.
+import { CliError, networkReason, rootMessage } from './errors.ts';
 
 export interface AdminCall {
   readonly url: string;
@@ -18,11 +19,25 @@ export async function adminCall({ url, token, method, path, body }: AdminCall): 
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(new URL(path, url), {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  let target: URL;
+  try {
+    target = new URL(path, url);
+  } catch {
+    throw new CliError(`--url ${url} is not a URL (like http://127.0.0.1:8787)`, 2);
+  }
+  let res: Response;
+  try {
+    res = await fetch(target, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    const reason = networkReason(error) ?? rootMessage(error);
+    throw new CliError(
+      `cannot reach the relay at ${target.origin}: ${reason} (is it running? set --url or FERRY_RELAY_URL)`,
+    );
+  }
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -11,6 +11,7 @@ import { createKafkaDlqReader } from './adapters/dlq-reader.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
+import type { ConfigReader } from './config-reload.ts';
 import type { Logger } from './core/contracts.ts';
 import { errorMessage } from './core/errors.ts';
 import { createPushSource } from './core/push-source.ts';
@@ -35,6 +36,8 @@ export interface BuildRelayOptions {
   readonly redact?: Redactor;
   /** How the runtime reads a request's client address (see app/client-address.ts). */
   readonly clientAddress?: ClientAddress;
+  /** Reads the config file again, for reloads (SIGHUP, POST /v1/config/reload); none = no reloads. */
+  readonly readConfig?: ConfigReader;
 }
 
 export async function buildRelay({
@@ -44,6 +47,7 @@ export async function buildRelay({
   instanceId: givenId,
   redact = createRedactor({ secrets: configSecrets(config) }),
   clientAddress,
+  readConfig,
 }: BuildRelayOptions): Promise<RelayRuntime> {
   const instanceId = givenId ?? config.instanceId ?? `relay-${crypto.randomUUID().slice(0, 8)}`;
   const metrics = createRegistry();

@@ -20,7 +20,7 @@ export interface RuntimeHost {
     fetch: (request: Request) => Response | Promise<Response>,
     options: { port: number; hostname: string },
   ): Promise<{ port: number; close(): Promise<void> }>;
-  onSignal(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
+  onSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
   exit(code: number): never;
   /** The HTTP clients this runtime can send with, its default first (config `http.client`). */
   readonly httpClients: readonly HttpClientName[];
@@ -42,50 +42,73 @@ export function configPathFrom(
   return env.FERRY_CONFIG;
 }
 
-/** Reads and validates the config; on failure prints every error and exits 2. */
-export async function loadConfigOrExit(host: RuntimeHost, path: string | undefined): Promise<RelayConfig> {
-  if (!path) {
-    console.error('ferry relay: no config file (pass --config <file> or set FERRY_CONFIG)');
-    return host.exit(EXIT_INVALID_CONFIG);
-  }
+export type ConfigRead =
+  | { readonly ok: true; readonly config: RelayConfig }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/** Reads and validates the config file: every problem as one line, nothing thrown. */
+export async function readConfig(host: RuntimeHost, path: string): Promise<ConfigRead> {
   let text: string;
   try {
     text = await host.readTextFile(path);
   } catch (e) {
-    console.error(`ferry relay: cannot read config ${path}: ${e instanceof Error ? e.message : String(e)}`);
-    return host.exit(EXIT_INVALID_CONFIG);
+    return {
+      ok: false,
+      errors: [`cannot read config ${path}: ${e instanceof Error ? e.message : String(e)}`],
+    };
   }
   const result = parseConfig(text, host.env);
-  if (!result.ok) {
-    console.error(`ferry relay: invalid config ${path}:`);
-    for (const error of result.errors) console.error(`  ${error}`);
-    return host.exit(EXIT_INVALID_CONFIG);
-  }
+  if (!result.ok) return result;
   // A setting this runtime cannot honour is refused, never silently replaced by another client.
   const client = result.config.http.client;
-  if (client !== undefined && !host.httpClients.includes(client)) {
-    console.error(`ferry relay: invalid config ${path}:`);
-    console.error(
-      `  http.client: ${client} is not available on ${host.name} (use ${host.httpClients.join(' or ')})`,
-    );
-    return host.exit(EXIT_INVALID_CONFIG);
-  }
+  if (client !== undefined && !host.httpClients.includes(client))
+    return {
+      ok: false,
+      errors: [
+        `http.client: ${client} is not available on ${host.name} (use ${host.httpClients.join(' or ')})`,
+      ],
+    };
+  // Drains from the HTTP Proxy run on a schedule, which the edge entries own (a Worker's cron trigger,
+  // Deno.cron); this long-lived process consumes with a Kafka group or takes pushes instead.
+  if (result.config.source === 'http-proxy')
+    return {
+      ok: false,
+      errors: [
+        `source: http-proxy is drained by the edge entries' cron trigger; on ${host.name} use source: kafka (or push)`,
+      ],
+    };
   // The TLS files are read now: a missing, unreadable or expired one is a config error, not a crash.
   if (result.config.source === 'kafka') {
     try {
       kafkaClientOptions(result.config.kafka.connection);
     } catch (e) {
       if (!(e instanceof KafkaConnectionError)) throw e;
-      console.error(`ferry relay: invalid config ${path}:`);
-      console.error(`  ${e.message}`);
-      return host.exit(EXIT_INVALID_CONFIG);
+      return { ok: false, errors: [e.message] };
     }
   }
-  return result.config;
+  return result;
+}
+
+/** Reads and validates the config; on failure prints every error and exits 2. */
+export async function loadConfigOrExit(host: RuntimeHost, path: string | undefined): Promise<RelayConfig> {
+  if (!path) {
+    console.error('ferry relay: no config file (pass --config <file> or set FERRY_CONFIG)');
+    return host.exit(EXIT_INVALID_CONFIG);
+  }
+  const result = await readConfig(host, path);
+  if (result.ok) return result.config;
+  if (result.errors.length === 1 && result.errors[0]!.startsWith('cannot read config'))
+    console.error(`ferry relay: ${result.errors[0]}`);
+  else {
+    console.error(`ferry relay: invalid config ${path}:`);
+    for (const error of result.errors) console.error(`  ${error}`);
+  }
+  return host.exit(EXIT_INVALID_CONFIG);
 }
 
 export async function runRelay(host: RuntimeHost): Promise<void> {
-  const config = await loadConfigOrExit(host, configPathFrom(host.args, host.env));
+  const path = configPathFrom(host.args, host.env);
+  const config = await loadConfigOrExit(host, path);
   // One redactor for the log and everything the relay passes on: every configured secret plus patterns.
   const redact = createRedactor({ secrets: configSecrets(config) });
   const logger = createJsonLogger({ quiet: host.env.FERRY_LOG === 'quiet', redact });
@@ -97,6 +120,7 @@ export async function runRelay(host: RuntimeHost): Promise<void> {
     instanceId: host.env.FERRY_INSTANCE_ID,
     redact,
     clientAddress: host.clientAddress,
+    ...(path ? { readConfig: () => readConfig(host, path) } : {}),
   });
   const server = await host.serve(runtime.app.fetch, {
     port: config.listen.port,
@@ -130,6 +154,10 @@ export async function runRelay(host: RuntimeHost): Promise<void> {
   };
   host.onSignal('SIGTERM', () => shutdown('SIGTERM'));
   host.onSignal('SIGINT', () => shutdown('SIGINT'));
+  // SIGHUP: read the config file again and apply its routes and sinks (config-reload.ts).
+  host.onSignal('SIGHUP', () => {
+    if (!stopping) void runtime.reloadConfig();
+  });
 
   try {
     await runtime.relay.start();

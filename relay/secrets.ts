@@ -1,8 +1,9 @@
 // Every secret value of a loaded config, for the redactor (core/redact.ts): sink bearer tokens,
 // webhook secrets, values of secret-looking configured headers, the admin and push tokens, the
-// Upstash token, the Kafka SASL password or token and TLS key passphrase, and the password of the
-// Redis URL — whatever `${ENV}` interpolation put there.
+// Upstash token, the Kafka SASL password or token and TLS key passphrase, the HTTP Proxy password or
+// token, and the password of the Redis URL — whatever `${ENV}` interpolation put there.
 import { connectionSecrets } from '../wasm/settings.ts';
+import { toBase64 } from './adapters/http-proxy/wire.ts';
 import type { RelayConfig } from './config/load.ts';
 
 /** Header names whose configured values are credentials. */
@@ -26,6 +27,13 @@ export function configSecrets(config: RelayConfig): string[] {
     config.dlq.password,
   ];
   out.push(...connectionSecrets(config.kafka.connection));
+  const proxyAuth = config.httpProxy?.auth;
+  if (proxyAuth?.kind === 'bearer') out.push(proxyAuth.token);
+  if (proxyAuth?.kind === 'basic') {
+    out.push(proxyAuth.password);
+    // The Authorization header's credential, should a client error quote it.
+    out.push(toBase64(new TextEncoder().encode(`${proxyAuth.username}:${proxyAuth.password}`)));
+  }
   out.push(...urlPassword(config.redis.url));
   if (config.upstash) out.push(...urlPassword(config.upstash.url));
   if (config.dlq.url) out.push(...urlPassword(config.dlq.url));

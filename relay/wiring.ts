@@ -6,6 +6,7 @@
 import { createApp } from './app/app.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
+import { type ConfigReader, createConfigReloader } from './config-reload.ts';
 import { createSystemClock } from './core/clock.ts';
 import type { DedupeStore, DlqReader, DlqWriter, HttpSender, Logger, Source } from './core/contracts.ts';
 import { errorMessage } from './core/errors.ts';
@@ -13,11 +14,13 @@ import type { SinkOptions } from './core/options.ts';
 import type { PushSource } from './core/push-source.ts';
 import type { Redactor } from './core/redact.ts';
 import { redactingDlq } from './core/redacting.ts';
-import { createRelay, type DedupeStores, type Relay } from './core/relay.ts';
+import { createRelay, type DedupeStores, type Relay, type ReloadResult } from './core/relay.ts';
 import type { Registry } from './metrics/registry.ts';
 
 export interface RelayRuntime {
   readonly relay: Relay;
+  /** Applies the config file's routes again (config-reload.ts); refused when there is no file to read. */
+  reloadConfig(): Promise<ReloadResult>;
   readonly app: ReturnType<typeof createApp>;
   readonly metrics: Registry;
   readonly instanceId: string;
@@ -50,6 +53,8 @@ export interface WireOptions {
   readonly dlqReader?: DlqReader | undefined;
   readonly replayUnsupported?: string | undefined;
   readonly clientAddress?: ClientAddress | undefined;
+  /** Reads the config file again, for reloads (SIGHUP, POST /v1/config/reload); none = no reloads. */
+  readonly readConfig?: ConfigReader | undefined;
 }
 
 /** The stores the config's enabled sinks use. */
@@ -72,6 +77,7 @@ export function wireRelay({
   dlqReader,
   replayUnsupported,
   clientAddress,
+  readConfig,
 }: WireOptions): RelayRuntime {
   const clock = createSystemClock();
   const sinks = config.relay.routes.flatMap((r) => r.sinks);
@@ -92,6 +98,27 @@ export function wireRelay({
     logger,
     redact,
   });
+  const reloadedSenders: HttpSender[] = [];
+  const reloader = readConfig
+    ? createConfigReloader({
+        initial: config,
+        read: readConfig,
+        relay,
+        createSender: (sink, next) => {
+          const sender = createSender(sink, next.http.client);
+          // Closed with the others at shutdown (a replaced lane may still be using the old one).
+          reloadedSenders.push(sender);
+          return sender;
+        },
+      })
+    : undefined;
+  const reloadConfig = async (): Promise<ReloadResult> => {
+    if (!reloader) return { ok: false, errors: ['this relay was not started from a config file'] };
+    const result = await reloader.reload();
+    if (result.ok) logger.info('config reloaded', { ...result.summary });
+    else logger.warn('config reload refused; the running config stays', { errors: result.errors });
+    return result;
+  };
   const app = createApp({
     relay,
     metrics,
@@ -103,18 +130,23 @@ export function wireRelay({
     push: pushSource ? { source: pushSource, ...config.push, token: config.push?.token } : undefined,
     clientAddress,
     logger,
+    reloadConfig: reloader ? reloadConfig : undefined,
   });
 
   let closing: Promise<void> | undefined;
   return {
     relay,
+    reloadConfig,
     app,
     metrics,
     instanceId,
     close(deadlineMs = config.relay.shutdownTimeoutMs) {
       closing ??= (async () => {
         await relay.stop({ deadlineMs });
-        const closes: Array<Promise<unknown>> = [dlq.close(), ...[...senders.values()].map((s) => s.close())];
+        const closes: Array<Promise<unknown>> = [
+          dlq.close(),
+          ...[...senders.values(), ...reloadedSenders].map((s) => s.close()),
+        ];
         if (dlqReader) closes.push(dlqReader.close());
         for (const store of Object.values(stores)) closes.push(store.close());
         const results = await Promise.allSettled(closes);

@@ -1,5 +1,6 @@
-// Public entry of wasm/: build and deploy-time checks (wasm/build), the broker-faithful host (wasm/host)
-// and the portable runner (wasm/runner). relay/ and the CLI import wasm/ only through this file.
+// Public entry of wasm/: the module contract (wasm/module: one reader, one import table, one link rule),
+// build and deploy-time checks (wasm/build), the broker-faithful host (wasm/host) and the portable
+// runner (wasm/runner). relay/ and the CLI import wasm/ only through this file.
 export {
   type BuildError,
   type BuildOptions,
@@ -12,7 +13,7 @@ export {
   DEFAULT_OUT_DIR,
   isBuildError,
   listTransforms,
-  type ModuleInfo,
+  type ModuleSummary,
 } from './build/index.ts';
 export {
   type BackoffOptions,
@@ -28,11 +29,8 @@ export {
   type InputBatch,
   isFerryWasmError,
   isWasmTrap,
-  LINKER,
-  linkProblems,
   MAX_PIPELINE_DEPTH,
   type OutputRecord,
-  readModuleInfo,
   type TransformHost,
   type TransformHostOptions,
 } from './host/index.ts';
@@ -53,6 +51,14 @@ export {
   SASL_MECHANISMS,
   type SaslMechanism,
 } from './kafka/connection.ts';
+export {
+  type FuncType,
+  LINKER,
+  type LinkOptions,
+  linkProblems,
+  type ModuleInfo,
+  readModuleInfo,
+} from './module/index.ts';
 export {
   createTransformRunner,
   type RunnerMetricsSnapshot,

@@ -1,6 +1,7 @@
 // `ferry demo`: the main job. Starts the local stack, builds the transforms, runs them in the portable
 // runner, runs the relay against mock external APIs, feeds the generator, and ends with an accounting.
 import { type Command, InvalidArgumentError } from 'commander';
+import { durationFlag } from '../flags.ts';
 
 const number =
   (name: string, { min = 0, max = Number.POSITIVE_INFINITY } = {}) =>
@@ -20,10 +21,10 @@ export function register(cmd: Command): void {
     .option('--seed <n>', 'generator seed', number('seed'), 42)
     .option('--no-faults', 'do not inject faults at the mock APIs')
     .option(
-      '--drain-timeout <s>',
-      'seconds to wait for the pipeline to drain',
-      number('drain-timeout', { min: 1 }),
-      120,
+      '--drain-timeout <duration>',
+      'how long to wait for the pipeline to drain (a bare number is seconds; default 2m)',
+      durationFlag('s', { min: 1000 }),
+      120_000,
     )
     .addHelpText(
       'after',
@@ -45,7 +46,7 @@ export function register(cmd: Command): void {
           badShare: o.badShare,
           seed: o.seed,
           faults: o.faults,
-          drainTimeoutMs: o.drainTimeout * 1000,
+          drainTimeoutMs: o.drainTimeout,
         });
         process.exit(ok ? 0 : 1);
       },

@@ -7,6 +7,7 @@ import {
   generate,
   type Progress,
 } from '../../deploy/local/generator/index.ts';
+import { durationFlag } from '../flags.ts';
 
 const number = (name: string, { min = 0, max = Number.POSITIVE_INFINITY } = {}) =>
   function parse(value: string): number {
@@ -16,13 +17,6 @@ const number = (name: string, { min = 0, max = Number.POSITIVE_INFINITY } = {}) 
     }
     return n;
   };
-
-function duration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('duration like 30s, 5m, 1h or 1500ms');
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
-}
 
 function table(counts: Counts): string {
   const rows = [['TABLE', 'INSERT', 'UPDATE', 'DELETE', 'TOTAL']];
@@ -50,7 +44,11 @@ export function register(cmd: Command): void {
   cmd
     .description('write supply-chain changes (inserts, updates, deletes, bad rows) into PostgreSQL')
     .option('-r, --rate <n>', 'changes per second (0 = as fast as possible)', number('rate'), 100)
-    .option('-d, --duration <time>', 'run for this long (e.g. 30s, 5m)', duration)
+    .option(
+      '-d, --duration <time>',
+      'run for this long (e.g. 30s, 5m; a bare number is seconds)',
+      durationFlag('s'),
+    )
     .option(
       '-n, --count <n>',
       'stop after this many changes (default 1000 without --duration)',

@@ -1,10 +1,11 @@
 // `ferry mock-api`: the mock external API as a process, for the demo and for tests that kill things.
 import type { Command } from 'commander';
 import { startMockApi } from '../../test/support/mock-api/server.ts';
+import { portFlag } from '../flags.ts';
 
 export function register(cmd: Command): void {
   cmd
-    .option('--port <port>', 'port to listen on (0 = any free port)', '18080')
+    .option('--port <port>', 'port to listen on (0 = any free port)', portFlag, 18080)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--endpoints <names>', 'comma-separated endpoint names to create up front', '')
     .option('--no-record-bodies', 'keep request bodies out of the log (benchmarks)')
@@ -16,7 +17,7 @@ export function register(cmd: Command): void {
     .option('--seq-field <path>', 'JSON body field with the sequence within a key (clean events: lsn)', 'seq')
     .action(
       async (opts: {
-        port: string;
+        port: number;
         host: string;
         endpoints: string;
         recordBodies: boolean;
@@ -25,7 +26,7 @@ export function register(cmd: Command): void {
       }) => {
         const order = { keyField: opts.keyField, seqField: opts.seqField };
         const api = await startMockApi({
-          port: Number(opts.port),
+          port: opts.port,
           host: opts.host,
           endpoints: opts.endpoints
             .split(',')

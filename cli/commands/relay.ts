@@ -26,11 +26,13 @@ export function register(cmd: Command): void {
     .argument('<file>', 'relay config YAML')
     .option(
       '--edge',
-      'also check what the edge relay (Workers, Deno Deploy) needs: source push, Upstash or memory dedupe, dlq.to http-proxy or url',
+      'also check what the edge relay (Workers, Deno Deploy) needs: source push or http-proxy, Upstash or memory dedupe, dlq.to http-proxy or url',
     )
     .addHelpText(
       'after',
       '\nExit code 2 and one `path: problem` line per error when the config is invalid.\n' +
+        'Covers every source: kafka (TLS/SASL), push (push.token) and http-proxy (httpProxy.url, auth from\n' +
+        '${VAR} only, fetch and drain limits). Values are never printed, only their paths.\n' +
         'For the edge, check the FERRY_CONFIG text with the secrets it references set in the environment:\n' +
         '  PUSH_TOKEN=... UPSTASH_TOKEN=... ferry relay check-config --edge relay.edge.yaml',
     )
@@ -60,6 +62,12 @@ export function register(cmd: Command): void {
         }
       }
       console.log(`config ${file} is valid${opts.edge ? ' for the edge relay' : ''}`);
+      const proxy = config.httpProxy;
+      if (config.source === 'http-proxy' && proxy)
+        console.log(
+          `  source http-proxy ${proxy.url} group ${proxy.group} instance ${proxy.instancePrefix}-<instanceId>, auth ${proxy.auth?.kind ?? 'none'}; drain budget ${proxy.drainBudgetMs} ms, at most ${proxy.drainMaxRecords} records, ${proxy.drainMaxInFlight} in flight; fetch ${proxy.fetchTimeoutMs} ms / ${proxy.fetchMaxBytes} bytes`,
+        );
+      else console.log(`  source ${config.source}`);
       for (const route of config.relay.routes) {
         for (const sink of route.sinks) {
           const dedupe = sink.dedupe.enabled
@@ -105,6 +113,18 @@ export function register(cmd: Command): void {
     (sink: string, opts: { url: string; token?: string }) =>
       call(opts, 'POST', `/v1/sinks/${encodeURIComponent(sink)}/resume`),
   );
+  admin(
+    cmd
+      .command('reload')
+      .description("re-read the running relay's config file and apply its routes and sinks (no restart)")
+      .addHelpText(
+        'after',
+        '\nUnchanged sinks keep flowing; removed ones finish what they hold; a changed one restarts its lane\n' +
+          'after the old one finished. A config that does not validate, or that changes what needs a restart\n' +
+          '(kafka, redis, listen, tokens, a new topic), is refused (exit 1) and the old one keeps running.\n' +
+          'Same as sending SIGHUP to the relay process.',
+      ),
+  ).action((opts: { url: string; token?: string }) => call(opts, 'POST', '/v1/config/reload'));
   admin(
     cmd
       .command('replay')

@@ -2,14 +2,19 @@
 // partition offsets (high-water mark minus log start), with the rate since the previous refresh.
 // On a terminal the table redraws in place; otherwise it prints one line per refresh.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Command, InvalidArgumentError } from 'commander';
-import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
+import type { Command } from 'commander';
 import { countTopics, createAdmin, type TopicCount } from '../../deploy/local/topic-counts.ts';
 import { connectionFailure } from '../../wasm/index.ts';
-import { addKafkaConnectionFlags, type KafkaFlagValues, kafkaConnectionFrom } from '../kafka-flags.ts';
+import { durationFlag, formatDuration } from '../flags.ts';
+import {
+  addBootstrapFlag,
+  addKafkaConnectionFlags,
+  type KafkaFlagValues,
+  kafkaConnectionFrom,
+} from '../kafka-flags.ts';
 
 /** The admin client and connection the flags describe; undefined (one line, exit code 2) when they are invalid. */
-function adminFrom(opts: KafkaFlagValues & { bootstrap: string }, clientId: string) {
+function adminFrom(opts: KafkaFlagValues & { bootstrapServer: string }, clientId: string) {
   let connection: ReturnType<typeof kafkaConnectionFrom>;
   try {
     connection = kafkaConnectionFrom(opts);
@@ -18,13 +23,7 @@ function adminFrom(opts: KafkaFlagValues & { bootstrap: string }, clientId: stri
     process.exitCode = 2;
     return undefined;
   }
-  return { admin: createAdmin({ bootstrap: opts.bootstrap, clientId, connection }), connection };
-}
-
-function interval(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('seconds, > 0');
-  return n * 1000;
+  return { admin: createAdmin({ bootstrap: opts.bootstrapServer, clientId, connection }), connection };
 }
 
 function render(counts: TopicCount[], previous: Map<string, number>, dtMs: number): string[] {
@@ -47,13 +46,19 @@ function render(counts: TopicCount[], previous: Map<string, number>, dtMs: numbe
 
 export function register(cmd: Command): void {
   addKafkaConnectionFlags(
-    cmd
-      .command('watch')
-      .description('live count of records per topic (cdc.*, clean.*, dlq.*)')
-      .option('--once', 'print the counts once and exit')
-      .option('-i, --interval <seconds>', 'refresh interval', interval, 1000)
-      .option('-p, --prefix <prefix...>', 'topic name prefixes to show', ['cdc.', 'clean.', 'dlq.'])
-      .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP),
+    addBootstrapFlag(
+      cmd
+        .command('watch')
+        .description('live count of records per topic (cdc.*, clean.*, dlq.*)')
+        .option('--once', 'print the counts once and exit')
+        .option(
+          '-i, --interval <duration>',
+          `refresh interval (a bare number is seconds; default ${formatDuration(1000)})`,
+          durationFlag('s', { min: 100 }),
+          1000,
+        )
+        .option('-p, --prefix <prefix...>', 'topic name prefixes to show', ['cdc.', 'clean.', 'dlq.']),
+    ),
   )
     .addHelpText(
       'after',
@@ -68,7 +73,12 @@ Examples:
     )
     .action(
       async (
-        opts: KafkaFlagValues & { once?: boolean; interval: number; prefix: string[]; bootstrap: string },
+        opts: KafkaFlagValues & {
+          once?: boolean;
+          interval: number;
+          prefix: string[];
+          bootstrapServer: string;
+        },
       ) => {
         const client = adminFrom(opts, 'ferry-topics-watch');
         if (!client) return;
@@ -106,7 +116,7 @@ Examples:
           console.error(
             why
               ? `ferry topics: ${why}`
-              : `ferry topics: ${(error as Error).message} (is Kafka up on ${opts.bootstrap}? bin/ferry stack up)`,
+              : `ferry topics: ${(error as Error).message} (is Kafka up on ${opts.bootstrapServer}? bin/ferry stack up)`,
           );
           process.exitCode = 1;
         } finally {
@@ -116,18 +126,21 @@ Examples:
     );
 
   addKafkaConnectionFlags(
-    cmd
-      .command('count')
-      .description('print the number of records in one topic')
-      .argument('<topic>')
-      .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP),
-  ).action(async (topic: string, opts: KafkaFlagValues & { bootstrap: string }) => {
+    addBootstrapFlag(
+      cmd.command('count').description('print the number of records in one topic').argument('<topic>'),
+    ),
+  ).action(async (topic: string, opts: KafkaFlagValues & { bootstrapServer: string }) => {
     const client = adminFrom(opts, 'ferry-topics-count');
     if (!client) return;
     const { admin, connection } = client;
     try {
       const [c] = await countTopics(admin, [topic]).then((all) => all.filter((t) => t.topic === topic));
-      console.log(c?.records ?? 0);
+      if (!c) {
+        console.error(`ferry topics: topic ${topic} does not exist`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(c.records);
     } catch (error) {
       console.error(`ferry topics: ${connectionFailure(error, connection) ?? (error as Error).message}`);
       process.exitCode = 1;

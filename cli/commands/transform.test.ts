@@ -1,5 +1,5 @@
 // `ferry transform check`: exit 0 and a summary for a module the broker accepts; exit 1 with the broker's
-// reasons for one it refuses (ABI.md §1). Runs the real CLI in a child process.
+// reasons for one it refuses (docs/abi.md §1). Runs the real CLI in a child process.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,9 +75,9 @@ describe('ferry transform run', () => {
         'run',
         '--module',
         join(dir, 'none.wasm'),
-        '--input',
+        '--input-topic',
         'a',
-        '--output',
+        '--output-topic',
         'b',
         '--pipeline-depth',
         depth,

@@ -4,7 +4,6 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';
 import {
   buildTransforms,
   checkModule,
@@ -15,7 +14,14 @@ import {
   type RunnerMetricsSnapshot,
   readModuleInfo,
 } from '../../wasm/index.ts';
-import { addKafkaConnectionFlags, type KafkaFlagValues, kafkaConnectionFrom } from '../kafka-flags.ts';
+import { aliasFlag, durationFlag, formatDuration } from '../flags.ts';
+import {
+  addBootstrapFlag,
+  addKafkaConnectionFlags,
+  brokersFrom,
+  type KafkaFlagValues,
+  kafkaConnectionFrom,
+} from '../kafka-flags.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -71,7 +77,7 @@ export function register(cmd: Command): void {
     .addHelpText(
       'after',
       `
-Each module is checked as Redpanda checks a deploy (ABI.md §1, §10): _start and memory exports, a
+Each module is checked as Redpanda checks a deploy (docs/abi.md §1, §10): _start and memory exports, a
 check_abi_version_1/2 import, only the redpanda_transform / redpanda_schema_registry /
 wasi_snapshot_preview1 imports, no declared memory maximum, initial memory within 2 MiB.
 Exits 1 with the reasons when any module would be refused.
@@ -151,35 +157,48 @@ Examples:
       console.log(`  imports   ${info.imports.join(', ')}`);
     });
 
-  addKafkaConnectionFlags(
-    cmd
-      .command('run')
-      .description('run a transform module on a Kafka topic (consumer group, one instance per partition)')
-      .requiredOption('--module <file>', 'the .wasm module')
-      .requiredOption('--input <topic>', 'input topic')
-      .requiredOption('--output <topic...>', 'output topics, the first is the default (created if missing)')
-      .option('--name <name>', 'transform name (default: the module file name)')
-      .option('--group <id>', 'consumer group (default ferry-transform-<name>)')
-      .option('--from-latest', 'a new group starts at the end of the input topic (default: its beginning)')
-      .option('--env <K=V>', 'environment variable for the transform (repeatable)', envPair, {})
-      .option('--bootstrap <host:port>', 'Kafka bootstrap server', KAFKA_BOOTSTRAP)
-      .option('--batch <n>', 'most records per batch handed to the transform', positiveInt, 1000)
-      .option('--memory-limit <bytes>', 'linear memory limit per instance', positiveInt, 2 * 1024 * 1024)
-      .option(
-        '--pipeline-depth <n>',
-        `batches per partition in the transform at once, transformed ahead of the one being produced (1..${MAX_PIPELINE_DEPTH})`,
-        pipelineDepth,
-        4,
-      )
-      .option(
-        '--record-timeout <ms>',
-        'CPU budget per record before the instance is restarted',
-        positiveInt,
-        3000,
-      )
-      .option('--metrics-interval <ms>', 'how often metrics are printed (stderr)', positiveInt, 5000)
-      .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', positiveInt),
-  )
+  const run = cmd
+    .command('run')
+    .description('run a transform module on a Kafka topic (consumer group, one instance per partition)')
+    .requiredOption('--module <file>', 'the .wasm module')
+    .requiredOption('--input-topic <topic>', 'input topic')
+    .requiredOption(
+      '--output-topic <topic...>',
+      'output topics, the first is the default (created if missing); repeatable',
+    )
+    .option('--name <name>', 'transform name (default: the module file name)')
+    .option('--group <id>', 'consumer group (default ferry-transform-<name>)')
+    .option('--from-latest', 'a new group starts at the end of the input topic (default: its beginning)')
+    .option('--var <K=V>', 'environment variable for the transform, as rpk --var (repeatable)', envPair, {})
+    .option('--batch <n>', 'most records per batch handed to the transform', positiveInt, 1000)
+    .option('--memory-limit <bytes>', 'linear memory limit per instance', positiveInt, 2 * 1024 * 1024)
+    .option(
+      '--pipeline-depth <n>',
+      `batches per partition in the transform at once, transformed ahead of the one being produced (1..${MAX_PIPELINE_DEPTH})`,
+      pipelineDepth,
+      4,
+    )
+    .option(
+      '--record-timeout <duration>',
+      `CPU budget per record before the instance is restarted (a bare number is ms; default ${formatDuration(3000)})`,
+      durationFlag('ms'),
+      3000,
+    )
+    .option(
+      '--metrics-interval <duration>',
+      `how often metrics are printed to stderr (a bare number is ms; default ${formatDuration(5000)})`,
+      durationFlag('ms'),
+      5000,
+    )
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', positiveInt);
+  // The names before they followed rpk's (`--input-topic`, `--output-topic`, `--var`).
+  aliasFlag(run, '--input <topic>', 'inputTopic');
+  aliasFlag(run, '--output <topic...>', 'outputTopic', (v, prev) => [
+    ...((prev as string[] | undefined) ?? []),
+    v,
+  ]);
+  aliasFlag(run, '--env <K=V>', 'var', (v, prev) => envPair(v, prev as Record<string, string> | undefined));
+  addKafkaConnectionFlags(addBootstrapFlag(run))
     .addHelpText(
       'after',
       `
@@ -192,23 +211,25 @@ A record that traps restarts the instance with Redpanda's backoff (1 s doubling 
 as in the broker. SIGINT/SIGTERM finish the batches in flight, commit, and leave the group.
 
 Examples:
-  ferry transform run --module build/wasm/shipments.wasm --input cdc.public.shipments \\
-    --output clean.shipments dlq.transform
-  ferry transform run --module my.wasm --input in --output out --env KEY=value --metrics-port 9464
-  FERRY_KAFKA_SASL_PASSWORD=... ferry transform run --module my.wasm --input in --output out \\
-    --bootstrap broker:9093 --tls-ca ca.pem --sasl-mechanism SCRAM-SHA-512 --sasl-username ferry`,
+  ferry transform run --module build/wasm/shipments.wasm --input-topic cdc.public.shipments \\
+    --output-topic clean.shipments --output-topic dlq.transform
+  ferry transform run --module my.wasm --input-topic in --output-topic out --var KEY=value --metrics-port 9464
+  FERRY_KAFKA_SASL_PASSWORD=... ferry transform run --module my.wasm --input-topic in --output-topic out \\
+    --bootstrap-server broker:9093 --tls-ca ca.pem --sasl-mechanism SCRAM-SHA-512 --sasl-username ferry
+
+The flags are named as rpk names them; the older --input, --output, --env and --bootstrap still work.`,
     )
     .action(
       async (
         opts: KafkaFlagValues & {
           module: string;
-          input: string;
-          output: string[];
+          inputTopic: string;
+          outputTopic: string[];
           name?: string;
           group?: string;
           fromLatest?: boolean;
-          env: Record<string, string>;
-          bootstrap: string;
+          var: Record<string, string>;
+          bootstrapServer: string;
           batch: number;
           memoryLimit: number;
           pipelineDepth: number;
@@ -230,10 +251,10 @@ Examples:
         const runner = createTransformRunner({
           module: new Uint8Array(await readFile(opts.module)),
           name,
-          inputTopic: opts.input,
-          outputTopics: opts.output,
-          env: opts.env,
-          brokers: [opts.bootstrap],
+          inputTopic: opts.inputTopic,
+          outputTopics: opts.outputTopic,
+          env: opts.var,
+          brokers: brokersFrom(opts),
           connection,
           ...(opts.group ? { groupId: opts.group } : {}),
           startFrom: opts.fromLatest ? 'latest' : 'earliest',
@@ -244,7 +265,7 @@ Examples:
           metricsIntervalMs: opts.metricsInterval,
           onMetrics: (m) => log(metricsLine(m)),
           onEvent: log,
-          onLog: (level, line) => log(`[${level}] ${line}`),
+          onLog: (level, message) => log(`[${level}] ${message.replace(/\n$/, '')}`), // one event per fd_write
         });
         const server =
           opts.metricsPort === undefined
@@ -270,7 +291,7 @@ Examples:
           process.exitCode = 1;
           return;
         }
-        log(`running: ${opts.input} -> ${opts.output.join(', ')}`);
+        log(`running: ${opts.inputTopic} -> ${opts.outputTopic.join(', ')}`);
         try {
           await runner.done;
         } catch (error) {

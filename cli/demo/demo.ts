@@ -105,7 +105,8 @@ export async function runDemo({
         onEvent: (line) => {
           if (!/instance started|: stopped$/.test(line)) progress.note(`runner ${entity}: ${line}`);
         },
-        onLog: (level, line) => progress.note(`transform ${entity} [${level}]: ${line}`),
+        onLog: (level, message) =>
+          progress.note(`transform ${entity} [${level}]: ${message.replace(/\n$/, '')}`),
       });
       await runner.start();
       runners.push(runner);

@@ -1,4 +1,4 @@
-// The dedupe key scheme shared by every store (DESIGN.md "Dedupe protocol"):
+// The dedupe key scheme shared by every store (docs/delivery.md#dedupe-protocol):
 //   ferry:dedupe:<sink>:<eventId>  =  pending:<instance>  (claimed, with a lease)  |  done  (retention TTL)
 import { FerryError } from '../core/errors.ts';
 

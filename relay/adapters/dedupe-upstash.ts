@@ -1,5 +1,5 @@
 // DedupeStore on Upstash Redis over HTTP (@upstash/redis), for edge runtimes. Handles the caveats
-// in UPSTASH_PROTOCOL.md:
+// in docs/upstash.md:
 // - A retried request can re-run a SET NX whose first attempt landed but whose reply was lost: the
 //   retry answers null and a fresh claim would look taken. So a null is never taken at face value:
 //   the value is read back and `pending:<this instance>` counts as claimed (which also makes claims

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Clock, DlqReader, Logger } from '../core/contracts.ts';
 import type { PushSource } from '../core/push-source.ts';
-import type { Relay } from '../core/relay.ts';
+import type { Relay, ReloadResult } from '../core/relay.ts';
 import { replayDeadLetters } from '../core/replay.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
 import { adminAuth } from './admin-auth.ts';
@@ -29,6 +29,8 @@ export interface AppOptions {
   readonly clientAddress?: ClientAddress | undefined;
   /** Where an unexpected error's message goes (scrubbed there); the caller only learns that it happened. */
   readonly logger?: Logger | undefined;
+  /** Re-reads the config and applies its routes (POST /v1/config/reload); without it the endpoint answers 501. */
+  readonly reloadConfig?: (() => Promise<ReloadResult>) | undefined;
 }
 
 const time = v.union([
@@ -67,6 +69,7 @@ export function createApp({
   push,
   clientAddress,
   logger,
+  reloadConfig,
 }: AppOptions): Hono {
   const app = new Hono();
   const now = () => clock.now();
@@ -99,6 +102,13 @@ export function createApp({
     const id = c.req.param('id');
     if (!relay.resumeSink(id)) return c.json({ error: `unknown sink ${id}` }, 404);
     return c.json(relay.state().sinks.find((s) => s.id === id));
+  });
+
+  app.post('/v1/config/reload', async (c) => {
+    if (!reloadConfig) return c.json({ error: 'this relay was not started from a config file' }, 501);
+    const result = await reloadConfig();
+    if (!result.ok) return c.json({ ok: false, errors: result.errors }, 422);
+    return c.json(result, 200);
   });
 
   app.post('/v1/dlq/replay', async (c) => {
@@ -139,7 +149,7 @@ export function createApp({
   });
 
   for (const path of ['/healthz', '/readyz', '/metrics', '/v1/sinks']) app.all(path, allowOnly('GET'));
-  for (const path of ['/v1/sinks/:id/pause', '/v1/sinks/:id/resume', '/v1/dlq/replay'])
+  for (const path of ['/v1/sinks/:id/pause', '/v1/sinks/:id/resume', '/v1/dlq/replay', '/v1/config/reload'])
     app.all(path, allowOnly('POST'));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -15,7 +15,7 @@ export interface RelayConfig {
   readonly instanceId: string | undefined;
   readonly listen: { readonly port: number; readonly host: string };
   readonly adminToken: string | undefined;
-  readonly source: 'kafka' | 'push';
+  readonly source: 'kafka' | 'push' | 'http-proxy';
   readonly push:
     | {
         readonly token: string;
@@ -25,6 +25,7 @@ export interface RelayConfig {
         readonly requestsPerSecond: number;
       }
     | undefined;
+  readonly httpProxy: HttpProxyConfig | undefined;
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly groupId: string;
@@ -47,6 +48,24 @@ export interface RelayConfig {
   readonly http: { readonly client: 'undici' | 'fetch' | undefined };
   readonly replayPerSecond: number;
   readonly relay: RelayOptions;
+}
+
+/** `httpProxy:` resolved (durations in ms). */
+export interface HttpProxyConfig {
+  readonly url: string;
+  readonly group: string;
+  readonly instancePrefix: string;
+  readonly auth:
+    | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+    | { readonly kind: 'bearer'; readonly token: string }
+    | undefined;
+  readonly requestTimeoutMs: number;
+  readonly fetchTimeoutMs: number;
+  readonly fetchMaxBytes: number;
+  readonly drainBudgetMs: number;
+  readonly drainMaxRecords: number;
+  readonly drainMaxInFlight: number;
+  readonly eventIdField: string;
 }
 
 export type ConfigResult =
@@ -174,9 +193,53 @@ function crossChecks(c: ConfigOutput): string[] {
   });
   errors.push(...connectionProblems({ tls: c.kafka.tls, sasl: c.kafka.sasl }, 'kafka'));
   if (c.source === 'push' && !c.push) errors.push('push: source push needs push: { token }');
+  errors.push(...httpProxyProblems(c));
   if (c.upstash && !/^https?:\/\//.test(c.upstash.url)) errors.push('upstash.url: must be an http(s) URL');
   errors.push(...dlqProblems(c.dlq));
   if (!/^rediss?:\/\//.test(c.redis.url)) errors.push('redis.url: must be a redis:// or rediss:// URL');
+  return errors;
+}
+
+function httpProxyProblems(c: ConfigOutput): string[] {
+  const p = c.httpProxy;
+  if (!p) return c.source === 'http-proxy' ? ['httpProxy: source http-proxy needs httpProxy: { url }'] : [];
+  const errors: string[] = [];
+  const urlProblem = /[{}?]/.test(p.url)
+    ? 'must be a base URL (no query, no placeholders)'
+    : checkUrlTemplate(p.url);
+  if (urlProblem) errors.push(`httpProxy.url: ${urlProblem}`);
+  const a = p.auth;
+  if (a) {
+    if (a.token !== undefined && (a.username !== undefined || a.password !== undefined))
+      errors.push('httpProxy.auth: use either username and password (basic) or token (bearer), not both');
+    else if (a.token === undefined && (a.username === undefined || a.password === undefined))
+      errors.push('httpProxy.auth: basic auth needs username and password (or give a token)');
+    for (const key of ['username', 'password', 'token'] as const) {
+      const value = a[key];
+      const problem = value === undefined ? undefined : headerValueProblem(value);
+      if (problem) errors.push(`httpProxy.auth.${key}: ${problem}`);
+    }
+    if (a.username?.includes(':')) errors.push('httpProxy.auth.username: must not contain ":" (basic auth)');
+  }
+  if (p.fetch.timeout >= p.drain.budget)
+    errors.push('httpProxy.fetch.timeout: must be shorter than drain.budget');
+  if (p.eventIdField !== '' && !/^[A-Za-z0-9_.$-]+$/.test(p.eventIdField))
+    errors.push('httpProxy.eventIdField: must be a top-level field name or ""');
+  return errors;
+}
+
+/** The HTTP Proxy credentials must come from the environment too. */
+function literalProxySecrets(document: object): string[] {
+  const proxy = (document as Record<string, unknown>).httpProxy;
+  if (proxy === null || typeof proxy !== 'object') return [];
+  const auth = (proxy as Record<string, unknown>).auth;
+  if (auth === null || typeof auth !== 'object') return [];
+  const errors: string[] = [];
+  for (const key of ['password', 'token']) {
+    const value = (auth as Record<string, unknown>)[key];
+    if (value !== undefined && !(typeof value === 'string' && /^\$\{[^}]+\}$/.test(value.trim())))
+      errors.push(`httpProxy.auth.${key}: must come from the environment, as \${VAR}`);
+  }
   return errors;
 }
 
@@ -208,12 +271,15 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
   // Interpolation and the schema walk the document recursively: bound it before they do.
   if (exceedsDepth(document, MAX_CONFIG_DEPTH))
     return { ok: false, errors: [`(root): nested deeper than ${MAX_CONFIG_DEPTH} levels`] };
-  const literal = literalKafkaSecrets(document);
+  const literal = [...literalKafkaSecrets(document), ...literalProxySecrets(document)];
   if (literal.length > 0) return { ok: false, errors: literal };
   const interpolated = interpolateEnv(document, env);
   const parsed = v.safeParse(ConfigSchema, interpolated.value);
   if (!parsed.success) {
-    const errors = parsed.issues.map(issueLine);
+    // A value left empty by an unset variable is reported once, as the variable, not again as a
+    // schema problem of the empty value.
+    const unset = interpolated.errors.map((e) => e.slice(0, e.indexOf(': ') + 2));
+    const errors = parsed.issues.map(issueLine).filter((line) => !unset.some((at) => line.startsWith(at)));
     return { ok: false, errors: [...new Set([...interpolated.errors, ...errors])] };
   }
   const c = parsed.output;
@@ -233,6 +299,29 @@ export function resolveConfig(document: unknown, env: Env = {}): ConfigResult {
             maxBodyBytes: c.push.maxBodyBytes,
             maxRecords: c.push.maxRecords,
             requestsPerSecond: c.push.requestsPerSecond,
+          }
+        : undefined,
+      httpProxy: c.httpProxy
+        ? {
+            url: c.httpProxy.url.replace(/\/+$/, ''),
+            group: c.httpProxy.group,
+            instancePrefix: c.httpProxy.instancePrefix,
+            auth: !c.httpProxy.auth
+              ? undefined
+              : c.httpProxy.auth.token !== undefined
+                ? { kind: 'bearer', token: c.httpProxy.auth.token }
+                : {
+                    kind: 'basic',
+                    username: c.httpProxy.auth.username as string,
+                    password: c.httpProxy.auth.password as string,
+                  },
+            requestTimeoutMs: c.httpProxy.requestTimeout,
+            fetchTimeoutMs: c.httpProxy.fetch.timeout,
+            fetchMaxBytes: c.httpProxy.fetch.maxBytes,
+            drainBudgetMs: c.httpProxy.drain.budget,
+            drainMaxRecords: c.httpProxy.drain.maxRecords,
+            drainMaxInFlight: c.httpProxy.drain.maxInFlight,
+            eventIdField: c.httpProxy.eventIdField,
           }
         : undefined,
       kafka: {

@@ -197,8 +197,14 @@ export const ConfigSchema = v.strictObject({
     {},
   ),
   adminToken: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
-  /** kafka: a consumer group; push: records arrive on POST /push/batches (edge, tests). */
-  source: v.optional(v.picklist(['kafka', 'push'], 'must be kafka or push'), 'kafka'),
+  /**
+   * kafka: a consumer group; push: records arrive on POST /push/batches (edge, tests); http-proxy:
+   * bounded drains from Redpanda's HTTP Proxy, run by a schedule (edge cron triggers).
+   */
+  source: v.optional(
+    v.picklist(['kafka', 'push', 'http-proxy'], 'must be kafka, push or http-proxy'),
+    'kafka',
+  ),
   push: v.optional(
     v.strictObject({
       token: v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters')),
@@ -209,6 +215,52 @@ export const ConfigSchema = v.strictObject({
       maxRecords: positiveInt(1000),
       /** Pushes per second per token, in bursts of that many (429 with Retry-After beyond it). */
       requestsPerSecond: v.optional(v.pipe(v.number('must be a number'), v.gtValue(0, 'must be > 0')), 50),
+    }),
+  ),
+  httpProxy: v.optional(
+    v.strictObject({
+      /** Base URL of Redpanda's HTTP Proxy (port 8082 by default), http(s), no credentials. */
+      url: nonEmpty('an http(s) URL'),
+      group: v.optional(nonEmpty('a consumer group id'), 'ferry-edge'),
+      /** Instance name: `<instancePrefix>-<instanceId>`; one per deployment slot. */
+      instancePrefix: v.optional(
+        v.pipe(
+          nonEmpty('a name prefix'),
+          v.regex(/^[A-Za-z0-9_.-]+$/, 'must use letters, digits, _ . - only'),
+        ),
+        'ferry',
+      ),
+      /** Basic auth (username + password) or a bearer token; secrets as `${VAR}` only. */
+      auth: v.optional(
+        v.strictObject({
+          username: v.optional(nonEmpty('a user name')),
+          password: v.optional(nonEmpty('a password')),
+          token: v.optional(nonEmpty('a token')),
+        }),
+      ),
+      /** One request's limit (a fetch adds its long-poll time to it). */
+      requestTimeout: duration('10s'),
+      fetch: v.optional(
+        v.strictObject({
+          /** Long-poll time of one fetch (Redpanda caps it at consumer_request_timeout_ms). */
+          timeout: duration('1s'),
+          maxBytes: positiveInt(1024 * 1024),
+        }),
+        {},
+      ),
+      drain: v.optional(
+        v.strictObject({
+          /** Wall time of one drain, from creating the instance to deleting it. */
+          budget: duration('20s'),
+          /** Records one drain fetches at most. */
+          maxRecords: positiveInt(5000),
+          /** Records handed to the relay and not yet terminal, at most (then fetching waits). */
+          maxInFlight: positiveInt(1000),
+        }),
+        {},
+      ),
+      /** Top-level value field holding the event id (the proxy drops headers); "" for none. */
+      eventIdField: v.optional(v.string('must be a field name or ""'), 'eventId'),
     }),
   ),
   kafka: v.optional(

@@ -17,9 +17,13 @@ export { isTimestamp, parseTimestamp } from './time.ts';
 export { cleanTrailerSchema, TRAILER_STATUSES, trailerChangeSchema, trailers } from './trailers.ts';
 export { judgeChange, type Verdict } from './verdict.ts';
 
-import type { EntityContract } from './entity.ts';
+import type * as v from 'valibot';
+import type { cleanEventSchema, EntityContract } from './entity.ts';
 import { loads } from './loads.ts';
 import { shipments } from './shipments.ts';
 import { trailers } from './trailers.ts';
 
 export const ENTITIES: Readonly<Record<string, EntityContract>> = { shipments, trailers, loads };
+
+/** A clean event as subscribers receive it (`data`'s members per entity are in the JSON Schema files). */
+export type CleanEvent = v.InferOutput<ReturnType<typeof cleanEventSchema>>;

@@ -92,7 +92,7 @@ export interface HttpSender {
   close(): Promise<void>;
 }
 
-/** The result of trying to claim an event for a sink. See DESIGN.md "Dedupe protocol". */
+/** The result of trying to claim an event for a sink. See docs/delivery.md#dedupe-protocol. */
 export type ClaimResult = 'claimed' | 'done' | 'pending-elsewhere';
 
 export interface DedupeStore {

@@ -26,7 +26,19 @@ export type FerryErrorCode =
   /** The record's event id cannot be a header value (control characters, too long): permanent. */
   | 'FERRY_EVENT_ID_INVALID'
   /** The HTTP client refused to build the request (invalid header value, invalid URL): permanent. */
-  | 'FERRY_REQUEST_INVALID';
+  | 'FERRY_REQUEST_INVALID'
+  /** Redpanda's HTTP Proxy refused the credentials (401/403): permanent until the secret is fixed. */
+  | 'FERRY_PROXY_AUTH'
+  /** The proxy no longer knows the consumer instance (404, error_code 40403): create it again. */
+  | 'FERRY_PROXY_INSTANCE_GONE'
+  /** The proxy holds a consumer instance of that name already (409, error_code 40902). */
+  | 'FERRY_PROXY_INSTANCE_EXISTS'
+  /** The proxy refused the request as invalid (400, 404 topic/partition, 406, 415, 422): permanent. */
+  | 'FERRY_PROXY_REJECTED'
+  /** Unreachable, timed out, 408, 429 or 5xx: retryable (next fetch, or the next drain). */
+  | 'FERRY_PROXY_UNAVAILABLE'
+  /** The proxy answered something that is not its documented shape: permanent. */
+  | 'FERRY_PROXY_PROTOCOL';
 
 export class FerryError extends Error {
   readonly [BRAND] = true;

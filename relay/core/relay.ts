@@ -26,7 +26,10 @@ import { createOffsetTracker, type OffsetTracker, type RecordTicket } from './of
 import type { RelayOptions, SinkOptions } from './options.ts';
 import { commitTimestampOf, eventIdOf, orderingKeyOf, parseValue } from './record.ts';
 import type { Redactor } from './redact.ts';
+import { planReload, type ReloadResult } from './reload.ts';
 import { createSinkRunner, type SinkRunner, type SinkState } from './sink-runner.ts';
+
+export type { ReloadResult } from './reload.ts';
 
 export type DedupeStores = Readonly<Partial<Record<SinkOptions['dedupe']['store'], DedupeStore>>>;
 
@@ -89,6 +92,13 @@ export interface Relay {
   }>;
   /** Commits what is committable now (also runs every commitIntervalMs). */
   commitNow(): Promise<void>;
+  /**
+   * Applies new routes while running (reload.ts has the rules): unchanged sinks keep their lanes and
+   * in-flight records; removed sinks stop taking records and finish what they hold; a changed sink
+   * gets a new lane that starts once the old one has finished, so per-key order holds. Refused, with
+   * nothing changed, when the new routes need what only a restart gives (a new topic).
+   */
+  reload(next: RelayOptions, senders?: (sink: SinkOptions) => HttpSender): ReloadResult;
 }
 
 const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
@@ -201,41 +211,84 @@ export function createRelay({
   // One dead-letter rule (retry, hold, metrics, rate-limited log) for the parse path and every sink lane.
   const deadLetters = createDeadLetterer({ dlq, metrics, clock, logger });
   const runners = new Map<string, SinkRunner>();
+  // Lanes of sinks a reload removed or replaced: they take no new records and finish what they hold.
+  const retiring = new Set<SinkRunner>();
   // Topics with a sink that reads fields of the value: their records are parsed at intake; the others
   // are only scanned (json-scan.ts), and their sinks send the original bytes.
   const parsedTopics = new Set<string>();
   const scanner = createJsonScanner();
   const topicsOfSink = new Map<string, Set<string>>();
   const sinksByTopic = new Map<string, SinkRunner[]>();
-  for (const route of config.routes) {
-    for (const sink of route.sinks) {
-      const store = sink.dedupe.enabled ? dedupe[sink.dedupe.store] : undefined;
-      if (sink.dedupe.enabled && !store)
-        throw new Error(`sink ${sink.id}: dedupe store ${sink.dedupe.store} was not provided`);
-      const runner = createSinkRunner({
-        sink,
-        sender: senderFor(sink),
-        dedupe: store,
-        dlq: deadLetters,
-        metrics,
-        clock,
-        logger,
-        onFlowChange: () => scheduleFlowControl(),
-        ...(random ? { random } : {}),
-        ...(redact ? { redact } : {}),
-      });
-      runners.set(sink.id, runner);
-      consumed.inc({ sink: sink.id }, 0);
-      filtered.inc({ sink: sink.id }, 0);
-      topicsOfSink.set(sink.id, new Set(route.topics));
-      for (const topic of route.topics) {
-        if (runner.readsValue) parsedTopics.add(topic);
-        const list = sinksByTopic.get(topic) ?? [];
-        list.push(runner);
-        sinksByTopic.set(topic, list);
+  let routes = config.routes;
+  // The source subscribes once, at start: a reload can route only these topics.
+  const subscribed = new Set(config.routes.flatMap((r) => r.topics));
+
+  function buildRunner(sink: SinkOptions, sender: HttpSender): SinkRunner {
+    const store = sink.dedupe.enabled ? dedupe[sink.dedupe.store] : undefined;
+    if (sink.dedupe.enabled && !store)
+      throw new Error(`sink ${sink.id}: dedupe store ${sink.dedupe.store} was not provided`);
+    const runner = createSinkRunner({
+      sink,
+      sender,
+      dedupe: store,
+      dlq: deadLetters,
+      metrics,
+      clock,
+      logger,
+      onFlowChange: () => scheduleFlowControl(),
+      ...(random ? { random } : {}),
+      ...(redact ? { redact } : {}),
+    });
+    consumed.inc({ sink: sink.id }, 0);
+    filtered.inc({ sink: sink.id }, 0);
+    return runner;
+  }
+
+  /** Recomputes what intake reads (topic -> lanes, parsed topics) from `routes` and `runners`. */
+  function rebuildRouting(): void {
+    parsedTopics.clear();
+    topicsOfSink.clear();
+    sinksByTopic.clear();
+    for (const route of routes) {
+      for (const sink of route.sinks) {
+        const runner = runners.get(sink.id)!;
+        topicsOfSink.set(sink.id, new Set(route.topics));
+        for (const topic of route.topics) {
+          if (runner.readsValue) parsedTopics.add(topic);
+          const list = sinksByTopic.get(topic) ?? [];
+          list.push(runner);
+          sinksByTopic.set(topic, list);
+        }
       }
     }
   }
+
+  for (const route of config.routes)
+    for (const sink of route.sinks) runners.set(sink.id, buildRunner(sink, senderFor(sink)));
+  rebuildRouting();
+
+  /** Every lane that may still hold records: the current ones and the retiring ones. */
+  const allRunners = (): SinkRunner[] => [...runners.values(), ...retiring];
+
+  /** Stops retiring lanes that have finished, and starts the lanes that waited for them. */
+  function retireFinished(): void {
+    for (const old of retiring) {
+      const s = old.state();
+      if (s.buffered > 0 || s.inFlight > 0) continue;
+      old.stop();
+      retiring.delete(old);
+      const successor = runners.get(old.id);
+      if (successor && handover.get(old.id) === successor) {
+        handover.delete(old.id);
+        if (!operatorPaused.has(old.id)) successor.resume();
+      }
+      logger.info('reload: retired lane finished', { sink: old.id });
+    }
+  }
+  // A new lane of a changed sink, held paused until the old lane of the same id has finished.
+  const handover = new Map<string, SinkRunner>();
+  // Sinks an operator paused: a reload keeps them paused.
+  const operatorPaused = new Set<string>();
 
   function scheduleFlowControl(): void {
     if (flowScheduled) return;
@@ -251,7 +304,7 @@ export function createRelay({
     const desired = new Map<string, TopicPartition>();
     const all = tracker.partitions();
     if (stopping) for (const tp of all) desired.set(tpKey(tp), tp);
-    for (const runner of runners.values()) {
+    for (const runner of allRunners()) {
       if (!runner.isFull()) continue;
       const topics = topicsOfSink.get(runner.id) ?? new Set();
       for (const tp of all) if (topics.has(tp.topic)) desired.set(tpKey(tp), tp);
@@ -374,6 +427,7 @@ export function createRelay({
 
   async function commitLoop(): Promise<void> {
     while (await sleep(config.commitIntervalMs)) {
+      if (retiring.size > 0) retireFinished();
       await commitNow();
       refreshLag();
     }
@@ -406,8 +460,8 @@ export function createRelay({
       // are dropped at once; deliveries in flight get until revokeTimeout to finish, so their dedupe
       // claims end as `done` or released rather than leaving the new owner waiting for a lease.
       const abandoned = pendingIn(partitions);
-      for (const runner of runners.values()) runner.abandon(partitions);
-      const busy = () => [...runners.values()].reduce((n, r) => n + r.busyIn(partitions), 0);
+      for (const runner of allRunners()) runner.abandon(partitions);
+      const busy = () => allRunners().reduce((n, r) => n + r.busyIn(partitions), 0);
       if (!stopper.signal.aborted) await waitFor(() => busy() === 0, clock.now() + config.revokeTimeoutMs);
       const wanted = new Set(partitions.map(tpKey));
       const offsets = tracker.takeCommittable().filter((o) => wanted.has(tpKey(o)));
@@ -452,7 +506,8 @@ export function createRelay({
       flowControl();
       await waitFor(() => pendingIn(tracker.partitions()) === 0, deadline);
       stopper.abort();
-      for (const runner of runners.values()) runner.stop();
+      for (const runner of allRunners()) runner.stop();
+      retiring.clear();
       await commitNow();
       try {
         await source.stop();
@@ -479,13 +534,20 @@ export function createRelay({
     },
     pauseSink(id) {
       const runner = runners.get(id);
-      runner?.pause();
-      return runner !== undefined;
+      if (!runner) return false;
+      operatorPaused.add(id);
+      runner.pause();
+      for (const old of retiring) if (old.id === id) old.pause();
+      return true;
     },
     resumeSink(id) {
       const runner = runners.get(id);
-      runner?.resume();
-      return runner !== undefined;
+      if (!runner) return false;
+      operatorPaused.delete(id);
+      for (const old of retiring) if (old.id === id) old.resume();
+      // A lane waiting for its predecessor starts when that one has finished.
+      if (!handover.has(id)) runner.resume();
+      return true;
     },
     replay(sinkId, record) {
       const runner = runners.get(sinkId);
@@ -534,5 +596,45 @@ export function createRelay({
       return { ready, source: sourceOk, dedupe: results, dlq: dlqOk, reason };
     },
     commitNow,
+    reload(next, makeSender) {
+      if (stopping) return { ok: false, errors: ['the relay is stopping'] };
+      const plan = planReload({ current: { ...config, routes }, next, subscribed, stores: dedupe });
+      if (!plan.ok) return plan;
+      let built: Map<string, SinkRunner>;
+      try {
+        built = new Map(
+          [...plan.added, ...plan.changed].map((sink) => [
+            sink.id,
+            buildRunner(sink, makeSender ? makeSender(sink) : senderFor(sink)),
+          ]),
+        );
+      } catch (e) {
+        return { ok: false, errors: [errorMessage(e)] };
+      }
+      for (const id of [...plan.removed, ...plan.changed.map((s) => s.id)]) {
+        const old = runners.get(id);
+        if (!old) continue;
+        runners.delete(id);
+        retiring.add(old);
+      }
+      for (const id of plan.removed) {
+        operatorPaused.delete(id);
+        handover.delete(id);
+      }
+      for (const [id, runner] of built) {
+        // A changed sink's new lane waits for the old one, so one key is never on two lanes at once.
+        if ([...retiring].some((r) => r.id === id)) {
+          runner.pause();
+          handover.set(id, runner);
+        }
+        runners.set(id, runner);
+      }
+      routes = next.routes;
+      rebuildRouting();
+      retireFinished();
+      scheduleFlowControl();
+      logger.info('reload applied', { ...plan.summary });
+      return { ok: true, summary: plan.summary };
+    },
   };
 }

@@ -36,7 +36,7 @@ describe('URL templates', () => {
 });
 
 describe('classification', () => {
-  it('follows DESIGN.md', () => {
+  it('follows docs/delivery.md#classification', () => {
     expect(classify({ kind: 'response', status: 204 }).kind).toBe('delivered');
     for (const status of [408, 425, 429, 500, 502, 503]) {
       const c = classify({ kind: 'response', status });

@@ -18,7 +18,7 @@ interface DenoApi {
     options: { port: number; hostname: string; onListen?: () => void },
     handler: (request: Request) => Response | Promise<Response>,
   ): DenoServer;
-  addSignalListener(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
+  addSignalListener(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
   exit(code: number): never;
 }
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;

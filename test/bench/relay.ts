@@ -4,8 +4,8 @@
 // Bun and Deno: fetch), Redis dedupe on, one POST per record to the mock API over keep-alive. The mock
 // API runs in its own process (Bun.serve under Bun, node:http under Node) so its CPU is measured apart
 // from the relay's and from this process (producer, client of the ceiling phase). Phases:
-//   0. ceiling, per mock server runtime: undici straight into the mock API (what DESIGN.md measures the
-//      relay against), with the CPU per request of the server and of the client;
+//   0. ceiling, per mock server runtime: undici straight into the mock API (the floor docs/architecture.md#runtimes
+//      measures the relay against), with the CPU per request of the server and of the client;
 //   1. consume-only: the relay's Kafka source reading the backlog with no sink;
 //   then per relay runtime, on a fresh topic with the same backlog:
 //   2. throughput: the relay drains the backlog into the mock API -> delivered records/s, relay CPU

@@ -2,7 +2,7 @@
 // events, through Ferry's host (worker per instance, shared-memory batch hand-off, as the runner
 // uses it), in batches of 100 and 1000: records/s, MB/s, and records per CPU-second (all threads of
 // this process: the host's main thread plus the guest's worker). Then the module's size, the
-// smallest per-transform memory limit it runs under (the broker's limit, ABI.md §10: memory.grow
+// smallest per-transform memory limit it runs under (the broker's limit, docs/abi.md §10: memory.grow
 // beyond it fails, so this bounds the steady linear memory), and the same validation in plain
 // TypeScript on V8 (relay/contracts judgeChange: TextDecoder, JSON.parse, valibot, JSON.stringify).
 // For scale, the module alone (driven in this thread without the host) is measured too.

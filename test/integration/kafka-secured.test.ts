@@ -87,12 +87,12 @@ function runnerFlags(kind: Kind): string[] {
   switch (kind) {
     case 'scram':
     case 'wrong-password':
-      return ['--bootstrap', KAFKA_SASL_BOOTSTRAP, '--tls-ca', KAFKA_TLS.ca, ...sasl];
+      return ['--bootstrap-server', KAFKA_SASL_BOOTSTRAP, '--tls-ca', KAFKA_TLS.ca, ...sasl];
     case 'unknown-ca':
-      return ['--bootstrap', KAFKA_SASL_BOOTSTRAP, '--tls-ca', unknownCa(), ...sasl];
+      return ['--bootstrap-server', KAFKA_SASL_BOOTSTRAP, '--tls-ca', unknownCa(), ...sasl];
     case 'mtls':
       return [
-        '--bootstrap',
+        '--bootstrap-server',
         KAFKA_MTLS_BOOTSTRAP,
         '--tls-ca',
         KAFKA_TLS.ca,
@@ -103,7 +103,7 @@ function runnerFlags(kind: Kind): string[] {
       ];
     case 'expired-cert':
       return [
-        '--bootstrap',
+        '--bootstrap-server',
         KAFKA_MTLS_BOOTSTRAP,
         '--tls-ca',
         KAFKA_TLS.ca,
@@ -261,9 +261,9 @@ describe('secured Kafka: portable runner', () => {
       `secured-${kind}`,
       '--group',
       `g-${input}`,
-      '--input',
+      '--input-topic',
       input,
-      '--output',
+      '--output-topic',
       output,
       '--metrics-interval',
       '3600000',
@@ -297,7 +297,15 @@ describe('secured Kafka: portable runner', () => {
       const input = await bed.topic(`secured-in-${kind}`, 1);
       const exit = await runToExit(
         process.execPath,
-        cli(['--module', await module(), '--input', input, '--output', `${input}-out`, ...runnerFlags(kind)]),
+        cli([
+          '--module',
+          await module(),
+          '--input-topic',
+          input,
+          '--output-topic',
+          `${input}-out`,
+          ...runnerFlags(kind),
+        ]),
         { FERRY_KAFKA_SASL_PASSWORD: passwordFor(kind) },
       );
       expect(exit.code, exit.stderr).not.toBe(0);

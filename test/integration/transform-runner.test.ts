@@ -225,7 +225,7 @@ describe('ferry transform run on the local stack', () => {
     expect(b.metrics().lag).toEqual({ 0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 });
   });
 
-  it('a poison record stalls only its partition in a restart loop, as in the broker (ABI.md §11)', async () => {
+  it('a poison record stalls only its partition in a restart loop, as in the broker (docs/abi.md §11)', async () => {
     const input = `test.transform.poison.${run}`;
     const out = `test.transform.poison.out.${run}`;
     const dlq = `dlq.transform.${run}p`;
@@ -325,9 +325,9 @@ describe('ferry transform run on the local stack', () => {
           'run',
           '--module',
           modules.get(table)!,
-          '--input',
+          '--input-topic',
           topic,
-          '--output',
+          '--output-topic',
           clean,
           dlq,
           '--group',

@@ -1,5 +1,5 @@
 // One behaviour suite for every DedupeStore (memory, Redis, Upstash): the dedupe protocol of
-// DESIGN.md, checked against the real store. Each run uses a fresh sink name, so runs against the
+// docs/delivery.md#dedupe-protocol, checked against the real store. Each run uses a fresh sink name, so runs against the
 // shared Redis never see each other's keys.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DedupeStore } from '../../relay/core/contracts.ts';

@@ -111,7 +111,7 @@ const bigBatch = {
 };
 await shipments.close();
 
-// Failure semantics (ABI.md §10, §11) with the probe guest.
+// Failure semantics (docs/abi.md §10, §11) with the probe guest.
 const probe = await createTransformHost({
   module: new Uint8Array(await readFile(join(dir, 'probe.wasm'))),
   name: 'probe',

@@ -1,6 +1,6 @@
 // Accounting for transform runs on the local stack: every source change (a cdc.public.<table> record with
 // a value; tombstones carry no change) must come out of the transform as a clean event or a dead letter.
-// Matching is by the event id the transforms stamp (`pg:<table>:<lsn>:<id>`, DESIGN.md "Event id"),
+// Matching is by the event id the transforms stamp (`pg:<table>:<lsn>:<id>`, docs/delivery.md#event-id),
 // computed from the Debezium envelope on both sides; dead letters keep the original bytes.
 import { Admin } from '@platformatic/kafka';
 import { KAFKA_BOOTSTRAP } from '../../deploy/local/config.ts';

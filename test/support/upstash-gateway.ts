@@ -1,9 +1,8 @@
-// A real HTTP server speaking Upstash's Redis REST protocol (see ../../../shared notes:
-// UPSTASH_PROTOCOL.md) in front of a real Redis: POST / (one command), /pipeline, /multi-exec,
-// bearer auth, `Upstash-Encoding: base64` results, and an `upstash-sync-token` that advances on
-// every write. For tests it records every request and can drop replies (the command runs, the
-// connection dies before the answer) or fail requests, which is how the retried-SET-NX caveat is
-// reproduced.
+// A real HTTP server speaking Upstash's Redis REST protocol (docs/upstash.md) in front of a real Redis:
+// POST / (one command), /pipeline, /multi-exec, bearer auth, `Upstash-Encoding: base64` results,
+// and an `upstash-sync-token` that advances on every write. For tests it records every request and
+// can drop replies (the command runs, the connection dies before the answer) or fail requests, which
+// is how the retried-SET-NX caveat is reproduced.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';

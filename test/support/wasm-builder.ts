@@ -141,7 +141,7 @@ const RT = 'redpanda_transform';
 
 /**
  * An ABI v1 guest written in raw bytecode: passes every record through unchanged with write_record
- * (ABI.md §5: read and write use the same payload format). Memory layout: header out-params at 0..56,
+ * (docs/abi.md §5: read and write use the same payload format). Memory layout: header out-params at 0..56,
  * record meta at 64..88, record buffer at 1024 (60,000 bytes).
  */
 export function echoV1Module(): Uint8Array {

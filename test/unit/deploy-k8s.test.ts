@@ -273,13 +273,10 @@ describe('the portable transform runner on Kubernetes', () => {
     const args: string[] = runner.args;
     const flagValue = (flag: string) => args[args.indexOf(flag) + 1];
     expect(args.slice(0, 2)).toEqual(['transform', 'run']);
-    expect(flagValue('--input')).toBe(cfg['input-topic']);
-    const outputs = args.slice(
-      args.indexOf('--output') + 1,
-      args.indexOf('--output') + 1 + cfg['output-topics'].length,
-    );
+    expect(flagValue('--input-topic')).toBe(cfg['input-topic']);
+    const outputs = args.flatMap((a, i) => (a === '--output-topic' ? [args[i + 1]] : []));
     expect(outputs).toEqual(cfg['output-topics']);
-    expect(flagValue('--bootstrap')).toBe('$(KAFKA_BROKERS)');
+    expect(flagValue('--bootstrap-server')).toBe('$(KAFKA_BROKERS)');
     expect(runner.envFrom).toEqual([{ configMapRef: { name: 'ferry-kafka' } }]);
     // The init container builds the module into the volume the runner reads it from.
     expect(build.args).toEqual(['transform', 'build', t, '--out-dir', '/wasm']);

@@ -21,7 +21,7 @@ describe('transform deployment files', () => {
       expect(cfg['output-topics']).toEqual([`clean.${entity}`, 'dlq.transform']);
       // rpk's keys and the deliberately absent language: test/unit/deploy-transform-yaml.test.ts.
       for (const [k, v] of Object.entries(cfg.env ?? {})) {
-        expect(k).not.toMatch(/^REDPANDA_|=/); // reserved prefix (ABI.md §9)
+        expect(k).not.toMatch(/^REDPANDA_|=/); // reserved prefix (docs/abi.md §9)
         expect(String(v).length).toBeGreaterThan(0);
       }
     },

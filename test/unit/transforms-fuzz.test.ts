@@ -1,6 +1,6 @@
 // Property tests of the real .wasm transforms through the real host: random bytes, random JSON and
 // randomly broken Debezium envelopes never trap the module (a trap would restart the transform on
-// the same record forever in the broker, ABI.md §11), every record gets exactly one output, and
+// the same record forever in the broker, docs/abi.md §11), every record gets exactly one output, and
 // the verdict (code and field) is the one the valibot contract gives the same bytes.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 // The guest SDK outside any broker or host: transforms/sdk/testing/sdk-harness.ts runs the SDK's
 // record loop on the in-memory stub ABI (transforms/sdk/stub_abi.ts). The payloads it writes are
-// decoded with the host's codec (wasm/host/payload.ts), so the two sides of ABI.md §5/§6 are
+// decoded with the host's codec (wasm/host/payload.ts), so the two sides of docs/abi.md §5/§6 are
 // checked against each other.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +103,7 @@ describe('AssemblyScript SDK on the stub ABI', () => {
     wasm = new Uint8Array(readFileSync(path));
   }, 120_000);
 
-  it('reads records, parses JSON values and writes with headers (payload codec, ABI.md §5)', () => {
+  it('reads records, parses JSON values and writes with headers (payload codec, docs/abi.md §5)', () => {
     const h = instantiate({ HARNESS_TAG: 'unit' });
     feed(h, [[record('{"n": 21}', [{ key: 'a', value: null }]), record('"hello"')], [record('{"n":')]]);
     const out = outputs(h, h.run());
@@ -121,7 +121,7 @@ describe('AssemblyScript SDK on the stub ABI', () => {
     expect(out.every((o) => o.topic === null)).toBe(true);
   });
 
-  it('routes with the topic write option (ABI.md §6) and passes tombstones through byte for byte', () => {
+  it('routes with the topic write option (docs/abi.md §6) and passes tombstones through byte for byte', () => {
     const h = instantiate();
     const tomb = record(null, [{ key: 'x', value: enc.encode('y') }], 'gone');
     feed(h, [[record('v', [{ key: 'route', value: enc.encode('1') }]), tomb]]);

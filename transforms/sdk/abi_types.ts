@@ -13,7 +13,7 @@ export const RECORD_TIMESTAMP: usize = 8; // i64
 export const RECORD_OFFSET: usize = 16; // i64
 export const RECORD_SCRATCH: i32 = 24;
 
-/** ABI error codes (ABI.md §3). */
+/** ABI error codes (docs/abi.md §3). */
 export const NO_ACTIVE_TRANSFORM: i32 = -1;
 export const INVALID_BUFFER: i32 = -2;
 export const INVALID_WRITE: i32 = -3;

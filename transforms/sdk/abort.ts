@@ -1,7 +1,7 @@
 // AssemblyScript's `abort` replaced (build flag `--use abort=sdk/abort/wasiAbort`) so modules import
 // nothing from `env`: the broker links only redpanda_transform, redpanda_schema_registry and
-// wasi_snapshot_preview1 (ABI.md §1). The message goes to fd 2 (warn level in the transform logs),
-// then proc_exit traps the VM, which is what the broker does with any failure (ABI.md §11).
+// wasi_snapshot_preview1 (docs/abi.md §1). The message goes to fd 2 (warn level in the transform logs),
+// then proc_exit traps the VM, which is what the broker does with any failure (docs/abi.md §11).
 // Transforms route bad input instead of aborting; this runs only on a real bug or out of memory,
 // so it allocates nothing: it copies characters into a static buffer (non-ASCII becomes '?').
 import { exit, writeFd } from './wasi';

@@ -1,4 +1,4 @@
-// The transform's environment (ABI.md §9): REDPANDA_INPUT_TOPIC, REDPANDA_OUTPUT_TOPIC_<n> in
+// The transform's environment (docs/abi.md §9): REDPANDA_INPUT_TOPIC, REDPANDA_OUTPUT_TOPIC_<n> in
 // declared order (index 0 is the default output) and the user variables from deploy.
 import { readEnviron } from './wasi';
 

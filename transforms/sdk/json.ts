@@ -2,7 +2,7 @@
 // building strings or a value tree. It never reads outside [ptr, end) and never recurses, so
 // hostile input (truncated, invalid UTF-8, deep nesting, huge fields) is a result, not a trap.
 //
-// Rules (the TypeScript contract side applies the same ones, see relay/contracts/wire.ts):
+// Rules (the TypeScript contract side applies the same ones, see relay/contracts/verdict.ts):
 //   - the bytes must be valid UTF-8 (as TextDecoder with fatal: true; a BOM is not whitespace);
 //   - the text must be one JSON value as JSON.parse accepts it (whitespace = space, tab, LF, CR);
 //   - containers may nest at most JSON_MAX_DEPTH deep (top-level object = depth 1);

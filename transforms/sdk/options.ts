@@ -1,4 +1,4 @@
-// write_record_with_options options (ABI.md §6), encoded once when the options are made:
+// write_record_with_options options (docs/abi.md §6), encoded once when the options are made:
 //
 //   options := ( key:u8 value )*        today one entry at most, key 0x01 only
 //   0x01    => output topic: name_len:varint(zig-zag) name:utf8[name_len]

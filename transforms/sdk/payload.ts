@@ -1,4 +1,4 @@
-// Record payload codec (ABI.md §5): the tail of a Kafka v2 record that read_next_record returns and
+// Record payload codec (docs/abi.md §5): the tail of a Kafka v2 record that read_next_record returns and
 // write_record takes, without length, attributes, timestamp delta and offset delta.
 //
 //   payload  := key_len:varint key:byte[key_len>0]  value_len:varint value:byte[value_len>0]

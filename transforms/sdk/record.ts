@@ -1,4 +1,4 @@
-// The record model, mirroring Redpanda's JS SDK (ABI.md §12): an event carries a record whose key,
+// The record model, mirroring Redpanda's JS SDK (docs/abi.md §12): an event carries a record whose key,
 // value and header values are RecordData. Input RecordData are views into the SDK's read buffer and
 // are valid only during the onRecordWritten callback (the JS SDK detaches them the same way);
 // copy with .array().slice() or .text() to keep anything.
@@ -104,7 +104,7 @@ export class WrittenRecord extends Record {
 
 export class OnRecordWrittenEvent {
   record: WrittenRecord = new WrittenRecord();
-  /** The raw payload bytes as read_next_record returned them (ABI.md §5). */
+  /** The raw payload bytes as read_next_record returned them (docs/abi.md §5). */
   payload: RecordData = new RecordData();
   /** Where the payload's header_count varint starts, and how many bytes the read buffer holds. */
   headerCountPtr: usize = 0;

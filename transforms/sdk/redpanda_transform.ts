@@ -1,4 +1,4 @@
-// Every import from the broker's `redpanda_transform` host module (ABI v2, ABI.md §3) lives in this
+// Every import from the broker's `redpanda_transform` host module (ABI v2, docs/abi.md §3) lives in this
 // file and nowhere else. AssemblyScript imports a `declare function` from the module named after
 // its file, so this file's name is the import module (no decorators needed). abi.ts wraps these
 // into an Abi table; stub_abi.ts implements the same table in memory for tests without a broker.
@@ -33,5 +33,5 @@ export declare function read_next_record(
 /** Emits a payload to output topic 0; returns len on success. */
 export declare function write_record(buf: usize, len: u32): i32;
 
-/** Emits a payload with options (ABI.md §6); returns len, -2 malformed, -3 topic not an output. */
+/** Emits a payload with options (docs/abi.md §6); returns len, -2 malformed, -3 topic not an output. */
 export declare function write_record_with_options(buf: usize, len: u32, opts: usize, optsLen: u32): i32;

@@ -29,7 +29,7 @@ let next = 0;
 let offset: i64 = 0;
 export const stubOutputs: StubOutput[] = [];
 
-/** Queues a batch of payloads (each already encoded as in ABI.md §5). */
+/** Queues a batch of payloads (each already encoded as in docs/abi.md §5). */
 export function stubPushBatch(payloads: ArrayBuffer[]): void {
   batches.push(payloads);
 }

@@ -1,4 +1,4 @@
-// The record loop (ABI.md §2): read_batch_header blocks until the broker hands over a batch (and
+// The record loop (docs/abi.md §2): read_batch_header blocks until the broker hands over a batch (and
 // tells it the previous one is finished), then every record is read, decoded and handed to the
 // callback. Memory stays flat: the read buffer, the event objects and the writer's buffer are
 // reused, and a collection runs every COLLECT_EVERY records or COLLECT_BYTES of payloads,
@@ -87,7 +87,7 @@ export class TransformLoop {
     const rs = changetype<usize>(this.recordScratch);
     let n = this.abi.readNextRecord(rs, changetype<usize>(this.readBuf), <u32>this.readBuf.byteLength);
     while (n == INVALID_BUFFER) {
-      // Buffer too small: the record was not consumed, so grow and retry (ABI.md §3).
+      // Buffer too small: the record was not consumed, so grow and retry (docs/abi.md §3).
       this.growReadBuffer(this.readBuf.byteLength << 1);
       n = this.abi.readNextRecord(rs, changetype<usize>(this.readBuf), <u32>this.readBuf.byteLength);
     }

@@ -1,4 +1,4 @@
-// Zig-zag signed LEB128 varints, the Kafka record varint (ABI.md §0, §5): every length and count
+// Zig-zag signed LEB128 varints, the Kafka record varint (docs/abi.md §0, §5): every length and count
 // in an ABI buffer uses it, including header_count and the write-option topic length.
 //
 //   zigzag(n)  = (n << 1) ^ (n >> 63)          so 0,-1,1,-2,2 -> 0,1,2,3,4

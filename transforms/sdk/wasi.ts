@@ -20,7 +20,7 @@ export function exit(code: u32): void {
   proc_exit(code);
 }
 
-/** Reads the whole environment as `KEY=VALUE` strings (ABI.md §9). Empty on any WASI error. */
+/** Reads the whole environment as `KEY=VALUE` strings (docs/abi.md §9). Empty on any WASI error. */
 export function readEnviron(): string[] {
   const out: string[] = [];
   const sizes = memory.data(8);

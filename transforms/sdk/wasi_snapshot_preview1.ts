@@ -1,4 +1,4 @@
-// The WASI preview1 functions the SDK imports (ABI.md §8). The file's name is the import module.
+// The WASI preview1 functions the SDK imports (docs/abi.md §8). The file's name is the import module.
 // wasi.ts wraps them; nothing else calls these directly.
 
 export declare function fd_write(fd: u32, iovs: usize, iovsLen: u32, nwritten: usize): u16;

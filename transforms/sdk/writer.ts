@@ -1,4 +1,4 @@
-// RecordWriter: encodes an output record into a reused buffer (ABI.md §5) and emits it through the
+// RecordWriter: encodes an output record into a reused buffer (docs/abi.md §5) and emits it through the
 // ABI table. Unlike the JS SDK it never throws: write() returns 0 or the ABI's negative error code,
 // so the transform decides what a refused write means (AssemblyScript cannot catch).
 import { Abi } from './abi_types';

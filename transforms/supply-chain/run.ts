@@ -69,7 +69,7 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
 function checkWrite(result: i32): void {
   if (result == 0) return;
   // A refused write cannot be retried from inside the transform; trapping would restart it on the
-  // same record forever (ABI.md §11). Log the first failures and go on.
+  // same record forever (docs/abi.md §11). Log the first failures and go on.
   writeFailures++;
   if (writeFailures <= 10) log(2, 'ferry transform: write refused with ABI error ' + result.toString());
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CheckOptions, checkModule, type ModuleInfo } from './check.ts';
+import { type CheckOptions, checkModule, type ModuleSummary } from './check.ts';
 import { ASC_FLAGS } from './preset.ts';
 
 export const REPO_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,7 +31,7 @@ export type BuildResult =
       readonly ok: true;
       readonly wasmPath: string;
       readonly cached: boolean;
-      readonly info: ModuleInfo;
+      readonly info: ModuleSummary;
     }
   | {
       readonly name: string;

@@ -1,4 +1,4 @@
-// The deploy-time checks (ABI.md §1, §10) on hand-made modules and on the real transforms.
+// The deploy-time checks (docs/abi.md §1, §10) on hand-made modules and on the real transforms.
 import { describe, expect, it } from 'vitest';
 import { buildTransformsOrThrow } from './build.ts';
 import { checkModule } from './check.ts';

@@ -1,31 +1,27 @@
-// The broker's deploy-time checks (ABI.md §1, §10), applied to a module before it ships: a module
+// The broker's deploy-time checks (docs/abi.md §1, §10), applied to a module before it ships: a module
 // this accepts links and starts in Redpanda; one it refuses would be refused there, and every
-// reason says why. Pure: bytes in, verdict out.
+// reason says why. The link rule (imports with their signatures, exports, memory, tables) is the
+// host's own (wasm/module/link.ts); this file adds what the broker checks only at deploy: the binary
+// size, the ABI check import, and the limits of the broker's Wasm parser. Pure: bytes in, verdict out.
 import {
-  DEFAULT_BINARY_MAX_BYTES,
-  MAX_PARAMS,
-  MAX_RESULTS,
-  MAX_TABLE_ELEMENTS,
-  SCHEMA_REGISTRY_FUNCTIONS,
-  SCHEMA_REGISTRY_MODULE,
-  type Signature,
-  TRANSFORM_FUNCTIONS,
-  TRANSFORM_MODULE,
-  WASI_FUNCTIONS,
-  WASI_MODULE,
-} from './rules.ts';
-import {
-  CONST_OPS,
-  type FuncType,
+  DEFAULT_MEMORY_LIMIT_BYTES,
   isWasmFormatError,
-  type Limits,
-  readWasmModule,
-  SECTION_NAMES,
-  SECTION_ORDER,
-  type WasmModule,
-} from './wasm-reader.ts';
+  linkProblems,
+  type ModuleInfo,
+  readModuleInfo,
+  SCHEMA_REGISTRY_MODULE,
+  TRANSFORM_MODULE,
+} from '../module/index.ts';
+import { CONST_OPS, SECTION_NAMES, SECTION_ORDER } from '../module/reader.ts';
 
-export interface ModuleInfo {
+/** data_transforms_binary_max_size default (docs/abi.md §1.6). */
+export const DEFAULT_BINARY_MAX_BYTES = 10 * 1024 * 1024;
+/** Parser caps (docs/abi.md §1.5). */
+export const MAX_PARAMS = 128;
+export const MAX_RESULTS = 64;
+
+/** What `ferry transform check` reports about a module it accepts. */
+export interface ModuleSummary {
   readonly sizeBytes: number;
   /** 1 or 2: which check_abi_version_N the module imports (the highest, if both). */
   readonly abiVersion: 1 | 2;
@@ -37,7 +33,7 @@ export interface ModuleInfo {
 }
 
 export type CheckResult =
-  | { readonly ok: true; readonly info: ModuleInfo }
+  | { readonly ok: true; readonly info: ModuleSummary }
   | { readonly ok: false; readonly reasons: readonly string[] };
 
 export interface CheckOptions {
@@ -47,19 +43,7 @@ export interface CheckOptions {
   readonly memoryLimitBytes?: number;
 }
 
-const PAGE = 65_536;
-
-const sameSignature = (t: FuncType | undefined, s: Signature) =>
-  t !== undefined &&
-  t.params.length === s.params.length &&
-  t.results.length === s.results.length &&
-  t.params.every((p, i) => p === s.params[i]) &&
-  t.results.every((r, i) => r === s.results[i]);
-
-const describe = (t: FuncType | undefined) =>
-  t === undefined ? 'an unknown type' : `(${t.params.join(', ')}) -> (${t.results.join(', ')})`;
-
-function checkSectionOrder(m: WasmModule, reasons: string[]): void {
+function checkSectionOrder(m: ModuleInfo, reasons: string[]): void {
   let last = -1;
   for (const id of m.sectionIds) {
     if (id === 0) continue;
@@ -69,106 +53,21 @@ function checkSectionOrder(m: WasmModule, reasons: string[]): void {
       continue;
     }
     if (rank <= last) {
-      reasons.push(`section ${SECTION_NAMES[id]} (${id}) is out of order or repeated (ABI.md §1.5)`);
+      reasons.push(`section ${SECTION_NAMES[id]} (${id}) is out of order or repeated (docs/abi.md §1.5)`);
     }
     last = rank;
   }
 }
 
-function checkImports(m: WasmModule, reasons: string[]): 0 | 1 | 2 {
-  let abi: 0 | 1 | 2 = 0;
-  for (const imp of m.imports) {
-    const where = `import ${imp.module}.${imp.name}`;
-    if (imp.kind !== 'func') {
-      reasons.push(`${where}: imports a ${imp.kind}; the broker's linker defines only functions`);
-      continue;
-    }
-    const type = imp.typeIndex === undefined ? undefined : m.types[imp.typeIndex];
-    if (imp.module === TRANSFORM_MODULE) {
-      const want = TRANSFORM_FUNCTIONS[imp.name];
-      if (want === undefined) {
-        reasons.push(`${where}: not a function the broker defines (ABI v1/v2)`);
-      } else if (!sameSignature(type, want)) {
-        reasons.push(`${where}: has signature ${describe(type)}, the broker defines ${describe(want)}`);
-      } else if (imp.name === 'check_abi_version_2') abi = 2;
-      else if (imp.name === 'check_abi_version_1' && abi === 0) abi = 1;
-    } else if (imp.module === SCHEMA_REGISTRY_MODULE) {
-      const want = SCHEMA_REGISTRY_FUNCTIONS[imp.name];
-      if (imp.name.startsWith('check_abi_version_') && imp.name !== 'check_abi_version_0') {
-        reasons.push(`${where}: the schema registry ABI check must be check_abi_version_0`);
-      } else if (want === undefined) {
-        reasons.push(`${where}: not a function the broker defines`);
-      } else if (!sameSignature(type, want)) {
-        reasons.push(`${where}: has signature ${describe(type)}, the broker defines ${describe(want)}`);
-      }
-    } else if (imp.module === WASI_MODULE) {
-      if (!WASI_FUNCTIONS.has(imp.name)) reasons.push(`${where}: not a WASI function the broker defines`);
-    } else {
-      reasons.push(
-        `${where}: module "${imp.module}" is not linked by the broker (only ${TRANSFORM_MODULE}, ${SCHEMA_REGISTRY_MODULE}, ${WASI_MODULE})` +
-          (imp.module === 'env' ? '; for AssemblyScript build with --use abort=... and no trace/seed' : ''),
-      );
-    }
-  }
-  if (abi === 0)
-    reasons.push(
-      'missing transform sdk ABI check function (import redpanda_transform.check_abi_version_1 or _2)',
-    );
-  return abi;
+/** The ABI version the module declares through its check_abi_version_N import; 0 when none. */
+function abiVersion(m: ModuleInfo): 0 | 1 | 2 {
+  const names = new Set(
+    m.imports.filter((i) => i.module === TRANSFORM_MODULE && i.kind === 'function').map((i) => i.name),
+  );
+  return names.has('check_abi_version_2') ? 2 : names.has('check_abi_version_1') ? 1 : 0;
 }
 
-function functionType(m: WasmModule, index: number): FuncType | undefined {
-  const imported = m.imports.filter((i) => i.kind === 'func');
-  if (index < imported.length) {
-    const t = imported[index]!.typeIndex;
-    return t === undefined ? undefined : m.types[t];
-  }
-  const local = m.functions[index - imported.length];
-  return local === undefined ? undefined : m.types[local];
-}
-
-function checkExports(m: WasmModule, reasons: string[]): Limits | null {
-  const start = m.exports.find((e) => e.name === '_start' && e.kind === 'func');
-  if (start === undefined) {
-    reasons.push('invalid module: missing _start function');
-  } else {
-    const t = functionType(m, start.index);
-    if (t === undefined || t.params.length !== 0 || t.results.length !== 0) {
-      reasons.push(`invalid module: missing _start function (_start has type ${describe(t)}, want () -> ())`);
-    }
-  }
-  const memoryExports = m.exports.filter((e) => e.kind === 'memory');
-  if (!memoryExports.some((e) => e.name === 'memory'))
-    reasons.push('the module must export its memory as "memory"');
-  for (const e of memoryExports) {
-    if (e.name !== 'memory') reasons.push(`invalid memory export name "${e.name}"`);
-  }
-  const memories = [
-    ...m.imports.flatMap((i) => (i.limits && i.kind === 'memory' ? [i.limits] : [])),
-    ...m.memories,
-  ];
-  if (memories.length > 1) reasons.push(`the module has ${memories.length} memories; the broker allows one`);
-  return memories[0] ?? null;
-}
-
-function checkMemory(mem: Limits | null, memoryLimitBytes: number, reasons: string[]): void {
-  if (mem === null) return;
-  if (mem.memory64) reasons.push('the memory is 64-bit; the broker runs wasm32 modules only');
-  if (mem.shared) reasons.push('the memory is shared; the broker does not enable threads');
-  if (mem.max !== null) {
-    reasons.push(
-      `the memory declares a maximum (${mem.max} pages): the broker's heap allocator compares it with its heap ` +
-        'size and fails with "unable to allocate memory within requested bounds" (ABI.md §10); build without --maximumMemory',
-    );
-  }
-  if (mem.min * BigInt(PAGE) > BigInt(memoryLimitBytes)) {
-    reasons.push(
-      `the initial memory (${mem.min} pages) is over the per-transform memory limit of ${memoryLimitBytes} bytes`,
-    );
-  }
-}
-
-function checkLimits(m: WasmModule, reasons: string[]): void {
+function checkLimits(m: ModuleInfo, reasons: string[]): void {
   for (const [i, t] of m.types.entries()) {
     if (t.params.length > MAX_PARAMS)
       reasons.push(`type ${i} has ${t.params.length} params; the parser caps them at ${MAX_PARAMS}`);
@@ -188,43 +87,35 @@ function checkLimits(m: WasmModule, reasons: string[]): void {
       );
     }
   }
-  const tables = [
-    ...m.imports.flatMap((i) => (i.limits && i.kind === 'table' ? [i.limits] : [])),
-    ...m.tables,
-  ];
-  if (tables.length > 1) reasons.push(`the module has ${tables.length} tables; the broker allows one`);
-  for (const t of tables) {
-    if (t.min > BigInt(MAX_TABLE_ELEMENTS))
-      reasons.push(`a table starts with ${t.min} elements; the broker allows ${MAX_TABLE_ELEMENTS}`);
-  }
 }
 
-/** Applies the broker's deploy-time checks to a module's bytes. */
+/** Applies the broker's deploy-time checks (and its link rule) to a module's bytes. */
 export function checkModule(bytes: Uint8Array, options: CheckOptions = {}): CheckResult {
-  const { binaryMaxBytes = DEFAULT_BINARY_MAX_BYTES, memoryLimitBytes = 2 * 1024 * 1024 } = options;
+  const { binaryMaxBytes = DEFAULT_BINARY_MAX_BYTES, memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES } =
+    options;
   const reasons: string[] = [];
   if (bytes.length > binaryMaxBytes) {
     reasons.push(`the module is ${bytes.length} bytes; data_transforms_binary_max_size is ${binaryMaxBytes}`);
   }
-  let m: WasmModule;
+  let m: ModuleInfo;
   try {
-    m = readWasmModule(bytes);
+    m = readModuleInfo(bytes);
   } catch (e) {
     if (isWasmFormatError(e))
       return { ok: false, reasons: [...reasons, `not a valid Wasm module: ${e.message}`] };
     throw e;
   }
-  if (m.version !== 1)
-    return {
-      ok: false,
-      reasons: [...reasons, `Wasm binary version ${m.version}; the broker parses version 1 only`],
-    };
+  if (m.version !== 1) return { ok: false, reasons: [...reasons, ...linkProblems(m)] };
   checkSectionOrder(m, reasons);
-  const abi = checkImports(m, reasons);
-  const mem = checkExports(m, reasons);
-  checkMemory(mem, memoryLimitBytes, reasons);
+  reasons.push(...linkProblems(m, { memoryLimitBytes }));
+  const abi = abiVersion(m);
+  if (abi === 0)
+    reasons.push(
+      'missing transform sdk ABI check function (import redpanda_transform.check_abi_version_1 or _2)',
+    );
   checkLimits(m, reasons);
   if (reasons.length > 0 || abi === 0) return { ok: false, reasons };
+  const mem = m.memories[0] ?? m.imports.find((i) => i.kind === 'memory')?.limits;
   return {
     ok: true,
     info: {
@@ -234,7 +125,7 @@ export function checkModule(bytes: Uint8Array, options: CheckOptions = {}): Chec
       exports: m.exports.map((e) => e.name),
       memory: {
         minPages: Number(mem?.min ?? 0n),
-        maxPages: mem?.max === null || mem === null ? null : Number(mem.max),
+        maxPages: mem === undefined || mem.max === null ? null : Number(mem.max),
       },
       usesSchemaRegistry: m.imports.some((i) => i.module === SCHEMA_REGISTRY_MODULE),
       hasStartSection: m.startFunction !== null,

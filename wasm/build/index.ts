@@ -11,6 +11,5 @@ export {
   isBuildError,
   listTransforms,
 } from './build.ts';
-export { type CheckOptions, type CheckResult, checkModule, type ModuleInfo } from './check.ts';
+export { type CheckOptions, type CheckResult, checkModule, type ModuleSummary } from './check.ts';
 export { ASC_FLAGS } from './preset.ts';
-export { isWasmFormatError, readWasmModule, type WasmModule } from './wasm-reader.ts';

@@ -1,4 +1,4 @@
-// The asc flags every Ferry transform is built with, and why (ABI.md §1, §8, §10):
+// The asc flags every Ferry transform is built with, and why (docs/abi.md §1, §8, §10):
 //
 //   --exportStart _start          the broker calls `_start` (a WASI command); module init and the
 //                                 endless record loop run inside it, not in a Wasm start section

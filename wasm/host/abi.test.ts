@@ -1,4 +1,4 @@
-// ABI.md §2 and §3 (module redpanda_transform), driven through the probe guest
+// docs/abi.md §2 and §3 (module redpanda_transform), driven through the probe guest
 // (test/support/guests/probe.as), which calls the imports by hand and answers with the return codes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_TS, hex, run, startProbe } from '../../test/support/probe-host.ts';
@@ -7,9 +7,10 @@ import { encodePayload } from './payload.ts';
 import type { TransformHost } from './types.ts';
 
 let host: TransformHost;
+// Compiling the probe guest takes a while on a loaded machine: the hook gets more than the default 10 s.
 beforeAll(async () => {
   host = await startProbe();
-});
+}, 120_000);
 afterAll(async () => {
   await host.close();
 });

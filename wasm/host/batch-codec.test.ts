@@ -1,5 +1,5 @@
 // The main thread's batch codec through the real host and the passthrough transform (which writes back the
-// exact payload it read, ABI.md §5): record values copied straight into the input region or through the
+// exact payload it read, docs/abi.md §5): record values copied straight into the input region or through the
 // bounce buffer (sources at every address mod 8), keys and header values on both sides of the one-byte
 // length, a batch that grows the input region; and the outputs' lifetime: every output handed out stays
 // byte for byte what it was after many later batches have reused the slots, until its result is released.

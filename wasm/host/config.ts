@@ -1,4 +1,4 @@
-// Checks the host options the way the broker checks a deploy (ABI.md §9) and builds the environment the
+// Checks the host options the way the broker checks a deploy (docs/abi.md §9) and builds the environment the
 // guest sees (§8): REDPANDA_INPUT_TOPIC, REDPANDA_OUTPUT_TOPIC_<i> in declared order, then user variables.
 import { FerryWasmError } from './errors.ts';
 

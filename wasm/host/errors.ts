@@ -1,4 +1,4 @@
-// Errors of the Wasm host: a brand, a guard, a code and a retry flag (STYLE.md 4).
+// Errors of the Wasm host: a brand, a guard, a code and a retry flag (docs/style.md §4).
 import type { FerryWasmErrorCode } from './types.ts';
 
 const BRAND = Symbol.for('ferry.wasm.error');

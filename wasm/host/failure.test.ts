@@ -1,4 +1,4 @@
-// ABI.md §2.5 and §10 (CPU budget, memory limit), §11 (failure semantics: traps, proc_exit, exited
+// docs/abi.md §2.5 and §10 (CPU budget, memory limit), §11 (failure semantics: traps, proc_exit, exited
 // _start, restart with backoff), §0 (FFI bounds checks), §3/§6 (option parser traps), shutdown.
 import { describe, expect, it } from 'vitest';
 import { commandRecords, hex, run, startProbe } from '../../test/support/probe-host.ts';
@@ -44,7 +44,7 @@ describe('§11 traps are reported with a code, a message and the record offset',
     } finally {
       await host.close();
     }
-  });
+  }, 120_000); // the first test of the file compiles the probe guest
   it('_start returning is a failure too: "vm has exited"', async () => {
     const host = await startProbe();
     try {

@@ -1,4 +1,4 @@
-// Guest memory access for host functions (ABI.md §0): the memory is looked up by its export name on every
+// Guest memory access for host functions (docs/abi.md §0): the memory is looked up by its export name on every
 // call, and every pointer/length pair is bounds-checked before the function runs.
 
 export class FfiTrap extends Error {

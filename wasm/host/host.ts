@@ -1,4 +1,4 @@
-// createTransformHost: the broker side of the ABI for one transform instance (ABI.md §2, §10, §11).
+// createTransformHost: the broker side of the ABI for one transform instance (docs/abi.md §2, §10, §11).
 // The guest runs in its own worker; batches go in and outputs come out through shared memory (shared.ts).
 // Up to `pipelineDepth` batches are handed over at once, so the worker goes from one batch to the next
 // without sleeping, and the main thread is woken (notify or 'done' message) once per few batches and
@@ -16,6 +16,7 @@ import {
 import { buildEnviron } from './config.ts';
 import { FerryWasmError, type TrapKind } from './errors.ts';
 import { prepareModule } from './prepare.ts';
+import { RestartBackoff } from './restart-backoff.ts';
 import {
   C_BATCH_SEQ,
   C_BUSY,
@@ -82,7 +83,6 @@ interface Instance {
   control: Int32Array;
   inputs: Region[];
   outputs: Region[];
-  startedAt: number;
   ready: Promise<void>;
   isReady: boolean;
   readySettle: { resolve(): void; reject(error: Error): void } | null;
@@ -122,12 +122,12 @@ export async function createTransformHost({
   memoryLimitBytes = 2 * 1024 * 1024,
   recordTimeoutMs = 3000,
   backoff = {},
-  onLog = (level, line) => (level === 'info' ? console.info : console.warn)(`${name} - ${line}`),
+  onLog = (level, message) =>
+    (level === 'info' ? console.info : console.warn)(`${name} - ${message.replace(/\n$/, '')}`),
   onTrap = () => {},
   logLineMaxBytes = 1024,
   pipelineDepth = 4,
 }: TransformHostOptions): Promise<TransformHost> {
-  const { initialMs = 1000, maxMs = 30_000, resetAfterMs = 10_000 } = backoff;
   if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1 || pipelineDepth > MAX_PIPELINE_DEPTH) {
     throw new FerryWasmError({
       code: 'FERRY_WASM_CONFIG',
@@ -149,7 +149,7 @@ export async function createTransformHost({
   let tail: Promise<unknown> = Promise.resolve();
   let pumping = false;
   let closed = false;
-  let nextDelay = initialMs;
+  const restarts = new RestartBackoff(backoff);
   let current: Instance | null = null;
   let starting: Promise<Instance> | null = null;
 
@@ -206,10 +206,8 @@ export async function createTransformHost({
     stats.traps++;
     if (current === inst) {
       current = null;
-      // Broker backoff: 1 s doubling to 30 s, reset after 10 s of healthy running (§11).
-      if (Date.now() - inst.startedAt >= resetAfterMs) nextDelay = initialMs;
-      const delay = nextDelay;
-      nextDelay = Math.min(nextDelay * 2, maxMs);
+      // The broker's backoff: 1 s doubling to 30 s, from 1 s again 10 s after a start (§11).
+      const delay = restarts.nextDelayMs();
       error.retryAfterMs = delay;
       starting = sleep(delay, timers).then(() => {
         stats.restarts++;
@@ -338,6 +336,7 @@ export async function createTransformHost({
 
   async function launch(): Promise<Instance> {
     if (closed) throw closedError();
+    restarts.markStartAttempt();
     const worker = await spawnWorker(WORKER_URL);
     if (closed) {
       // close() ran while the worker was spawning (a restart after a trap): it found no instance to end.
@@ -355,7 +354,6 @@ export async function createTransformHost({
       control,
       inputs: regions(),
       outputs: regions(),
-      startedAt: Date.now(),
       ready: Promise.resolve(),
       isReady: false,
       readySettle: null,
@@ -380,7 +378,6 @@ export async function createTransformHost({
         if (e !== undefined) e.messaged = true;
         drain(inst);
       } else if (msg.type === 'ready') {
-        inst.startedAt = Date.now(); // healthy running is counted from here (§11 backoff reset)
         inst.isReady = true;
         const s = inst.readySettle;
         inst.readySettle = null;

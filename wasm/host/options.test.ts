@@ -1,4 +1,4 @@
-// ABI.md §6: write_record_with_options options buffer.
+// docs/abi.md §6: write_record_with_options options buffer.
 import { describe, expect, it } from 'vitest';
 import { encodeWriteOptions, OptionsOutOfRange, parseWriteOptions } from './options.ts';
 

@@ -1,11 +1,11 @@
-// write_record_with_options options buffer (ABI.md §6):
+// write_record_with_options options buffer (docs/abi.md §6):
 //
 //   options := ( key:u8 value )*   -- at most one entry today, only key 0x01
 //   0x01    => output topic: name_len:varint(zig-zag) name:utf8[name_len]
 //
 // Empty = default topic. Unknown key or leftover bytes -> INVALID_BUFFER (-2). A truncated varint or a
 // topic length past the end makes the broker's ffi::reader throw out_of_range: a trap (§3, [inferred]).
-import { readVarint, type VarintRead } from './varint.ts';
+import { readVarint, type VarintRead, writeVarint } from './varint.ts';
 
 export const OPTION_OUTPUT_TOPIC = 0x01;
 
@@ -39,13 +39,7 @@ export function encodeWriteOptions(topic: string | null): Uint8Array {
   const name = new TextEncoder().encode(topic);
   const out = new Uint8Array(1 + 10 + name.length);
   out[0] = OPTION_OUTPUT_TOPIC;
-  let v = name.length * 2;
-  let pos = 1;
-  while (v >= 0x80) {
-    out[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  out[pos++] = v;
+  const pos = writeVarint(out, 1, name.length);
   out.set(name, pos);
   return out.subarray(0, pos + name.length);
 }

@@ -1,4 +1,4 @@
-// ABI.md §0 (zig-zag varints) and §5 (record payload encoding and the broker's write validation).
+// docs/abi.md §0 (zig-zag varints) and §5 (record payload encoding and the broker's write validation).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodePayload, encodePayload, isValidPayload, type PayloadRecord } from './payload.ts';

@@ -1,4 +1,4 @@
-// Record payload codec (ABI.md §5): the tail of a Kafka v2 record, as read_next_record returns it and
+// Record payload codec (docs/abi.md §5): the tail of a Kafka v2 record, as read_next_record returns it and
 // write_record takes it.
 //
 //   payload := key_len:varint key:byte[key_len>0]  value_len:varint value:byte[value_len>0]
@@ -82,13 +82,6 @@ const scratch: VarintRead = { value: 0, pos: 0 };
 
 /** Skips one length-prefixed field; returns the position after it or -1 when malformed. */
 function skipField(buf: Uint8Array, pos: number, end: number): number {
-  const b = pos < end ? buf[pos]! : 0x80;
-  if (b < 0x80) {
-    // A one-byte zig-zag length (-64..63): odd is negative, and only -1 (null) is allowed.
-    if (b & 1) return b === 1 ? pos + 1 : -1;
-    const stop = pos + 1 + (b >>> 1);
-    return stop > end ? -1 : stop;
-  }
   const r = readVarint(buf, pos, end, scratch);
   if (r.pos < 0 || r.value < -1) return -1;
   const len = Math.max(r.value, 0);
@@ -97,7 +90,7 @@ function skipField(buf: Uint8Array, pos: number, end: number): number {
 }
 
 /**
- * The broker's validate_record_payload (ABI.md §3 write_record, §5): true when buf[start..end) is exactly
+ * The broker's validate_record_payload (docs/abi.md §3 write_record, §5): true when buf[start..end) is exactly
  * one payload: no length < -1, no negative header count, no truncation, no trailing bytes.
  */
 export function isValidPayload(buf: Uint8Array, start: number, end: number): boolean {
@@ -105,17 +98,10 @@ export function isValidPayload(buf: Uint8Array, start: number, end: number): boo
   if (pos < 0) return false;
   pos = skipField(buf, pos, end);
   if (pos < 0) return false;
-  let count: number;
-  const b = pos < end ? buf[pos]! : 0x80;
-  if (b < 0x80 && (b & 1) === 0) {
-    count = b >>> 1;
-    pos++;
-  } else {
-    const r = readVarint(buf, pos, end, scratch);
-    if (r.pos < 0 || r.value < 0) return false;
-    count = r.value;
-    pos = r.pos;
-  }
+  const r = readVarint(buf, pos, end, scratch);
+  if (r.pos < 0 || r.value < 0) return false;
+  const count = r.value;
+  pos = r.pos;
   for (let i = 0; i < count; i++) {
     pos = skipField(buf, pos, end);
     if (pos < 0) return false;

@@ -1,6 +1,6 @@
 // Pipelined batches (types.ts `pipelineDepth`): several process() calls in flight on one host give the
 // same outputs, in the same order, as one at a time; calls beyond the depth wait; a trap rejects the batch
-// it happened in and every later unfinished one (ABI.md §11: none of them was processed), and the
+// it happened in and every later unfinished one (docs/abi.md §11: none of them was processed), and the
 // restarted instance processes them again; a batch's log lines come before it settles (§8); close()
 // rejects what is in flight.
 import { describe, expect, it } from 'vitest';
@@ -165,12 +165,12 @@ describe('logs and close with batches in flight', () => {
       const settledAt = (i: number) => events.indexOf(`settled ${i}`);
       const logsBefore = (i: number) =>
         events.slice(0, settledAt(i)).filter((e) => !e.startsWith('settled')).length;
-      // each 'log' command writes one info and one warn line
+      // each 'log' command writes one info and one warn message (one fd_write each)
       expect(logsBefore(0)).toBeGreaterThanOrEqual(2);
       expect(logsBefore(2)).toBeGreaterThanOrEqual(6);
       expect(logsBefore(5)).toBe(8);
       expect(events.filter((e) => e.startsWith('settled'))).toEqual(batches.map((_, i) => `settled ${i}`));
-      expect(events.filter((e) => e.startsWith('info'))).toEqual(Array(4).fill('info hello info'));
+      expect(events.filter((e) => e.startsWith('info'))).toEqual(Array(4).fill('info hello info\n'));
     } finally {
       await host.close();
     }

@@ -1,8 +1,15 @@
 // Turns the module given to the host into the compiled module every instance of it runs: refuses what the
-// broker's linker would refuse (ABI.md §1), and sets the memory maximum to the per-transform limit (§10).
+// broker's linker would refuse, by the one link rule `ferry transform check` applies too
+// (wasm/module/link.ts, docs/abi.md §1), and sets the memory maximum to the per-transform limit (§10).
+import {
+  isWasmFormatError,
+  LINKER,
+  linkProblems,
+  type ModuleInfo,
+  readModuleInfo,
+  withMemoryMax,
+} from '../module/index.ts';
 import { FerryWasmError } from './errors.ts';
-import { LINKER, linkProblems } from './linker.ts';
-import { readModuleInfo, withMemoryMax } from './module-info.ts';
 
 const PAGE = 65536;
 
@@ -20,7 +27,7 @@ function moduleProblems(module: WebAssembly.Module): string[] {
   const problems: string[] = [];
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.kind !== 'function' || LINKER[imp.module]?.[imp.name] === undefined) {
-      problems.push(`unknown import: ${imp.module}::${imp.name} has not been defined`);
+      problems.push(`import ${imp.module}.${imp.name}: not a function the broker's linker defines`);
     }
   }
   const exports = WebAssembly.Module.exports(module);
@@ -28,7 +35,7 @@ function moduleProblems(module: WebAssembly.Module): string[] {
     problems.push('invalid module: missing _start function');
   }
   if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory')) {
-    problems.push('missing memory export named "memory"');
+    problems.push('the module must export its memory as "memory"');
   }
   return problems;
 }
@@ -42,30 +49,17 @@ export async function prepareModule(
     if (problems.length > 0) throw linkError(problems);
     return module;
   }
-  let info: ReturnType<typeof readModuleInfo>;
+  let info: ModuleInfo;
   try {
     info = readModuleInfo(module);
   } catch (error) {
-    throw linkError([`invalid module: ${(error as Error).message}`], error);
+    const message = isWasmFormatError(error) ? error.message : (error as Error).message;
+    throw linkError([`invalid module: ${message}`], error);
   }
-  const problems = linkProblems(info);
-  const limitPages = Math.floor(memoryLimitBytes / PAGE);
-  for (const m of info.memories) {
-    // The broker hands the declared maximum (pages) to a heap allocator that compares it with bytes, so a
-    // module declaring any maximum fails to instantiate (ABI.md §10, [inferred]).
-    if (m.max !== null) {
-      problems.push(
-        'unable to allocate memory within requested bounds: the module declares a memory maximum',
-      );
-    }
-    if (m.min > limitPages) {
-      problems.push(
-        `unable to allocate memory within requested bounds: ${m.min} initial pages > limit ${limitPages} pages`,
-      );
-    }
-  }
+  const problems = linkProblems(info, { memoryLimitBytes });
   if (problems.length > 0) throw linkError(problems);
   try {
+    const limitPages = Math.floor(memoryLimitBytes / PAGE);
     return await WebAssembly.compile(withMemoryMax(module, info, limitPages) as Uint8Array<ArrayBuffer>);
   } catch (error) {
     throw linkError([`invalid module: ${(error as Error).message}`], error);

@@ -1,4 +1,4 @@
-// The host runs on Node, Deno and Bun (DESIGN.md "Runtimes"): the same worker code, started through
+// The host runs on Node, Deno and Bun (docs/architecture.md#runtimes): the same worker code, started through
 // node:worker_threads on Node and Deno and as a web Worker on Bun (worker-spawn.ts). Deno and Bun come from
 // the npm registry (devDependencies `deno`, `bun`).
 import { execFile } from 'node:child_process';

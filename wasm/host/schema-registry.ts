@@ -1,4 +1,4 @@
-// redpanda_schema_registry v0 (ABI.md §7), answered as a broker without a schema registry: every call
+// redpanda_schema_registry v0 (docs/abi.md §7), answered as a broker without a schema registry: every call
 // returns -1 ("schema registry not enabled"). Pointer arguments are still bounds-checked (§0).
 import type { GuestMemory } from './ffi.ts';
 

@@ -14,9 +14,9 @@
 //     base_timestamp i64 @32, max_timestamp i64 @40, producer_id i64 @48, base_sequence i32 @56,
 //     bytes used in the region i32 @60 (the worker makes sure it sees that much: regionBuffer)
 //   records from @64: offset i64, timestamp i64, attributes i32, payload_len i32, pad i32, (4 unused),
-//     pad bytes, payload (ABI.md §5)
+//     pad bytes, payload (docs/abi.md §5)
 // output region (one per slot, a Region), appended by the worker during a batch:
-//   per record: topic_index i32, payload_len i32, pad i32, pad bytes, payload (ABI.md §5)
+//   per record: topic_index i32, payload_len i32, pad i32, pad bytes, payload (docs/abi.md §5)
 // The pads (0..7) make each payload's address in the region congruent mod 8 with the guest buffer it is
 // copied from/to: copies between a SharedArrayBuffer and ordinary memory run word by word only then (V8's
 // relaxed memcpy), ~3.5x faster than byte by byte for 1 KB records. The worker publishes the alignment of
@@ -25,7 +25,7 @@
 
 export const C_BATCH_SEQ = 0; // main -> worker: seq of the last batch handed over
 export const C_DONE_SEQ = 1; // worker -> main: seq of the last batch finished (the guest asked for the next one)
-export const C_SHUTDOWN = 2; // main -> worker: 1 = break the wait ("vm was shutdown", ABI.md §3)
+export const C_SHUTDOWN = 2; // main -> worker: 1 = break the wait ("vm was shutdown", docs/abi.md §3)
 export const C_RECORD_SEQ = 3; // worker: bumped at every read_next_record (the watchdog's heartbeat)
 export const C_BUSY = 4; // worker: 1 while the guest runs (start-up or batches), 0 while it waits
 export const C_RECORD_INDEX = 5; // worker: index in its current batch of the record being processed, -1 none

@@ -1,4 +1,4 @@
-// redpanda_transform (ABI.md §2, §3, §5, §6), the worker side: batches arrive through shared memory,
+// redpanda_transform (docs/abi.md §2, §3, §5, §6), the worker side: batches arrive through shared memory,
 // read_batch_header blocks on Atomics.wait unless the next batch is already handed over, outputs are
 // appended to the batch's slot's shared output region (shared.ts).
 import { createSlotCopiers, type SlotCopier } from './copy-helper.ts';

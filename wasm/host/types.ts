@@ -1,6 +1,7 @@
-// Public types of Ferry's Wasm host: the broker side of Redpanda's data-transform ABI (ABI.md §2-§11).
+// Public types of Ferry's Wasm host: the broker side of Redpanda's data-transform ABI (docs/abi.md §2-§11).
 // One host = one transform instance (the broker runs one VM per partition); `process` hands a batch to
-// the guest and resolves when the guest asks for the next one (ABI.md §2.4).
+// the guest and resolves when the guest asks for the next one (docs/abi.md §2.4).
+import type { RestartBackoffOptions } from './restart-backoff.ts';
 
 /** A record handed to the guest. `offset` is absolute; `timestamp` is milliseconds since the epoch. */
 export interface HostRecord {
@@ -11,7 +12,7 @@ export interface HostRecord {
   timestamp: number;
 }
 
-/** One input batch (ABI.md §3 `read_batch_header`). Empty batches are skipped, as the broker does (§2.6). */
+/** One input batch (docs/abi.md §3 `read_batch_header`). Empty batches are skipped, as the broker does (§2.6). */
 export interface InputBatch {
   baseOffset: bigint;
   records: HostRecord[];
@@ -23,7 +24,7 @@ export interface InputBatch {
   baseSequence?: number;
 }
 
-/** One record the guest emitted (write_record / write_record_with_options, ABI.md §3, §5, §6). */
+/** One record the guest emitted (write_record / write_record_with_options, docs/abi.md §3, §5, §6). */
 export interface OutputRecord {
   /** Resolved output topic name (index 0 = default output topic). */
   topic: string;
@@ -46,12 +47,8 @@ export interface BatchResult {
 
 export type LogLevel = 'info' | 'warn';
 
-/** Restart backoff after a trap (ABI.md §11: 1 s doubling to 30 s, reset after 10 s healthy). */
-export interface BackoffOptions {
-  initialMs?: number;
-  maxMs?: number;
-  resetAfterMs?: number;
-}
+/** Restart backoff after a trap (docs/abi.md §11: 1 s doubling to 30 s, from 1 s again 10 s after a start). */
+export type BackoffOptions = RestartBackoffOptions;
 
 export interface TransformHostOptions {
   /** The .wasm bytes (preferred: the memory limit is enforced by the heap size, §10) or a compiled module. */
@@ -68,8 +65,12 @@ export interface TransformHostOptions {
   /** Per-record CPU budget and start-up budget (data_transforms_runtime_limit_ms, §2.5, §10). Default 3000. */
   recordTimeoutMs?: number;
   backoff?: BackoffOptions;
-  /** Guest stdout (info) / stderr (warn) lines, truncated to `logLineMaxBytes` (§8). Default: console. */
-  onLog?(level: LogLevel, line: string): void;
+  /**
+   * Guest logs as the broker's log manager takes them (§8): one event per fd_write to stdout (info) or
+   * stderr (warn), the message as written (newlines included) cut at `logLineMaxBytes`; a message that is
+   * not valid UTF-8 or holds a control character other than newline and tab is dropped. Default: console.
+   */
+  onLog?(level: LogLevel, message: string): void;
   /** Called once per trap, after process() has been rejected with the same error. */
   onTrap?(error: Error): void;
   /** data_transforms_logging_line_max_bytes (§8). Default 1024. */

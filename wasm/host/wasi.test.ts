@@ -1,4 +1,4 @@
-// ABI.md §7 (schema registry without a registry), §8 (WASI subset) and §9 (environment).
+// docs/abi.md §7 (schema registry without a registry), §8 (WASI subset) and §9 (environment).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_TS, run, startProbe } from '../../test/support/probe-host.ts';
 import { isFerryWasmError } from './errors.ts';
@@ -12,7 +12,7 @@ beforeAll(async () => {
     env: { REGION: 'eu-west', EMPTYISH: ' ' },
     onLog: (l, s) => logs.push([l, s]),
   });
-});
+}, 120_000); // compiling the probe guest takes a while on a loaded machine
 afterAll(async () => {
   await host.close();
 });
@@ -76,11 +76,11 @@ describe('§8 random, logs, poll, the rest', () => {
     logs.length = 0;
     expect(await run(host, ['log'])).toEqual(['0 0 52 11']);
     expect(logs).toEqual([
-      ['info', 'hello info'],
-      ['warn', 'hello warn'],
+      ['info', 'hello info\n'],
+      ['warn', 'hello warn\n'],
     ]);
   });
-  it('log lines are truncated to data_transforms_logging_line_max_bytes (1 KiB)', async () => {
+  it('log messages are cut at data_transforms_logging_line_max_bytes (1 KiB)', async () => {
     logs.length = 0;
     await run(host, ['biglog']);
     expect(logs).toEqual([['info', 'x'.repeat(1024)]]);

@@ -1,8 +1,10 @@
-// wasi_snapshot_preview1 as the broker defines it (ABI.md §8): every preview1 name is defined so any WASI
+// wasi_snapshot_preview1 as the broker defines it (docs/abi.md §8): every preview1 name is defined so any WASI
 // libc links, and only a few do something: args, environ, clocks on record time, fd_write to the logs,
 // deterministic random_get, proc_exit traps, sched_yield, poll_oneoff without sleeping.
+
+import { LINKER } from '../module/imports.ts';
 import { FfiTrap, type GuestMemory } from './ffi.ts';
-import { LINKER } from './linker.ts';
+import { guestLogMessage } from './guest-log.ts';
 
 export const ERRNO_SUCCESS = 0;
 export const ERRNO_BADF = 8;
@@ -32,12 +34,12 @@ export interface WasiOptions {
   args: string[];
   environ: string[];
   clock: WasiClock;
-  onLog(level: 'info' | 'warn', line: string): void;
+  /** One event per fd_write to fd 1 (info) or 2 (warn), as guest-log.ts takes it. */
+  onLog(level: 'info' | 'warn', message: string): void;
   logLineMaxBytes: number;
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const MS_NS = 1_000_000n;
 
 function cStrings(list: string[]): Uint8Array[] {
@@ -82,18 +84,6 @@ export function createWasi({ memory, args, environ, clock, onLog, logLineMaxByte
     return ERRNO_SUCCESS;
   }
 
-  // Partial lines are kept until a newline or the end of the fd_write call, like the broker's log_writer.
-  function emitLog(level: 'info' | 'warn', text: string): void {
-    for (const line of text.split('\n')) {
-      if (line.length === 0) continue;
-      const bytes = encoder.encode(line);
-      onLog(
-        level,
-        bytes.length > logLineMaxBytes ? decoder.decode(bytes.subarray(0, logLineMaxBytes)) : line,
-      );
-    }
-  }
-
   const nosys = (): number => ERRNO_NOSYS;
   const fns: Record<string, HostFn> = {};
   for (const name of Object.keys(LINKER.wasi_snapshot_preview1!)) fns[name] = nosys;
@@ -128,17 +118,26 @@ export function createWasi({ memory, args, environ, clock, onLog, logLineMaxByte
       if (fd !== 1 && fd !== 2) return ERRNO_NOSYS;
       const mem = memory.bytes();
       const dv = memory.view();
-      let text = '';
+      // One message per call: the buffers joined, as the broker's fd_write hands them to its logger (§8).
+      const parts: Uint8Array[] = [];
       let total = 0;
       for (let i = 0; i < iovsLen >>> 0; i++) {
         const ptr = dv.getUint32(iovs + i * 8, true);
         const len = dv.getUint32(iovs + i * 8 + 4, true);
         if (ptr + len > mem.length) return ERRNO_INVAL;
-        text += decoder.decode(mem.subarray(ptr, ptr + len), { stream: true });
+        parts.push(mem.subarray(ptr, ptr + len));
         total += len;
       }
-      text += decoder.decode();
-      emitLog(fd === 1 ? 'info' : 'warn', text);
+      const joined = parts.length === 1 ? parts[0]! : new Uint8Array(total);
+      if (parts.length !== 1) {
+        let at = 0;
+        for (const p of parts) {
+          joined.set(p, at);
+          at += p.length;
+        }
+      }
+      const message = guestLogMessage(joined, logLineMaxBytes);
+      if (message !== null) onLog(fd === 1 ? 'info' : 'warn', message);
       dv.setUint32(nwritten, total, true);
       return ERRNO_SUCCESS;
     },

@@ -1,4 +1,4 @@
-// Worker entry: one transform instance (a broker VM). Links the three host modules (ABI.md §1), runs
+// Worker entry: one transform instance (a broker VM). Links the three host modules (docs/abi.md §1), runs
 // `_start` (§2.1), and reports how it ended. The main thread never calls into it per record or batch: it
 // talks through the shared regions described in shared.ts.
 import { createGuestMemory, FfiTrap } from './ffi.ts';

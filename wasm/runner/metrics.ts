@@ -1,5 +1,5 @@
 // Runner metrics: records in / out (per topic) / dead-lettered, traps, restarts, lag per partition.
-// Names follow Prometheus conventions (DESIGN.md "Names": ferry_<noun>_<unit>).
+// Names follow Prometheus conventions (docs/style.md §9: ferry_<noun>_<unit>).
 
 export interface RunnerMetricsSnapshot {
   recordsIn: number;

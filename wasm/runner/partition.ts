@@ -9,8 +9,15 @@
 // covers only acknowledged outputs. A trap rejects the batch it happened in and every later one in the
 // host (host.ts): the lane re-sends them all, in order, to the restarted instance, and sends nothing new
 // until then, so the guest sees the batches in input order again from the first unfinished one.
+//
+// Start-up: a module that traps before it takes its first batch (createHost rejects with a trap) does not
+// stop the runner. The lane tries again after the broker's restart backoff (1 s doubling to 30 s, from
+// 1 s again when a start lasted over 10 s: docs/abi.md §11), for as long as it takes, and it never creates
+// a host again without that wait. Only a module the host refuses outright (FERRY_WASM_LINK) is fatal.
 import { isFerryWasmError } from '../host/errors.ts';
+import { RestartBackoff, type RestartBackoffOptions } from '../host/restart-backoff.ts';
 import type { BatchResult, HostRecord, OutputRecord, TransformHost } from '../host/types.ts';
+import { sleep } from './backoff.ts';
 
 export interface InputMessage {
   key: Buffer | null | undefined;
@@ -36,7 +43,19 @@ export interface PartitionLaneOptions {
   onEvent(line: string): void;
   /** A failure the lane cannot get past (the host refuses the module). */
   onFatal(error: unknown): void;
+  /** Start-up retries: the broker's restart backoff (docs/abi.md §11). Default 1 s doubling to 30 s. */
+  backoff?: RestartBackoffOptions;
+  /** Time for the start-up backoff; tests pass a fake one. Default: the system clock and timers. */
+  clock?: LaneClock;
 }
+
+/** The lane's view of time: `sleep` resolves after `ms`, or at once when `wake` is aborted. */
+export interface LaneClock {
+  now(): number;
+  sleep(ms: number, wake: AbortSignal): Promise<void>;
+}
+
+const systemClock: LaneClock = { now: () => Date.now(), sleep };
 
 export interface PartitionLane {
   push(message: InputMessage): void;
@@ -63,7 +82,7 @@ function toRecord(m: InputMessage): HostRecord {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Outcome = BatchResult | { error: unknown };
 
@@ -88,7 +107,11 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
     onTrap,
     onEvent,
     onFatal,
+    backoff = {},
+    clock = systemClock,
   } = options;
+  const restarts = new RestartBackoff(backoff, clock.now);
+  const wake = new AbortController();
   const queue: InputMessage[] = [];
   // Highest offset accepted into the queue: after a rejoin the client re-delivers from the committed offset,
   // and what is already queued or processed is dropped here instead of being transformed twice.
@@ -97,8 +120,23 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
   let host: TransformHost | null = null;
   let running: Promise<void> | null = null;
 
+  /** The lane's host; a start-up trap is retried after the restart backoff, never straight away. */
   async function ensureHost(): Promise<TransformHost> {
-    host ??= await createHost();
+    while (host === null) {
+      restarts.markStartAttempt();
+      try {
+        host = await createHost();
+      } catch (error) {
+        if (stopping || !isFerryWasmError(error) || error.code !== 'FERRY_WASM_TRAP') throw error;
+        const delay = restarts.nextDelayMs();
+        onTrap(error);
+        onEvent(
+          `partition ${topic}/${partition}: the transform failed at start-up; starting it again in ${delay} ms`,
+        );
+        await clock.sleep(delay, wake.signal);
+        if (stopping) throw error;
+      }
+    }
     return host;
   }
 
@@ -124,7 +162,7 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
       } catch (error) {
         if (stopping && attempt >= 3) throw error;
         onEvent(`partition ${partition}: produce failed (${(error as Error).message}), retrying`);
-        await sleep(Math.min(100 * 2 ** attempt, 5_000));
+        await pause(Math.min(100 * 2 ** attempt, 5_000));
       }
     }
     const next = records[records.length - 1]!.offset + 1n;
@@ -158,8 +196,8 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
         if ('error' in outcome) {
           const { error } = outcome;
           if (!isFerryWasmError(error) || error.code !== 'FERRY_WASM_TRAP') throw error;
-          // The broker's behaviour: restart with backoff and retry from the first unfinished batch (ABI.md
-          // §11). The host rejected this batch and every later one it held; re-send them all, in order.
+          // The broker's behaviour (docs/abi.md §11): restart with backoff and retry from the first unfinished
+          // batch. The host rejected this batch and every later one it held; re-send them all, in order.
           onTrap(error);
           if (stopping) throw error;
           const h = await ensureHost();
@@ -198,6 +236,7 @@ export function createPartitionLane(options: PartitionLaneOptions): PartitionLan
     queued: () => queue.length,
     async stop() {
       stopping = true;
+      wake.abort();
       queue.length = 0;
       await running;
       await host?.close();

@@ -193,6 +193,7 @@ export function createTransformRunner({
       partition,
       maxBatchRecords,
       pipelineDepth,
+      ...(backoff === undefined ? {} : { backoff }),
       createHost: async () => {
         await laneStops.get(partition);
         const host = await createTransformHost({

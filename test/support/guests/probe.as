@@ -211,6 +211,21 @@ function handle(cmd: string, size: i32): bool {
     reply(a.toString() + ' ' + b.toString() + ' ' + c.toString() + ' ' + load<u32>(SCRATCH + 8).toString());
   } else if (verb == 'biglog') {
     log(1, 'x'.repeat(3000) + '\n');
+  } else if (verb == 'logbytes') {
+    // fd_write(1) of raw bytes (hex): invalid UTF-8, control characters, cuts through a character
+    const raw = hexDecode(arg);
+    store<u32>(SCRATCH, <u32>raw.dataStart);
+    store<u32>(SCRATCH + 4, raw.length);
+    reply(fd_write(1, SCRATCH, 1, SCRATCH + 8).toString() + ' ' + load<u32>(SCRATCH + 8).toString());
+  } else if (verb == 'logiov') {
+    // one fd_write(2) with two buffers and two newlines: one log event
+    const a = utf8('line one\nline ');
+    const b = utf8('two\n');
+    store<u32>(SCRATCH, <u32>a.dataStart);
+    store<u32>(SCRATCH + 4, a.length);
+    store<u32>(SCRATCH + 8, <u32>b.dataStart);
+    store<u32>(SCRATCH + 12, b.length);
+    reply(fd_write(2, SCRATCH, 2, SCRATCH + 16).toString() + ' ' + load<u32>(SCRATCH + 16).toString());
   } else if (verb == 'write') {
     const p = hexDecode(arg);
     reply(write_record(p.dataStart, p.length).toString());
@@ -280,7 +295,7 @@ function handle(cmd: string, size: i32): bool {
 export function _start(): void {
   check_abi();
   sr_check();
-  // ABI.md §3: writes and reads before the first batch find no active batch.
+  // docs/abi.md §3: writes and reads before the first batch find no active batch.
   const p = textPayload('early');
   preBatchWrite = write_record(p.dataStart, p.length);
   preBatchRead = read_next_record(META, META + 8, META + 16, BUF, BUF_CAP);

@@ -1,5 +1,5 @@
 // A test module (not a transform): the SDK's loop on the in-memory stub ABI, driven from vitest
-// (wasm/build/sdk.test.ts). The test copies payloads in through `scratch`, runs batches, and reads
+// (test/unit/transforms-sdk.test.ts). The test copies payloads in through `scratch`, runs batches, and reads
 // the outputs back. The transform under test exercises the record model, json(), headers, write
 // options and pass-through.
 import '../abort'; // the preset's --use abort=sdk/abort/wasiAbort needs it in the program

@@ -1,7 +1,9 @@
-// A small WebAssembly binary reader: just enough of the module structure to apply the broker's
-// deploy-time checks (ABI.md §1). It reads the section headers and the type, import, function,
-// table, memory, global and export sections; code and data are skipped. Malformed input is
-// reported as a WasmFormatError, never an unhandled exception.
+// The one WebAssembly binary reader of wasm/: the module structure the broker looks at before it runs a
+// module, read once for both the deploy-time checks (`ferry transform check`, wasm/build/check.ts) and
+// the host's linker (wasm/host/prepare.ts), so the two cannot read a module differently (docs/abi.md §1).
+// It reads the section headers and the type, import, function, table, memory, global, export and start
+// sections; code and data are skipped. Malformed input is reported as a WasmFormatError, never an
+// unhandled exception.
 
 export const SECTION_NAMES: Readonly<Record<number, string>> = {
   0: 'custom',
@@ -22,12 +24,15 @@ export const SECTION_NAMES: Readonly<Record<number, string>> = {
 /** The order the broker's parser requires (custom sections may appear anywhere). */
 export const SECTION_ORDER: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
 
-export type ExternalKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
-const KINDS: readonly ExternalKind[] = ['func', 'table', 'memory', 'global', 'tag'];
+/** Import and export kinds, named as WebAssembly.Module.imports() names them. */
+export type ExternalKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
+const KINDS: readonly ExternalKind[] = ['function', 'table', 'memory', 'global', 'tag'];
+
+export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 
 export interface FuncType {
-  readonly params: readonly string[];
-  readonly results: readonly string[];
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
 }
 
 export interface Limits {
@@ -37,38 +42,46 @@ export interface Limits {
   readonly memory64: boolean;
 }
 
-export interface WasmImport {
+export interface ModuleImport {
   readonly module: string;
   readonly name: string;
   readonly kind: ExternalKind;
-  /** For function imports: the type index. */
+  /** For function imports: the type index, and the type itself. */
   readonly typeIndex?: number;
+  readonly type?: FuncType;
   readonly limits?: Limits;
 }
 
-export interface WasmExport {
+export interface ModuleExport {
   readonly name: string;
   readonly kind: ExternalKind;
   readonly index: number;
 }
 
-export interface WasmGlobal {
+export interface ModuleGlobal {
   /** The opcodes of the initialiser expression, `end` excluded. */
   readonly initOps: readonly number[];
 }
 
-export interface WasmModule {
+/** What the reader found in a module: the one shape the checks, the linker and the CLI share. */
+export interface ModuleInfo {
   readonly version: number;
   readonly sectionIds: readonly number[];
   readonly types: readonly FuncType[];
-  readonly imports: readonly WasmImport[];
+  readonly imports: readonly ModuleImport[];
   /** Type index of each function defined in the module (after the imported ones). */
   readonly functions: readonly number[];
   readonly tables: readonly Limits[];
   readonly memories: readonly Limits[];
-  readonly globals: readonly WasmGlobal[];
-  readonly exports: readonly WasmExport[];
+  readonly globals: readonly ModuleGlobal[];
+  readonly exports: readonly ModuleExport[];
   readonly startFunction: number | null;
+  /** Byte range of the memory section (id 5), header included from `headerStart`: the host rewrites it. */
+  readonly memorySection: {
+    readonly headerStart: number;
+    readonly start: number;
+    readonly end: number;
+  } | null;
   /** Names longer than the parser's cap, with where they were found. */
   readonly longNames: readonly string[];
 }
@@ -89,7 +102,7 @@ function formatError(message: string): WasmFormatError {
 
 export const NAME_MAX_BYTES = 512;
 
-const VALTYPES: Readonly<Record<number, string>> = {
+const VALTYPES: Readonly<Record<number, ValType>> = {
   127: 'i32',
   126: 'i64',
   125: 'f32',
@@ -162,7 +175,7 @@ class Cursor {
     }
   }
 
-  valtype(): string {
+  valtype(): ValType {
     const b = this.byte();
     const t = VALTYPES[b];
     if (t === undefined) throw formatError(`unknown value type 0x${b.toString(16)} at byte ${this.pos - 1}`);
@@ -186,7 +199,7 @@ function readCount(c: Cursor, what: string, cap: number): number {
 }
 
 /** Decodes the module structure. Throws WasmFormatError for anything malformed. */
-export function readWasmModule(bytes: Uint8Array): WasmModule {
+export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
   if (bytes.length < 8) throw formatError('too short to be a Wasm module');
   if (bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw formatError('missing the \\0asm magic');
@@ -194,14 +207,15 @@ export function readWasmModule(bytes: Uint8Array): WasmModule {
   const version = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24);
   const sectionIds: number[] = [];
   const types: FuncType[] = [];
-  const imports: WasmImport[] = [];
+  const imports: ModuleImport[] = [];
   const functions: number[] = [];
   const tables: Limits[] = [];
   const memories: Limits[] = [];
-  const globals: WasmGlobal[] = [];
-  const exports: WasmExport[] = [];
+  const globals: ModuleGlobal[] = [];
+  const exports: ModuleExport[] = [];
   const longNames: string[] = [];
   let startFunction: number | null = null;
+  let memorySection: ModuleInfo['memorySection'] = null;
   const module = {
     version,
     sectionIds,
@@ -215,12 +229,16 @@ export function readWasmModule(bytes: Uint8Array): WasmModule {
     get startFunction() {
       return startFunction;
     },
+    get memorySection() {
+      return memorySection;
+    },
     longNames,
   };
   if (version !== 1) return module;
 
   const top = new Cursor(bytes, 8, bytes.length);
   while (top.pos < top.end) {
+    const headerStart = top.pos;
     const id = top.byte();
     const size = top.u32();
     const start = top.pos;
@@ -251,8 +269,11 @@ export function readWasmModule(bytes: Uint8Array): WasmModule {
           const k = c.byte();
           const kind = KINDS[k];
           if (kind === undefined) throw formatError(`import ${mod}.${name}: unknown kind ${k}`);
-          if (kind === 'func') imports.push({ module: mod, name, kind, typeIndex: c.u32() });
-          else if (kind === 'table') {
+          if (kind === 'function') {
+            const typeIndex = c.u32();
+            const type = types[typeIndex];
+            imports.push({ module: mod, name, kind, typeIndex, ...(type === undefined ? {} : { type }) });
+          } else if (kind === 'table') {
             c.valtype();
             imports.push({ module: mod, name, kind, limits: c.limits(false) });
           } else if (kind === 'memory') imports.push({ module: mod, name, kind, limits: c.limits(true) });
@@ -282,6 +303,7 @@ export function readWasmModule(bytes: Uint8Array): WasmModule {
         break;
       }
       case 5: {
+        memorySection = { headerStart, start, end: start + size };
         const n = readCount(c, 'memory', 100_000);
         for (let i = 0; i < n; i++) memories.push(c.limits(true));
         break;
@@ -319,7 +341,7 @@ export function readWasmModule(bytes: Uint8Array): WasmModule {
   return module;
 }
 
-/** Opcodes the broker's parser accepts in a global initialiser (ABI.md §1.5). */
+/** Opcodes the broker's parser accepts in a global initialiser (docs/abi.md §1.5). */
 export const CONST_OPS: ReadonlySet<number> = new Set([0x23, 0x41, 0x42, 0x43, 0x44, 0xd0]);
 
 /** Reads an initialiser expression up to its `end`, returning the opcodes it used. */
@@ -355,4 +377,16 @@ function readConstExpr(c: Cursor): number[] {
     }
     if (ops.length > 64) return ops;
   }
+}
+
+/** The type of function `index` in the function index space (imported functions first). */
+export function functionType(info: ModuleInfo, index: number): FuncType | undefined {
+  let imported = 0;
+  for (const imp of info.imports) {
+    if (imp.kind !== 'function') continue;
+    if (imported === index) return imp.typeIndex === undefined ? undefined : info.types[imp.typeIndex];
+    imported++;
+  }
+  const local = info.functions[index - imported];
+  return local === undefined ? undefined : info.types[local];
 }
