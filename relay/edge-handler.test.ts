@@ -74,6 +74,28 @@ describe('edge handler', () => {
     expect(((await none.json()) as { problems: string[] }).problems[0]).toMatch(/^FERRY_CONFIG: not set/);
   });
 
+  it('runs one bounded HTTP Proxy drain per cron event with source http-proxy, and reports its failure', async () => {
+    const lines: string[] = [];
+    const h = createEdgeHandler({ write: (l) => lines.push(l) });
+    const pull = `
+source: http-proxy
+httpProxy: { url: "http://127.0.0.1:1", drain: { budget: 2s }, requestTimeout: 500ms }
+dlq: { to: url, url: "http://127.0.0.1:1/dead" }
+routes:
+  - topics: orders
+    sinks:
+      - id: api
+        url: http://127.0.0.1:1/orders
+        dedupe: { store: memory }
+`;
+    await h.drain({ FERRY_CONFIG: pull, FERRY_INSTANCE_ID: 'slot-a' });
+    const failed = lines.find((l) => l.includes('"drain failed"'));
+    expect(failed).toBeDefined();
+    expect(JSON.parse(failed as string)).toMatchObject({ outcome: 'failed', handed: 0 });
+    // No push route on a pulling relay.
+    expect((await h.fetch(new Request('http://edge/push/batches', { method: 'POST' }), {})).status).toBe(404);
+  });
+
   it('logs that no pull source is configured on a scheduled drain', async () => {
     const lines: string[] = [];
     const h = createEdgeHandler({ write: (l) => lines.push(l) });

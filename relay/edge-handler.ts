@@ -1,4 +1,6 @@
-// What an edge entry point (Workers, Deno Deploy) serves. The config text (JSON or YAML; `${VAR}`
+// What an edge entry point (Workers, Deno Deploy) serves, and what its cron runs: with
+// `source: http-proxy`, one bounded drain of Redpanda's HTTP Proxy per event (logged as `drain done`
+// with its report); with `source: push`, a warning that there is nothing to pull. The config text (JSON or YAML; `${VAR}`
 // read from the given bindings, not a process environment) is parsed and validated once per isolate,
 // with the same schema as everywhere; a config that cannot work answers every request 500 with its
 // `path: problem` lines (never a value) and logs them once.
@@ -15,10 +17,17 @@
 // isolate; every isolate has its own).
 
 import { createMemoryDedupeTable, type MemoryDedupeTable } from './adapters/dedupe-memory.ts';
+import type { DrainReport } from './adapters/http-proxy/index.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import { errorMessage } from './core/errors.ts';
 import { createRedactor, type Redactor } from './core/redact.ts';
-import { buildEdgeRelay, edgeConfigProblems, parseConfig, type RelayConfig } from './edge.ts';
+import {
+  buildEdgeRelay,
+  type EdgeRelayRuntime,
+  edgeConfigProblems,
+  parseConfig,
+  type RelayConfig,
+} from './edge.ts';
 import { createJsonLogger } from './logging.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { configSecrets } from './secrets.ts';
@@ -96,19 +105,26 @@ export function createEdgeHandler({ write, clientAddress }: EdgeHandlerOptions =
     return { ok: true, isolate };
   }
 
-  async function serve(isolate: Isolate, request: Request, bindings: Bindings): Promise<Response> {
-    const { config, log, redact, metrics, paused } = isolate;
+  /** A started relay for one request or one cron event, with the isolate's paused sinks. */
+  async function relayFor(isolate: Isolate): Promise<EdgeRelayRuntime> {
     const runtime = buildEdgeRelay({
-      config,
-      logger: log,
+      config: isolate.config,
+      logger: isolate.log,
       instanceId: `${isolate.id}-${++isolate.requests}`,
-      redact,
-      metrics,
+      slot: isolate.id,
+      redact: isolate.redact,
+      metrics: isolate.metrics,
       memoryTable: isolate.memoryTable,
       clientAddress,
     });
+    for (const id of isolate.paused) runtime.relay.pauseSink(id);
+    return runtime;
+  }
+
+  async function serve(isolate: Isolate, request: Request, bindings: Bindings): Promise<Response> {
+    const { log, redact, paused } = isolate;
+    const runtime = await relayFor(isolate);
     try {
-      for (const id of paused) runtime.relay.pauseSink(id);
       await runtime.relay.start();
       const response = await runtime.app.fetch(request, bindings);
       // A body still streaming would outlive the relay: read it before closing.
@@ -139,7 +155,24 @@ export function createEdgeHandler({ write, clientAddress }: EdgeHandlerOptions =
     async drain(bindings) {
       loaded ??= load(bindings);
       if (!loaded.ok) return;
-      loaded.isolate.log.warn('no pull source configured: records arrive on POST /push/batches');
+      const isolate = loaded.isolate;
+      if (isolate.config.source !== 'http-proxy') {
+        isolate.log.warn('no pull source configured: records arrive on POST /push/batches');
+        return;
+      }
+      const runtime = await relayFor(isolate);
+      try {
+        await runtime.relay.start();
+        const report = await (runtime.drain as () => Promise<DrainReport>)();
+        const { committed, ...rest } = report;
+        const fields = { ...rest, committed: committed.map((c) => `${c.topic}/${c.partition}@${c.next}`) };
+        if (report.outcome === 'failed') isolate.log.error('drain failed', fields);
+        else isolate.log.info('drain done', fields);
+      } catch (e) {
+        isolate.log.error('drain failed', { error: isolate.redact(errorMessage(e)) });
+      } finally {
+        await runtime.close();
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 // The edge relay's composition root (Cloudflare Workers, Deno Deploy): records arrive on
-// POST /push/batches (the push source), dedupe runs on Upstash over HTTP (or in memory: per isolate,
+// POST /push/batches (the push source) or are pulled from Redpanda's HTTP Proxy in bounded drains on
+// a schedule (`source: http-proxy`), dedupe runs on Upstash over HTTP (or in memory: per isolate,
 // for tests), and dead letters go through Redpanda's HTTP Proxy produce API or to a DLQ sink URL.
 // Every piece speaks web fetch: nothing here imports a Kafka client, ioredis, node:* or the file
 // system (a test checks the bundle's import graph). The rest of the wiring is relay/wiring.ts, shared
@@ -11,6 +12,11 @@ import { createMemoryDedupeStore, type MemoryDedupeTable } from './adapters/dedu
 import { createUpstashDedupeStore } from './adapters/dedupe-upstash.ts';
 import { httpDlqWriterFor } from './adapters/dlq-http.ts';
 import { createFetchSender } from './adapters/http-fetch.ts';
+import {
+  type DrainReport,
+  type HttpProxySource,
+  httpProxySourceFromConfig,
+} from './adapters/http-proxy/index.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
 import type { Logger } from './core/contracts.ts';
@@ -29,8 +35,8 @@ export const EDGE_REPLAY_UNSUPPORTED =
 /** `path: problem` lines for settings the edge relay cannot honour (beside the schema's own checks). */
 export function edgeConfigProblems(config: RelayConfig): string[] {
   const out: string[] = [];
-  if (config.source !== 'push')
-    out.push(`source: ${config.source} needs a long-lived process; the edge relay takes source: push`);
+  if (config.source === 'kafka')
+    out.push('source: kafka needs a long-lived process; the edge relay takes source: push or http-proxy');
   const stores = usedStores(config);
   if (stores.has('redis'))
     out.push('dedupe.store: redis needs a TCP connection; on the edge use upstash (or memory, per isolate)');
@@ -41,10 +47,21 @@ export function edgeConfigProblems(config: RelayConfig): string[] {
   return out;
 }
 
+/** The edge relay: with `source: http-proxy`, `drain` runs one bounded pull (the cron's job). */
+export interface EdgeRelayRuntime extends RelayRuntime {
+  readonly drain?: (() => Promise<DrainReport>) | undefined;
+}
+
 export interface BuildEdgeRelayOptions {
   readonly config: RelayConfig;
   readonly logger: Logger;
   readonly instanceId?: string | undefined;
+  /**
+   * The deployment slot's stable id, naming the HTTP Proxy consumer instance (`<prefix>-<slot>`) so a
+   * drain takes over what a crashed one left; two Workers on one group need two slots. Default: the
+   * instance id.
+   */
+  readonly slot?: string | undefined;
   /** Scrubs outside text of the config's secrets; built from `config` when not given. */
   readonly redact?: Redactor;
   readonly clientAddress?: ClientAddress | undefined;
@@ -66,11 +83,24 @@ export function buildEdgeRelay({
   metrics = createRegistry(),
   memoryTable,
   fetch: doFetch = (input, init) => fetch(input, init),
-}: BuildEdgeRelayOptions): RelayRuntime {
+  slot,
+}: BuildEdgeRelayOptions): EdgeRelayRuntime {
   const problems = edgeConfigProblems(config);
   if (problems.length > 0) throw new Error(`config not usable on the edge: ${problems.join('; ')}`);
   const instanceId = givenId ?? config.instanceId ?? `edge-${crypto.randomUUID().slice(0, 8)}`;
-  const pushSource = createPushSource();
+  const topics = [...new Set(config.relay.routes.flatMap((r) => r.topics))];
+  const pushSource = config.source === 'push' ? createPushSource() : undefined;
+  const pullSource: HttpProxySource | undefined =
+    config.source === 'http-proxy' && config.httpProxy
+      ? httpProxySourceFromConfig(config.httpProxy, {
+          topics,
+          instanceId: slot ?? instanceId,
+          fetch: doFetch,
+          logger,
+        })
+      : undefined;
+  const source = pushSource ?? pullSource;
+  if (!source) throw new Error('config not usable on the edge: no push or http-proxy source');
 
   const used = usedStores(config);
   const stores: StoreSet = {};
@@ -87,18 +117,30 @@ export function buildEdgeRelay({
 
   const dlq = httpDlqWriterFor(config, doFetch);
 
-  return wireRelay({
+  const runtime = wireRelay({
     config,
     instanceId,
     metrics,
     logger,
     redact,
     createSender: () => createFetchSender({ fetch: doFetch, redact }),
-    source: pushSource,
+    source,
     pushSource,
     stores,
     dlq,
     replayUnsupported: EDGE_REPLAY_UNSUPPORTED,
     clientAddress,
   });
+  const proxy = config.httpProxy;
+  const drain =
+    pullSource && proxy
+      ? () =>
+          pullSource.drain({
+            budgetMs: proxy.drainBudgetMs,
+            maxRecords: proxy.drainMaxRecords,
+            maxInFlight: proxy.drainMaxInFlight,
+            flush: () => runtime.relay.commitNow(),
+          })
+      : undefined;
+  return { ...runtime, drain };
 }

@@ -100,7 +100,7 @@ routes:
     );
     if (!r.ok) throw new Error(r.errors.join('\n'));
     expect(edgeConfigProblems(r.config)).toEqual([
-      'source: kafka needs a long-lived process; the edge relay takes source: push',
+      'source: kafka needs a long-lived process; the edge relay takes source: push or http-proxy',
       'dedupe.store: redis needs a TCP connection; on the edge use upstash (or memory, per isolate)',
       'dlq.to: kafka needs a Kafka client; on the edge use http-proxy (Redpanda HTTP Proxy) or url',
       'http.client: undici is not available on the edge (use fetch)',
