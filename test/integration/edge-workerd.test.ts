@@ -96,7 +96,7 @@ async function metric(w: EdgeWorker, name: string): Promise<number> {
     .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
 }
 
-describe('edge relay on workerd, push source', () => {
+describe('edge relay on workerd', () => {
   it('answers a cron event with one drain that says no pull source is configured, and refuses a bad config naming the problem only', async () => {
     const run = randomUUID().slice(0, 8);
     const w = await worker(edgeConfig(bed.api, `edge-cron-${run}`, run));
@@ -110,6 +110,24 @@ describe('edge relay on workerd, push source', () => {
     );
     expect(refused).toContain('dlq.to: kafka needs a Kafka client');
     expect(refused).not.toContain(PUSH_TOKEN);
+  });
+
+  it('runs the HTTP Proxy pull driver on a cron event with source http-proxy (an unreachable proxy: the drain reports failed)', async () => {
+    const run = randomUUID().slice(0, 8);
+    const { push: _push, ...rest } = edgeConfig(bed.api, `edge-pull-${run}`, run);
+    const w = await worker({
+      ...rest,
+      source: 'http-proxy',
+      httpProxy: { url: 'http://127.0.0.1:1', requestTimeout: '500ms', drain: { budget: '2s' } },
+    });
+    expect(await w.scheduled()).toMatchObject({ outcome: 'ok' });
+    await waitUntil(() => w.output().includes('"drain failed"'), { timeoutMs: 15_000 });
+    const line = w
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"drain failed"')) as string;
+    expect(JSON.parse(line.slice(line.indexOf('{')))).toMatchObject({ outcome: 'failed', handed: 0 });
+    expect(bed.api.report(`edge-${run}`).received).toBe(0);
   });
 
   it('guards the push route and the admin API on workerd as elsewhere: 401, 413, 501 for replay', async () => {
