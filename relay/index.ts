@@ -1,26 +1,24 @@
-// Wires a relay from its config: the Kafka source, one HTTP sender per sink, the dedupe stores the
-// sinks use, the Kafka DLQ writer and reader, a metrics registry, and the Hono app. Runtime-specific
-// pieces (which HTTP client, how to serve, signals) come from the entry point.
+// The long-lived relay's composition root: the Kafka source (or the push source), the dedupe stores
+// the sinks use (Redis over TCP, Upstash over HTTP, memory), the Kafka DLQ writer and reader. The rest
+// (senders, core relay, app, close) is relay/wiring.ts, shared with the edge root (relay/edge.ts).
+// Runtime-specific pieces (which HTTP client, how to serve, signals) come from the entry point.
 
 import { createMemoryDedupeStore } from './adapters/dedupe-memory.ts';
 import { createRedisDedupeStore } from './adapters/dedupe-redis.ts';
+import { httpDlqWriterFor } from './adapters/dlq-http.ts';
 import { createKafkaDlqWriter } from './adapters/dlq-kafka.ts';
 import { createKafkaDlqReader } from './adapters/dlq-reader.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
-import { createApp } from './app/app.ts';
 import type { ClientAddress } from './app/client-address.ts';
 import type { RelayConfig } from './config/load.ts';
-import { type ConfigReader, createConfigReloader } from './config-reload.ts';
-import { createSystemClock } from './core/clock.ts';
-import type { DedupeStore, HttpSender, Logger } from './core/contracts.ts';
+import type { ConfigReader } from './config-reload.ts';
+import type { Logger } from './core/contracts.ts';
 import { errorMessage } from './core/errors.ts';
-import type { SinkOptions } from './core/options.ts';
 import { createPushSource } from './core/push-source.ts';
 import { createRedactor, type Redactor } from './core/redact.ts';
-import { redactingDlq } from './core/redacting.ts';
-import { createRelay, type DedupeStores, type Relay, type ReloadResult } from './core/relay.ts';
-import { createRegistry, type Registry } from './metrics/registry.ts';
+import { createRegistry } from './metrics/registry.ts';
 import { configSecrets } from './secrets.ts';
+import { type CreateSender, type RelayRuntime, type StoreSet, usedStores, wireRelay } from './wiring.ts';
 
 export {
   type KafkaConnection,
@@ -32,25 +30,7 @@ export {
 export type { ClientAddress } from './app/client-address.ts';
 export { type ConfigEnv, type ConfigResult, parseConfig, type RelayConfig } from './config/load.ts';
 export type { Registry } from './metrics/registry.ts';
-
-/** A relay built from a config, with its HTTP app and metrics. */
-export interface RelayRuntime {
-  /** The relay. */
-  readonly relay: Relay;
-  /** Applies the config file's routes again (config-reload.ts); refused when there is no file to read. */
-  reloadConfig(): Promise<ReloadResult>;
-  /** The Hono app: health, readiness, metrics, admin API, push endpoint. */
-  readonly app: ReturnType<typeof createApp>;
-  /** The metrics registry. */
-  readonly metrics: Registry;
-  /** This relay instance. */
-  readonly instanceId: string;
-  /** Stops the relay (graceful, within the deadline) and closes every adapter. */
-  close(deadlineMs?: number): Promise<void>;
-}
-
-/** The HTTP clients a sink can send with. */
-export type HttpClientName = 'undici' | 'fetch';
+export type { CreateSender, HttpClientName, RelayRuntime } from './wiring.ts';
 
 /** What buildRelay takes. */
 export interface BuildRelayOptions {
@@ -60,7 +40,7 @@ export interface BuildRelayOptions {
    * One sender per sink, on the client the config asks for (`http.client`, undefined = the runtime's
    * default): on Node undici or fetch, on Deno, Bun and edge fetch.
    */
-  readonly createSender: (sink: SinkOptions, client: HttpClientName | undefined) => HttpSender;
+  readonly createSender: CreateSender;
   /** Where the relay logs. */
   readonly logger: Logger;
   /** This relay instance (default: the config's, else a random one). */
@@ -84,9 +64,7 @@ export async function buildRelay({
   readConfig,
 }: BuildRelayOptions): Promise<RelayRuntime> {
   const instanceId = givenId ?? config.instanceId ?? `relay-${crypto.randomUUID().slice(0, 8)}`;
-  const clock = createSystemClock();
   const metrics = createRegistry();
-  const sinks = config.relay.routes.flatMap((r) => r.sinks);
   const topics = [...new Set(config.relay.routes.flatMap((r) => r.topics))];
 
   const pushSource = config.source === 'push' ? createPushSource() : undefined;
@@ -103,8 +81,8 @@ export async function buildRelay({
       metrics,
     });
 
-  const used = new Set(sinks.filter((s) => s.dedupe.enabled).map((s) => s.dedupe.store));
-  const stores: { redis?: DedupeStore; upstash?: DedupeStore; memory?: DedupeStore } = {};
+  const used = usedStores(config);
+  const stores: StoreSet = {};
   if (used.has('redis')) {
     const redis = createRedisDedupeStore({ instanceId, url: config.redis.url });
     stores.redis = redis;
@@ -125,92 +103,43 @@ export async function buildRelay({
   }
   if (used.has('memory')) stores.memory = createMemoryDedupeStore({ instanceId });
 
-  const kafkaDlq = createKafkaDlqWriter({
-    brokers: config.kafka.brokers,
-    connection: config.kafka.connection,
-    topic: config.kafka.dlqTopic,
-    clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
-    logger,
-  });
-  // Reasons carry what sinks and clients said: scrubbed on the way to `ferry-error-message`.
-  const dlq = redactingDlq(kafkaDlq, redact);
-  const dlqReader = createKafkaDlqReader({
-    brokers: config.kafka.brokers,
-    connection: config.kafka.connection,
-    topic: config.kafka.dlqTopic,
-    clientId: `${config.kafka.clientId}-replay-${instanceId}`,
-  });
-
-  const senders = new Map<string, HttpSender>();
-  for (const sink of sinks) senders.set(sink.id, createSender(sink, config.http.client));
-
-  const relay = createRelay({
-    config: config.relay,
-    source,
-    senders: Object.fromEntries(senders),
-    dedupe: stores as DedupeStores,
-    dlq,
-    metrics,
-    clock,
-    instanceId,
-    logger,
-    redact,
-  });
-  const reloadedSenders: HttpSender[] = [];
-  const reloader = readConfig
-    ? createConfigReloader({
-        initial: config,
-        read: readConfig,
-        relay,
-        createSender: (sink, next) => {
-          const sender = createSender(sink, next.http.client);
-          // Closed with the others at shutdown (a replaced lane may still be using the old one).
-          reloadedSenders.push(sender);
-          return sender;
-        },
+  // dlq.to kafka (default): producer and replay reader on the DLQ topic. http-proxy / url: the edge's
+  // HTTP writer, whose envelope records the Kafka reader does not read, so replay answers 501.
+  const kafkaDlq = config.dlq.to === 'kafka';
+  const dlq = kafkaDlq
+    ? createKafkaDlqWriter({
+        brokers: config.kafka.brokers,
+        connection: config.kafka.connection,
+        topic: config.kafka.dlqTopic,
+        clientId: `${config.kafka.clientId}-dlq-${instanceId}`,
+        logger,
+      })
+    : httpDlqWriterFor(config);
+  const dlqReader = kafkaDlq
+    ? createKafkaDlqReader({
+        brokers: config.kafka.brokers,
+        connection: config.kafka.connection,
+        topic: config.kafka.dlqTopic,
+        clientId: `${config.kafka.clientId}-replay-${instanceId}`,
       })
     : undefined;
-  const reloadConfig = async (): Promise<ReloadResult> => {
-    if (!reloader) return { ok: false, errors: ['this relay was not started from a config file'] };
-    const result = await reloader.reload();
-    if (result.ok) logger.info('config reloaded', { ...result.summary });
-    else logger.warn('config reload refused; the running config stays', { errors: result.errors });
-    return result;
-  };
-  const app = createApp({
-    relay,
-    metrics,
-    adminToken: config.adminToken,
-    dlqReader,
-    clock,
-    replayPerSecond: config.replayPerSecond,
-    push: pushSource ? { source: pushSource, ...config.push, token: config.push?.token } : undefined,
-    clientAddress,
-    logger,
-    reloadConfig: reloader ? reloadConfig : undefined,
-  });
 
-  let closing: Promise<void> | undefined;
-  return {
-    relay,
-    reloadConfig,
-    app,
-    metrics,
+  return wireRelay({
+    config,
     instanceId,
-    close(deadlineMs = config.relay.shutdownTimeoutMs) {
-      closing ??= (async () => {
-        await relay.stop({ deadlineMs });
-        const closes: Array<Promise<unknown>> = [
-          dlq.close(),
-          dlqReader.close(),
-          ...[...senders.values(), ...reloadedSenders].map((s) => s.close()),
-        ];
-        for (const store of Object.values(stores)) closes.push(store.close());
-        const results = await Promise.allSettled(closes);
-        for (const r of results)
-          if (r.status === 'rejected') logger.warn('close failed', { error: redact(errorMessage(r.reason)) });
-      })();
-      return closing;
-    },
-  };
+    metrics,
+    logger,
+    redact,
+    createSender,
+    source,
+    pushSource,
+    stores,
+    dlq,
+    dlqReader,
+    replayUnsupported: kafkaDlq
+      ? undefined
+      : `DLQ replay reads Kafka DLQ records; dlq.to is ${config.dlq.to}`,
+    clientAddress,
+    readConfig,
+  });
 }

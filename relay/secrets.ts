@@ -2,7 +2,7 @@
 // webhook secrets, values of secret-looking configured headers, the admin and push tokens, the push
 // signing secrets, the Upstash token, the Kafka SASL password or token and TLS key passphrase, the HTTP
 // Proxy password or token, and the password of the Redis URL — whatever `${ENV}` interpolation put there.
-import { connectionSecrets } from '../wasm/index.ts';
+import { connectionSecrets } from '../wasm/settings.ts';
 import { toBase64 } from './adapters/http-proxy/wire.ts';
 import type { RelayConfig } from './config/load.ts';
 
@@ -19,7 +19,13 @@ function urlPassword(url: string): string[] {
 }
 
 export function configSecrets(config: RelayConfig): string[] {
-  const out: Array<string | undefined> = [config.adminToken, config.push?.token, config.upstash?.token];
+  const out: Array<string | undefined> = [
+    config.adminToken,
+    config.push?.token,
+    config.upstash?.token,
+    config.dlq.bearer,
+    config.dlq.password,
+  ];
   out.push(...connectionSecrets(config.kafka.connection));
   const proxyAuth = config.httpProxy?.auth;
   if (proxyAuth?.kind === 'bearer') out.push(proxyAuth.token);
@@ -31,6 +37,7 @@ export function configSecrets(config: RelayConfig): string[] {
   for (const secret of config.push?.signingSecrets ?? []) out.push(secret, secret.replace(/^whsec_/, ''));
   out.push(...urlPassword(config.redis.url));
   if (config.upstash) out.push(...urlPassword(config.upstash.url));
+  if (config.dlq.url) out.push(...urlPassword(config.dlq.url));
   for (const route of config.relay.routes) {
     for (const sink of route.sinks) {
       out.push(sink.auth.bearer, sink.auth.webhookSecret);

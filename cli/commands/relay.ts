@@ -24,13 +24,19 @@ export function register(cmd: Command): void {
     .command('check-config')
     .description('validate a relay config file (with the current environment) and print a summary')
     .argument('<file>', 'relay config YAML')
+    .option(
+      '--edge',
+      'also check what the edge relay (Workers, Deno Deploy) needs: source push or http-proxy, Upstash or memory dedupe, dlq.to http-proxy or url',
+    )
     .addHelpText(
       'after',
       '\nExit code 2 and one `path: problem` line per error when the config is invalid.\n' +
-        'Covers every source: kafka (TLS/SASL), push (push.token) and http-proxy (httpProxy.url, credentials\n' +
-        'from the environment only, fetch and drain limits). Values are never printed, only their paths.',
+        'Covers every source: kafka (TLS/SASL), push (push.token) and http-proxy (httpProxy.url, auth from\n' +
+        '${VAR} only, fetch and drain limits). Values are never printed, only their paths.\n' +
+        'For the edge, check the FERRY_CONFIG text with the secrets it references set in the environment:\n' +
+        '  PUSH_TOKEN=... UPSTASH_TOKEN=... ferry relay check-config --edge relay.edge.yaml',
     )
-    .action(async (file: string) => {
+    .action(async (file: string, opts: { edge?: boolean }) => {
       const { parseConfig } = await import('../../relay/config/load.ts');
       let text: string;
       try {
@@ -46,7 +52,16 @@ export function register(cmd: Command): void {
         process.exit(2);
       }
       const { config } = result;
-      console.log(`config ${file} is valid`);
+      if (opts.edge) {
+        const { edgeConfigProblems } = await import('../../relay/edge.ts');
+        const problems = edgeConfigProblems(config);
+        if (problems.length > 0) {
+          console.error(`config ${file} cannot run on the edge:`);
+          for (const problem of problems) console.error(`  ${problem}`);
+          process.exit(2);
+        }
+      }
+      console.log(`config ${file} is valid${opts.edge ? ' for the edge relay' : ''}`);
       const proxy = config.httpProxy;
       if (config.source === 'http-proxy' && proxy)
         console.log(

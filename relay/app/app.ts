@@ -21,6 +21,8 @@ export interface AppOptions {
   readonly adminToken: string | undefined;
   /** Needed for /v1/dlq/replay; without it the endpoint answers 501. */
   readonly dlqReader?: DlqReader | undefined;
+  /** The 501 answer's error without a reader (the edge relay says why replay runs elsewhere). */
+  readonly replayUnsupported?: string | undefined;
   readonly clock: Clock;
   readonly replayPerSecond?: number;
   /** When the relay is fed by the HTTP push source: POST /push/batches, behind its own token. */
@@ -64,6 +66,7 @@ export function createApp({
   metrics,
   adminToken,
   dlqReader,
+  replayUnsupported = 'no DLQ reader configured',
   clock,
   replayPerSecond = 100,
   push,
@@ -138,7 +141,7 @@ export function createApp({
   });
 
   app.post('/v1/dlq/replay', async (c) => {
-    if (!replays) return c.json({ error: 'no DLQ reader configured' }, 501);
+    if (!replays) return c.json({ error: replayUnsupported }, 501);
     let json: unknown;
     try {
       json = await c.req.json();

@@ -3,7 +3,7 @@
 // and never with the value itself: a config value may be a secret (tokens, `${ENV}` values).
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
-import { connectionProblems, type KafkaConnection } from '../../wasm/index.ts';
+import { connectionProblems, type KafkaConnection } from '../../wasm/settings.ts';
 import type { RelayOptions, SinkOptions } from '../core/options.ts';
 import { checkUrlTemplate } from '../core/url-template.ts';
 import { exceedsDepth } from '../core/value-depth.ts';
@@ -50,6 +50,15 @@ export interface RelayConfig {
   readonly redis: { readonly url: string };
   /** Upstash for dedupe. */
   readonly upstash: { readonly url: string; readonly token: string } | undefined;
+  /** Where dead letters go (schema.ts `dlq`); `url` and the credentials only for http-proxy and url. */
+  readonly dlq: {
+    readonly to: 'kafka' | 'http-proxy' | 'url';
+    readonly url: string | undefined;
+    readonly bearer: string | undefined;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly timeoutMs: number;
+  };
   /** Which HTTP client sends (undefined: the runtime's default). */
   readonly http: { readonly client: 'undici' | 'fetch' | undefined };
   /** DLQ replay rate. */
@@ -167,6 +176,31 @@ function pushSigningProblems(push: NonNullable<ConfigOutput['push']>): string[] 
     : [];
 }
 
+function dlqProblems(d: ConfigOutput['dlq']): string[] {
+  const errors: string[] = [];
+  if (d.to === 'kafka') {
+    for (const key of ['url', 'bearer', 'username', 'password'] as const)
+      if (d[key] !== undefined) errors.push(`dlq.${key}: only for dlq.to http-proxy or url`);
+    return errors;
+  }
+  if (d.url === undefined) errors.push(`dlq.url: dlq.to ${d.to} needs a url`);
+  else {
+    const problem = /^https?:\/\//.test(d.url) ? checkUrlTemplate(d.url) : 'must be an http(s) URL';
+    if (problem) errors.push(`dlq.url: ${problem}`);
+    else if (/[{}]/.test(d.url)) errors.push('dlq.url: must be a plain URL (no {placeholders})');
+  }
+  if (d.bearer !== undefined && (d.username !== undefined || d.password !== undefined))
+    errors.push('dlq.bearer: use either bearer or username and password');
+  if ((d.username === undefined) !== (d.password === undefined))
+    errors.push('dlq.username: username and password go together (HTTP Basic)');
+  for (const key of ['bearer', 'username', 'password'] as const) {
+    const value = d[key];
+    if (value !== undefined && headerValueProblem(value))
+      errors.push(`dlq.${key}: ${headerValueProblem(value)}`);
+  }
+  return errors;
+}
+
 function crossChecks(c: ConfigOutput): string[] {
   const errors: string[] = [];
   const seen = new Map<string, string>();
@@ -197,6 +231,7 @@ function crossChecks(c: ConfigOutput): string[] {
   if (c.push) errors.push(...pushSigningProblems(c.push));
   errors.push(...httpProxyProblems(c));
   if (c.upstash && !/^https?:\/\//.test(c.upstash.url)) errors.push('upstash.url: must be an http(s) URL');
+  errors.push(...dlqProblems(c.dlq));
   if (!/^rediss?:\/\//.test(c.redis.url)) errors.push('redis.url: must be a redis:// or rediss:// URL');
   return errors;
 }
@@ -353,6 +388,14 @@ export function resolveConfig(document: unknown, env: ConfigEnv = {}): ConfigRes
       },
       redis: { url: c.redis.url },
       upstash: c.upstash,
+      dlq: {
+        to: c.dlq.to,
+        url: c.dlq.url?.replace(/\/+$/, ''),
+        bearer: c.dlq.bearer,
+        username: c.dlq.username,
+        password: c.dlq.password,
+        timeoutMs: c.dlq.timeout,
+      },
       http: { client: c.http.client },
       replayPerSecond: c.replay.perSecond,
       relay: {

@@ -324,6 +324,23 @@ export const ConfigSchema = v.strictObject({
     {},
   ),
   upstash: v.optional(v.strictObject({ url: nonEmpty('an http(s) URL'), token: nonEmpty('a token') })),
+  /**
+   * Where dead letters go. kafka (default): a Kafka producer to kafka.dlqTopic (long-lived relays).
+   * http-proxy: Redpanda's HTTP Proxy produce API (POST <url>/topics/<kafka.dlqTopic>); url: one JSON
+   * dead letter POSTed to <url> per record. The edge relay needs http-proxy or url (no Kafka client).
+   */
+  dlq: v.optional(
+    v.strictObject({
+      to: v.optional(v.picklist(['kafka', 'http-proxy', 'url'], 'must be kafka, http-proxy or url'), 'kafka'),
+      url: v.optional(nonEmpty('an http(s) URL')),
+      /** Bearer token (a DLQ sink URL); or username + password for HTTP Basic (Redpanda's proxy). */
+      bearer: v.optional(nonEmpty('a token')),
+      username: v.optional(nonEmpty('a user name')),
+      password: v.optional(nonEmpty('a password')),
+      timeout: duration('10s'),
+    }),
+    {},
+  ),
   http: v.optional(
     v.strictObject({ client: v.optional(v.picklist(['undici', 'fetch'], 'must be undici or fetch')) }),
     {},
