@@ -3,7 +3,7 @@
 //   - relay/core imports neither an adapter nor anything outside relay/core, nor a runtime module
 //     (node:* or a Node builtin, bun, cloudflare:*, Deno's npm:/jsr: specifiers);
 //   - transforms/ imports nothing outside transforms/ (no host code, no relay);
-//   - wasm/ never imports relay/;
+//   - wasm/ never imports relay/ (except the metrics registry, a leaf both processes render with);
 //   - product code (relay/, wasm/, cli/, deploy/; not their *.test.ts files) never imports test/.
 // Known violations are listed below, each with the reason it is still there.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -84,7 +84,15 @@ function violations(edges: readonly Edge[]): Array<{ edge: Edge; rule: string }>
     }
     if (inside(e.from, 'transforms') && e.to !== null && !inside(e.to, 'transforms'))
       push(e, 'transforms/ stand alone (no host or relay code)');
-    if (inside(e.from, 'wasm') && inside(e.to, 'relay')) push(e, 'wasm/ never imports relay/');
+    // The one shared leaf: the runner renders its metrics with the relay's Prometheus registry, so both
+    // processes expose (and escape) metrics the same way. Tests may read relay helpers.
+    if (
+      inside(e.from, 'wasm') &&
+      !isTest(e.from) &&
+      inside(e.to, 'relay') &&
+      e.to !== 'relay/metrics/registry.ts'
+    )
+      push(e, 'wasm/ never imports relay/ (except the metrics registry)');
     const product = ['relay', 'wasm', 'cli', 'deploy'].some((f) => inside(e.from, f)) && !isTest(e.from);
     if (product && inside(e.to, 'test')) push(e, 'product code never imports test/');
   }
