@@ -27,6 +27,8 @@ const SECRETS = {
   ADMIN_TOKEN: 'contract-admin-token-0123456789',
   UPSTASH_TOKEN: 'contract-upstash-token-0123',
   DLQ_TOKEN: 'contract-dlq-token-0123456789',
+  // Standard Webhooks secret: every runtime verifies the signature of each push.
+  PUSH_SIGNING_SECRET: `whsec_${btoa('contract-push-signing-key-0123456789')}`,
 };
 const ref = (name: keyof typeof SECRETS) => `\${${name}}`;
 
@@ -51,7 +53,7 @@ function contractConfig(run: string, topic: string) {
   return {
     listen: { port: 0, host: '127.0.0.1' },
     source: 'push',
-    push: { token: ref('PUSH_TOKEN'), timeout: '20s' },
+    push: { token: ref('PUSH_TOKEN'), signingSecret: ref('PUSH_SIGNING_SECRET'), timeout: '20s' },
     adminToken: ref('ADMIN_TOKEN'),
     upstash: { url: gateway.url, token: ref('UPSTASH_TOKEN') },
     dlq: { to: 'url', url: `${api.url}/dlq-${run}`, bearer: ref('DLQ_TOKEN') },
@@ -161,23 +163,30 @@ describe.each(['node', 'deno', 'bun', 'workerd', 'deno-deploy'])('delivery contr
       first[5] = record(5, { kind: 'skip' }); // filtered out
       first[7] = { ...record(7), value: undefined, valueText: '{"truncated":' } as never; // dead-lettered
       first[9] = record(9, {}, `${run}-1`); // the event id of offset 1: deduplicated
-      const answer = await pushBatch(target.url, SECRETS.PUSH_TOKEN, first);
+      const answer = await pushBatch(target.url, SECRETS.PUSH_TOKEN, first, SECRETS.PUSH_SIGNING_SECRET);
       expect(answer).toMatchObject({ status: 200, body: { status: 'committed', accepted: 20 } });
 
       // A re-push of a committed batch is acknowledged and sends nothing.
-      const again = await pushBatch(target.url, SECRETS.PUSH_TOKEN, first);
+      const again = await pushBatch(target.url, SECRETS.PUSH_TOKEN, first, SECRETS.PUSH_SIGNING_SECRET);
       expect(again.status).toBe(200);
       expect(again.body.status).toBe('committed');
       expect(Number(again.body.accepted) + Number(again.body.alreadyDone)).toBeGreaterThanOrEqual(20);
 
       const second = Array.from({ length: 10 }, (_, i) => record(20 + i));
-      expect(await pushBatch(target.url, SECRETS.PUSH_TOKEN, second)).toMatchObject({
+      expect(
+        await pushBatch(target.url, SECRETS.PUSH_TOKEN, second, SECRETS.PUSH_SIGNING_SECRET),
+      ).toMatchObject({
         status: 200,
         body: { status: 'committed', accepted: 10 },
       });
       const disordered = [record(40), record(39)];
-      expect((await pushBatch(target.url, SECRETS.PUSH_TOKEN, disordered)).status).toBe(400);
-      expect((await pushBatch(target.url, 'not-the-push-token-0123456789', second)).status).toBe(401);
+      expect(
+        (await pushBatch(target.url, SECRETS.PUSH_TOKEN, disordered, SECRETS.PUSH_SIGNING_SECRET)).status,
+      ).toBe(400);
+      expect(
+        (await pushBatch(target.url, 'not-the-push-token-0123456789', second, SECRETS.PUSH_SIGNING_SECRET))
+          .status,
+      ).toBe(401);
 
       const report = api.report(`contract-${run}`);
       const applied = new Set(api.ledger(`contract-${run}`).appliedKeys);

@@ -2,6 +2,7 @@
 // push records (key, the value's exact text, headers), split into batches per partition, and pushed
 // again until the relay answers 200 (a 202 timeout, a 429, a 503 or a dropped connection is re-pushed,
 // as a forwarder does: the push is idempotent by position and by dedupe).
+import { createWebhookSigner } from '../../relay/core/webhook-signing.ts';
 import type { TopicRecord } from './kafka.ts';
 
 export interface PushRecord {
@@ -49,12 +50,22 @@ export async function pushBatch(
   url: string,
   token: string,
   records: readonly unknown[],
+  /** Signs the push (Standard Webhooks) for a relay with `push.signingSecret`. */
+  signingSecret?: string,
 ): Promise<PushAnswer> {
   try {
+    const payload = JSON.stringify({ records });
+    const signature = signingSecret
+      ? await createWebhookSigner(signingSecret).sign(
+          `push-${crypto.randomUUID()}`,
+          Math.floor(Date.now() / 1000),
+          payload,
+        )
+      : {};
     const res = await fetch(`${url}/push/batches`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ records }),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...signature },
+      body: payload,
     });
     const text = await res.text();
     let body: Record<string, unknown> = {};
