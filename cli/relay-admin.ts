@@ -73,3 +73,47 @@ export function replayBody(
   if (o.limit) body.limit = Number(o.limit);
   return body;
 }
+
+/**
+ * Polls GET /v1/dlq/replay every `everyMs` and prints the running replay's progress, one line per
+ * change (`replay billing: scanned 1200, matched 300, sent 120`), until stopped. Polling failures are
+ * ignored: the replay's own request reports what went wrong.
+ */
+export function watchReplay({
+  url,
+  token,
+  print,
+  everyMs = 2000,
+}: {
+  url: string;
+  token: string | undefined;
+  print: (line: string) => void;
+  everyMs?: number;
+}): { stop(): void } {
+  let last = '';
+  let stopped = false;
+  const tick = async () => {
+    try {
+      const answer = await adminCall({ url, token, method: 'GET', path: '/v1/dlq/replay' });
+      const job = answer.body as {
+        sink?: string;
+        running?: boolean;
+        progress?: { scanned: number; matched: number; sent: number };
+      };
+      if (stopped || answer.status !== 200 || !job.running || !job.progress) return;
+      const { scanned, matched, sent } = job.progress;
+      const line = `replay ${job.sink}: scanned ${scanned}, matched ${matched}, sent ${sent}`;
+      if (line !== last) print(line);
+      last = line;
+    } catch {
+      // the replay request itself says why, if the relay went away
+    }
+  };
+  const timer = setInterval(() => void tick(), everyMs);
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

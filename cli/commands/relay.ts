@@ -143,8 +143,23 @@ export function register(cmd: Command): void {
       sink: string,
       opts: { url: string; token?: string } & Record<string, string | boolean | undefined>,
     ) => {
-      const { replayBody } = await import('../relay-admin.ts');
-      await call(opts, 'POST', '/v1/dlq/replay', replayBody(sink, opts as Parameters<typeof replayBody>[1]));
+      const { replayBody, watchReplay } = await import('../relay-admin.ts');
+      // The POST answers with the report at the end; meanwhile its progress goes to stderr.
+      const watching = watchReplay({
+        url: opts.url,
+        token: opts.token ?? process.env.FERRY_ADMIN_TOKEN,
+        print: (line) => console.error(line),
+      });
+      try {
+        await call(
+          opts,
+          'POST',
+          '/v1/dlq/replay',
+          replayBody(sink, opts as Parameters<typeof replayBody>[1]),
+        );
+      } finally {
+        watching.stop();
+      }
     },
   );
 }

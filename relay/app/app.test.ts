@@ -139,6 +139,8 @@ describe('relay HTTP surface', () => {
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
+    const progress = () => app.request('/v1/dlq/replay', { headers: auth });
+    expect((await progress()).status).toBe(404);
     const before = api.requests.length;
     const dry = (await (await post({ sink: 'api', dryRun: true, fromOffset: 1 })).json()) as {
       matched: number;
@@ -153,6 +155,13 @@ describe('relay HTTP surface', () => {
       outcomes: Record<string, number>;
     };
     expect(real.outcomes).toEqual({ delivered: 3 });
+    // The last replay's progress and report, as `ferry relay replay` polls it while it waits.
+    const last = (await (await progress()).json()) as {
+      sink: string;
+      running: boolean;
+      progress: { matched: number; sent: number };
+    };
+    expect(last).toMatchObject({ sink: 'api', running: false, progress: { matched: 3, sent: 3 } });
     const again = (await (await post({ sink: 'api' })).json()) as { outcomes: Record<string, number> };
     expect(again.outcomes).toEqual({ deduplicated: 3 });
     expect(api.requests.length - before).toBe(3);
@@ -229,7 +238,7 @@ describe('wrong methods', () => {
       ['POST', '/v1/sinks', 'GET, HEAD'],
       ['GET', '/v1/sinks/api/pause', 'POST'],
       ['PUT', '/v1/sinks/api/resume', 'POST'],
-      ['GET', '/v1/dlq/replay', 'POST'],
+      ['PUT', '/v1/dlq/replay', 'GET, POST, HEAD'],
     ];
     for (const [method, path, allow] of cases) {
       const res = await app.request(path, { method, headers: auth });

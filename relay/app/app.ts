@@ -140,6 +140,13 @@ export function createApp({
     return c.json(result, 200);
   });
 
+  // The running replay's progress (or the last one's report), for `ferry relay replay` while it waits.
+  app.get('/v1/dlq/replay', (c) => {
+    if (!replays) return c.json({ error: replayUnsupported }, 501);
+    const job = replays.last();
+    return job ? c.json(job) : c.json({ error: 'no replay has run yet' }, 404);
+  });
+
   app.post('/v1/dlq/replay', async (c) => {
     if (!replays) return c.json({ error: replayUnsupported }, 501);
     let json: unknown;
@@ -167,7 +174,8 @@ export function createApp({
   });
 
   for (const path of ['/healthz', '/readyz', '/metrics', '/v1/sinks']) app.all(path, allowOnly('GET'));
-  for (const path of ['/v1/sinks/:id/pause', '/v1/sinks/:id/resume', '/v1/dlq/replay', '/v1/config/reload'])
+  app.all('/v1/dlq/replay', allowOnly('GET', 'POST'));
+  for (const path of ['/v1/sinks/:id/pause', '/v1/sinks/:id/resume', '/v1/config/reload'])
     app.all(path, allowOnly('POST'));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

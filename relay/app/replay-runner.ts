@@ -25,7 +25,7 @@ export interface ReplayRunner {
   run(filter: ReplayFilter): Promise<ReplayReport | 'busy'>;
   /** Starts a replay in the background; its progress is read with `last()`. */
   start(filter: ReplayFilter): ReplayJob | 'busy';
-  /** The running replay, else the last one started with `start` (undefined before the first). */
+  /** The running replay, else the last one (undefined before the first). */
   last(): ReplayJob | undefined;
 }
 
@@ -68,7 +68,25 @@ export function createReplayRunner({
   }
 
   return {
-    run: (filter) => exclusive(filter),
+    run: async (filter) => {
+      if (busy) return 'busy';
+      // Tracked like a started one, so GET /v1/dlq/replay can show an admin API replay's progress.
+      const base = { sink: filter.sink, dryRun: filter.dryRun === true, startedAt: clock.now() };
+      job = { ...base, running: true, progress: NO_PROGRESS };
+      try {
+        const report = await exclusive(filter, (progress) => {
+          job = { ...base, running: true, progress };
+        });
+        if (report !== 'busy') {
+          const { scanned, matched, sent, outcomes } = report;
+          job = { ...base, running: false, progress: { scanned, matched, sent, outcomes }, report };
+        }
+        return report;
+      } catch (err) {
+        job = { ...base, running: false, progress: job?.progress ?? NO_PROGRESS, failed: true };
+        throw err;
+      }
+    },
     start: function startReplay(filter) {
       if (busy) return 'busy';
       const base = { sink: filter.sink, dryRun: filter.dryRun === true, startedAt: clock.now() };
