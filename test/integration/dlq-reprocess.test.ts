@@ -173,7 +173,12 @@ describe('ferry dlq reprocess', () => {
         timeoutMs: 60_000,
         message: 'relaxed run: 11 outputs',
       });
-      expect(r2.metrics().deadLetteredByCode).toEqual({ invalid_enum: 1 });
+      const m2 = r2.metrics();
+      expect(m2.outByTopic).toEqual({ [clean]: 10, [dlq]: 1 });
+      expect(m2.deadLetteredByCode).toEqual({ invalid_enum: 1 });
+      expect(lines.at(-1)).toBe(
+        'reprocessed 11 dead letters of shipments: they go through the deployed transform again',
+      );
 
       // 5. A second run: the 10 that became clean are offered again (their event ids are the same, so
       // the relay's dedupe drops them); the still-bad one's first dead letter is superseded by its copy.
