@@ -12,12 +12,12 @@ import { createKafkaDlqReader } from '../../relay/adapters/dlq-reader.ts';
 import type { SourceRecord } from '../../relay/core/contracts.ts';
 import { connectionFailure, type KafkaConnection, kafkaClientOptions } from '../../wasm/index.ts';
 import {
+  createSelector,
   deadLetterId,
   headerValue,
   outgoing,
   parseTimeFlag,
   type ReprocessFilter,
-  selectDeadLetters,
 } from '../dlq/select.ts';
 import { CliError } from '../errors.ts';
 import {
@@ -125,16 +125,17 @@ export async function reprocess(
       clientId: 'ferry-dlq-reprocess',
       ...(connection ? { connection } : {}),
     });
-    const all: SourceRecord[] = [];
+    const selector = createSelector(filter);
+    let read = 0;
     try {
       for await (const r of reader.read()) {
-        all.push(r);
-        if (all.length % 10_000 === 0) out(`  read ${all.length} dead letters`);
+        selector.add(r);
+        if (++read % 10_000 === 0) out(`  read ${read} dead letters`);
       }
     } finally {
       await reader.close();
     }
-    const { selected, skipped } = selectDeadLetters(all, filter);
+    const { selected, skipped } = selector.result();
     const byCode = new Map<string, number>();
     for (const r of selected) {
       const k =
@@ -142,7 +143,7 @@ export async function reprocess(
       byCode.set(k, (byCode.get(k) ?? 0) + 1);
     }
     out(
-      `read ${all.length}; ${opts.dryRun ? 'would reprocess' : 'reprocessing'} ${selected.length}; skipped: ` +
+      `read ${read}; ${opts.dryRun ? 'would reprocess' : 'reprocessing'} ${selected.length}; skipped: ` +
         Object.entries(skipped)
           .map(([k, n]) => `${k} ${n}`)
           .join(', '),

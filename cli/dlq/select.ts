@@ -50,31 +50,45 @@ export function headerValue(r: SourceRecord, key: string): string | undefined {
 export const deadLetterId = (r: Pick<SourceRecord, 'topic' | 'partition' | 'offset'>): string =>
   `${r.topic}/${r.partition}@${r.offset}`;
 
-/** Chooses the dead letters to reprocess from all those read (the whole topic, in partition order). */
-export function selectDeadLetters(records: Iterable<SourceRecord>, filter: ReprocessFilter): Selection {
+/**
+ * Chooses the dead letters to reprocess as they are read (the whole topic, in partition order): only
+ * the candidates and the names of reprocessed dead letters are kept, not every record read.
+ */
+export function createSelector(filter: ReprocessFilter): { add(r: SourceRecord): void; result(): Selection } {
   const skipped = { 'other-source': 0, code: 0, time: 0, superseded: 0, limit: 0 };
   const candidates: SourceRecord[] = [];
   const reprocessed = new Set<string>();
   const codes = filter.codes && filter.codes.length > 0 ? new Set(filter.codes) : undefined;
-  for (const r of records) {
-    const from = headerValue(r, REPROCESSED_FROM);
-    if (from !== undefined) reprocessed.add(from);
-    if (headerValue(r, 'ferry-error-source-topic') !== filter.sourceTopic) skipped['other-source']++;
-    else if (codes && !codes.has(headerValue(r, 'ferry-error-code') ?? '')) skipped.code++;
-    else if (
-      (filter.since !== undefined && r.timestamp < filter.since) ||
-      (filter.until !== undefined && r.timestamp >= filter.until)
-    )
-      skipped.time++;
-    else candidates.push(r);
-  }
-  const selected: SourceRecord[] = [];
-  for (const r of candidates) {
-    if (reprocessed.has(deadLetterId(r))) skipped.superseded++;
-    else if (filter.limit !== undefined && selected.length >= filter.limit) skipped.limit++;
-    else selected.push(r);
-  }
-  return { selected, skipped };
+  return {
+    add(r) {
+      const from = headerValue(r, REPROCESSED_FROM);
+      if (from !== undefined) reprocessed.add(from);
+      if (headerValue(r, 'ferry-error-source-topic') !== filter.sourceTopic) skipped['other-source']++;
+      else if (codes && !codes.has(headerValue(r, 'ferry-error-code') ?? '')) skipped.code++;
+      else if (
+        (filter.since !== undefined && r.timestamp < filter.since) ||
+        (filter.until !== undefined && r.timestamp >= filter.until)
+      )
+        skipped.time++;
+      else candidates.push(r);
+    },
+    result() {
+      const selected: SourceRecord[] = [];
+      for (const r of candidates) {
+        if (reprocessed.has(deadLetterId(r))) skipped.superseded++;
+        else if (filter.limit !== undefined && selected.length >= filter.limit) skipped.limit++;
+        else selected.push(r);
+      }
+      return { selected, skipped: { ...skipped } };
+    },
+  };
+}
+
+/** createSelector over records already read. */
+export function selectDeadLetters(records: Iterable<SourceRecord>, filter: ReprocessFilter): Selection {
+  const s = createSelector(filter);
+  for (const r of records) s.add(r);
+  return s.result();
 }
 
 /** The record to produce to the input topic: the original, without the transform's ferry-error-* headers. */
