@@ -63,6 +63,25 @@ describe('unknown columns in the shipments transform', () => {
     expect(list.split(',').every((n) => /^extra_column_\d{3}$/.test(n))).toBe(true);
   });
 
+  it('reads the image the record is judged on: after for an update, before for a delete', async () => {
+    const u = envelope() as Record<string, unknown> & { after: Record<string, unknown> };
+    u.op = 'u';
+    u.before = { ...u.after, only_before: 1 };
+    u.after = { ...u.after, only_after: 2 };
+    const updated = await run(u);
+    expect(updated.verdict).toBe('clean');
+    if (updated.verdict === 'clean')
+      expect(headerText(updated.record, 'ferry-unknown-fields')).toBe('only_after');
+    const d = envelope() as Record<string, unknown> & { after: Record<string, unknown> | null };
+    d.op = 'd';
+    d.before = { ...d.after, gone_column: 'x' };
+    d.after = null;
+    const deleted = await run(d);
+    expect(deleted.verdict).toBe('clean');
+    if (deleted.verdict === 'clean')
+      expect(headerText(deleted.record, 'ferry-unknown-fields')).toBe('gone_column');
+  });
+
   it('a dropped required column dead-letters with missing_field and its name', async () => {
     const e = envelope();
     delete e.after.tracking_number;
