@@ -26,6 +26,9 @@ let dir = '';
 
 afterAll(async () => {
   await deleteTopics([input, clean, dlq]).catch(() => {});
+  const admin = new Admin({ clientId: 'ferry-it-reprocess-cleanup', bootstrapBrokers: [KAFKA_BOOTSTRAP] });
+  await admin.deleteGroups({ groups: [groupId] }).catch(() => {});
+  await admin.close().catch(() => {});
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -104,6 +104,9 @@ afterAll(async () => {
     await pg.query(`drop table if exists ${table}`);
   });
   await deleteTopics(inputTopic, cleanTopic, dlqTopic, `__debezium-heartbeat.${table}`).catch(() => {});
+  const admin = new Admin({ clientId: 'ferry-it-schema-cleanup', bootstrapBrokers: [KAFKA_BOOTSTRAP] });
+  await admin.deleteGroups({ groups: [`ferry-it-${table}`] }).catch(() => {});
+  await admin.close().catch(() => {});
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 180_000);
 
