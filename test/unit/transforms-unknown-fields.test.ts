@@ -11,6 +11,7 @@ const enc = new TextEncoder();
 describe('unknown columns in the shipments transform', () => {
   let host: TransformHost;
   let offset = 0n;
+  const logs: string[] = [];
   const base = loadCorpus('shipments').find((c) => c.name === 'create in kg');
   if (base?.value == null) throw new Error('corpus case "create in kg" is missing');
   const envelope = () => JSON.parse(base.value as string) as { after: Record<string, unknown>; op: string };
@@ -18,7 +19,7 @@ describe('unknown columns in the shipments transform', () => {
     runRecord(host, offset++, enc.encode('{"id":1042}'), enc.encode(JSON.stringify(value)));
 
   beforeAll(async () => {
-    host = await startEntityTransform('shipments');
+    host = await startEntityTransform('shipments', { onLog: (_level, line) => logs.push(line) });
   }, 120_000);
   afterAll(async () => {
     await host?.close();
@@ -40,6 +41,10 @@ describe('unknown columns in the shipments transform', () => {
     if (v.verdict !== 'clean' || plain.verdict !== 'clean') return;
     expect(headerText(v.record, 'ferry-unknown-fields')).toBe('hazmat_class,temp\u00e9rature');
     expect(v.event).toEqual(plain.event);
+    // Logged once per column, however often it is seen.
+    await run(e);
+    expect(logs.filter((l) => l.includes('"hazmat_class" is not in the rules'))).toHaveLength(1);
+    expect(logs.filter((l) => l.includes('"température" is not in the rules'))).toHaveLength(1);
   });
 
   it('decodes escaped names and leaves out names that would break the list', async () => {

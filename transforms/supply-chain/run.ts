@@ -8,6 +8,7 @@
 import { ByteBuilder } from '../sdk/builder';
 import { getEnv, inputTopic, outputTopic } from '../sdk/env';
 import { onRecordWritten } from '../sdk/index';
+import { bytesEq } from '../sdk/json';
 import { WriteOptions } from '../sdk/options';
 import { frameInPlace } from '../sdk/payload';
 import { OnRecordWrittenEvent, Record, RecordData, RecordHeader } from '../sdk/record';
@@ -26,6 +27,12 @@ let schemaHeader: RecordHeader | null = null;
 // Columns the rules do not know (a schema change upstream): named on the clean event, never a failure.
 const unknownHeader = new RecordHeader(RecordData.fromString('ferry-unknown-fields'), new RecordData());
 let knownHeaders: RecordHeader[] = [];
+// The last list logged, and every column logged (at most MAX_LOGGED): a column is logged once, the
+// first time it is seen (stderr, the broker's transform log); a record whose list equals the last
+// one costs one comparison.
+const lastUnknown = new ByteBuilder(64);
+const loggedColumns = new Set<string>();
+const MAX_LOGGED = 100;
 let withUnknownHeaders: RecordHeader[] = [];
 const codeHeader = new RecordHeader(RecordData.fromString('ferry-error-code'), new RecordData());
 const fieldHeader = new RecordHeader(RecordData.fromString('ferry-error-field'), new RecordData());
@@ -55,6 +62,8 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
     if (p.unknown.len == 0) clean.headers = knownHeaders;
     else {
       unknownHeader.value!.set(p.unknown.ptr, p.unknown.len);
+      if (p.unknown.len != lastUnknown.len || !bytesEq(p.unknown.ptr, lastUnknown.ptr, p.unknown.len))
+        logNewColumns(p.unknown.ptr, p.unknown.len);
       clean.headers = withUnknownHeaders;
     }
     // The clean event was built with room before it: key and headers go around it, no copy.
@@ -75,6 +84,18 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
   offsetText.reset().int(rec.offset);
   offsetHeader.value!.set(offsetText.ptr, offsetText.len);
   checkWrite(writer.forward(event, errorHeaders, dlq));
+}
+
+function logNewColumns(ptr: usize, len: i32): void {
+  lastUnknown.reset().bytes(ptr, len);
+  if (loggedColumns.size >= MAX_LOGGED) return;
+  const names = String.UTF8.decodeUnsafe(ptr, <usize>len).split(',');
+  for (let i = 0; i < names.length && loggedColumns.size < MAX_LOGGED; i++) {
+    const name = names[i];
+    if (loggedColumns.has(name)) continue;
+    loggedColumns.add(name);
+    log(2, 'ferry transform: column "' + name + '" is not in the rules; named in ferry-unknown-fields');
+  }
 }
 
 function checkWrite(result: i32): void {
