@@ -33,6 +33,11 @@ const nouns: Array<[name: string, summary: string, load: () => Promise<{ registe
     'scaffold, build, test, check, deploy and run the Wasm transforms',
     () => import('./commands/transform.ts'),
   ],
+  [
+    'dlq',
+    "reprocess a transform's dead letters (dlq.transform) after its rules were fixed",
+    () => import('./commands/dlq.ts'),
+  ],
   ['relay', 'run the relay that delivers clean events to external APIs', () => import('./commands/relay.ts')],
   [
     'push',

@@ -109,6 +109,9 @@ function isInteger(v: f64): bool {
 /** Bytes kept free before the clean event in `out`, for framing it as a payload in place. */
 export const VALUE_FRONT: i32 = 32;
 
+/** Most bytes of the ferry-unknown-fields list (names past it are left out). */
+export const UNKNOWN_MAX: i32 = 512;
+
 /** Length of the last stringContent result (-1: an escaped string too long to compare). */
 let contentLen: i32 = 0;
 
@@ -181,6 +184,11 @@ export class ChangeProcessor {
   errorCode: string = '';
   errorField: string = '';
   errorMessage: string = '';
+  /**
+   * Columns of the image that the entity's rules do not name (a column added upstream), comma
+   * separated; empty for most records. Set when run() returned true; reported, never a failure.
+   */
+  unknown: ByteBuilder = new ByteBuilder(64);
 
   // Per-record slots, one per field: value start (0 = absent) and end, whether a string value has
   // escapes; parsed forms.
@@ -438,6 +446,7 @@ export class ChangeProcessor {
     const fields = this.spec.fields;
     const n = fields.length;
     for (let i = 0; i < n; i++) unchecked((this.vp[i] = 0));
+    this.unknown.len = 0;
     if (fast) {
       const imageI = isDelete ? beforeI : afterI;
       for (let j = imageI + 1; j < tape.count && tape.depth(j) == 2; j++) {
@@ -446,7 +455,7 @@ export class ChangeProcessor {
           unchecked((this.vp[i] = tape.valuePtr(j)));
           unchecked((this.ve[i] = tape.valueEnd(j)));
           unchecked((this.vesc[i] = tape.valueEscaped(j)));
-        }
+        } else this.noteUnknown(tape.keyPtr(j), tape.keyLen(j), tape.keyEscaped(j), end);
       }
     } else {
       it.start(imageP, end);
@@ -456,7 +465,7 @@ export class ChangeProcessor {
           unchecked((this.vp[i] = it.valuePtr));
           unchecked((this.ve[i] = it.valueEnd));
           unchecked((this.vesc[i] = hasEscape(it.valuePtr, it.valueEnd)));
-        }
+        } else this.noteUnknown(it.keyPtr, it.keyLen, it.keyEscaped, end);
       }
     }
     const checkCount = isDelete ? 1 : n;
@@ -510,6 +519,25 @@ export class ChangeProcessor {
 
     this.emit(op, lsn, tsMs, isDelete, previous);
     return true;
+  }
+
+  /**
+   * Adds a column the rules do not know to `unknown` (escapes decoded). Off the hot path: only reached
+   * for such a column. The list is capped (UNKNOWN_MAX bytes) so a hostile image cannot blow up a header;
+   * names with a comma or a control character are skipped (the header is a plain comma-separated list).
+   */
+  noteUnknown(kp: usize, kl: i32, escaped: bool, end: usize): void {
+    if (escaped) {
+      kp = decodeShort(kp - 1, end);
+      kl = decodedLen;
+    }
+    if (kl <= 0 || this.unknown.len + kl + 1 > UNKNOWN_MAX) return;
+    for (let q: usize = 0; q < <usize>kl; q++) {
+      const c = load<u8>(kp + q);
+      if (c == 0x2c || c < 0x20) return;
+    }
+    if (this.unknown.len != 0) this.unknown.byte(0x2c);
+    this.unknown.bytes(kp, kl);
   }
 
   /** Which field a raw key names (escapes decoded when present), or -1. */

@@ -2,10 +2,13 @@
 // (clean.<entity>), or the original record to the DLQ (output topic 1, dlq.transform) with
 // ferry-error-* headers. Tombstones (null values) carry no change to validate and are dropped on
 // purpose (Debezium here runs with tombstones.on.delete=false: a delete is its own "d" event).
+// A clean event whose image had columns the rules do not name carries ferry-unknown-fields (their
+// names, comma separated), so a column added upstream is visible instead of silently dropped.
 // Nothing here can trap on bad input: every failure is a routed record.
 import { ByteBuilder } from '../sdk/builder';
 import { getEnv, inputTopic, outputTopic } from '../sdk/env';
 import { onRecordWritten } from '../sdk/index';
+import { bytesEq } from '../sdk/json';
 import { WriteOptions } from '../sdk/options';
 import { frameInPlace } from '../sdk/payload';
 import { OnRecordWrittenEvent, Record, RecordData, RecordHeader } from '../sdk/record';
@@ -21,6 +24,16 @@ const cleanKey = new RecordData();
 const cleanValue = new RecordData();
 const eventIdHeader = new RecordHeader(RecordData.fromString('ferry-event-id'), new RecordData());
 let schemaHeader: RecordHeader | null = null;
+// Columns the rules do not know (a schema change upstream): named on the clean event, never a failure.
+const unknownHeader = new RecordHeader(RecordData.fromString('ferry-unknown-fields'), new RecordData());
+let knownHeaders: RecordHeader[] = [];
+// The last list logged, and every column logged (at most MAX_LOGGED): a column is logged once, the
+// first time it is seen (stderr, the broker's transform log); a record whose list equals the last
+// one costs one comparison.
+const lastUnknown = new ByteBuilder(64);
+const loggedColumns = new Set<string>();
+const MAX_LOGGED = 100;
+let withUnknownHeaders: RecordHeader[] = [];
 const codeHeader = new RecordHeader(RecordData.fromString('ferry-error-code'), new RecordData());
 const fieldHeader = new RecordHeader(RecordData.fromString('ferry-error-field'), new RecordData());
 const messageHeader = new RecordHeader(RecordData.fromString('ferry-error-message'), new RecordData());
@@ -46,6 +59,13 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
   if (p.run(value.ptr, value.len)) {
     clean.key = cleanKey.set(p.key.ptr, p.key.len);
     eventIdHeader.value!.set(p.eventId.ptr, p.eventId.len);
+    if (p.unknown.len == 0) clean.headers = knownHeaders;
+    else {
+      unknownHeader.value!.set(p.unknown.ptr, p.unknown.len);
+      if (p.unknown.len != lastUnknown.len || !bytesEq(p.unknown.ptr, lastUnknown.ptr, p.unknown.len))
+        logNewColumns(p.unknown.ptr, p.unknown.len);
+      clean.headers = withUnknownHeaders;
+    }
     // The clean event was built with room before it: key and headers go around it, no copy.
     const out = p.out;
     const start = frameInPlace(out, VALUE_FRONT, clean.key, clean.headers);
@@ -66,6 +86,18 @@ function handle(event: OnRecordWrittenEvent, writer: RecordWriter): void {
   checkWrite(writer.forward(event, errorHeaders, dlq));
 }
 
+function logNewColumns(ptr: usize, len: i32): void {
+  lastUnknown.reset().bytes(ptr, len);
+  if (loggedColumns.size >= MAX_LOGGED) return;
+  const names = String.UTF8.decodeUnsafe(ptr, <usize>len).split(',');
+  for (let i = 0; i < names.length && loggedColumns.size < MAX_LOGGED; i++) {
+    const name = names[i];
+    if (loggedColumns.has(name)) continue;
+    loggedColumns.add(name);
+    log(2, 'ferry transform: column "' + name + '" is not in the rules; named in ferry-unknown-fields');
+  }
+}
+
 function checkWrite(result: i32): void {
   if (result == 0) return;
   // A refused write cannot be retried from inside the transform; trapping would restart it on the
@@ -83,7 +115,9 @@ export function runEntityTransform(spec: EntitySpec): void {
   schemaHeader = schema;
   const input = inputTopic();
   sourceHeader = RecordHeader.of('ferry-error-source-topic', input !== null ? input : '');
-  clean.headers = [eventIdHeader, schema];
+  knownHeaders = [eventIdHeader, schema];
+  withUnknownHeaders = [eventIdHeader, schema, unknownHeader];
+  clean.headers = knownHeaders;
   errorHeaders = [stageHeader, codeHeader, fieldHeader, messageHeader, sourceHeader!, offsetHeader];
   onRecordWritten(handle);
 }

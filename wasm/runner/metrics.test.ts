@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrometheusText } from '../../relay/app/console/prom-text.ts';
-import { createRunnerMetrics } from './metrics.ts';
+import { createRunnerMetrics, MAX_FIELD_SERIES, OTHER_FIELDS } from './metrics.ts';
 
 const code = (c: string) => [{ key: 'ferry-error-code', value: new TextEncoder().encode(c) }];
 
@@ -49,5 +49,55 @@ describe('runner metrics', () => {
     });
     expect(samples).toContainEqual({ name: 'ferry_transform_records_in_total', labels, value: 6 });
     expect(text).toContain('# TYPE ferry_transform_restarts_total counter');
+  });
+
+  it('counts missing_field dead letters per field and unknown columns per name, first sightings once', () => {
+    const m = createRunnerMetrics();
+    const enc = new TextEncoder();
+    const h = (pairs: Record<string, string>) =>
+      Object.entries(pairs).map(([key, v]) => ({ key, value: enc.encode(v) }));
+    const first = m.countBatch(4, [
+      { topic: 'clean.shipments', headers: h({ 'ferry-unknown-fields': 'hazmat_class,fragile' }) },
+      { topic: 'clean.shipments', headers: h({ 'ferry-unknown-fields': 'hazmat_class' }) },
+      { topic: 'clean.shipments', headers: [] },
+      {
+        topic: 'dlq.transform',
+        headers: h({ 'ferry-error-code': 'missing_field', 'ferry-error-field': 'after.tracking_number' }),
+      },
+    ]);
+    expect(first).toEqual(['hazmat_class', 'fragile']);
+    expect(
+      m.countBatch(1, [{ topic: 'clean.shipments', headers: h({ 'ferry-unknown-fields': 'fragile' }) }]),
+    ).toEqual([]);
+    expect(m.snapshot()).toMatchObject({
+      missingByField: { 'after.tracking_number': 1 },
+      unknownFields: { hazmat_class: 2, fragile: 2 },
+    });
+    const samples = parsePrometheusText(m.prometheus({ transform: 'shipments' }));
+    expect(samples).toContainEqual({
+      name: 'ferry_transform_records_missing_field_total',
+      labels: { transform: 'shipments', field: 'after.tracking_number' },
+      value: 1,
+    });
+    expect(samples).toContainEqual({
+      name: 'ferry_transform_unknown_fields_total',
+      labels: { transform: 'shipments', field: 'hazmat_class' },
+      value: 2,
+    });
+  });
+
+  it('keeps at most MAX_FIELD_SERIES field series; the rest are counted under _other', () => {
+    const m = createRunnerMetrics();
+    const names = Array.from({ length: MAX_FIELD_SERIES + 5 }, (_, i) => `c${i}`);
+    const seen = m.countBatch(1, [
+      {
+        topic: 'clean.x',
+        headers: [{ key: 'ferry-unknown-fields', value: new TextEncoder().encode(names.join(',')) }],
+      },
+    ]);
+    expect(seen).toHaveLength(MAX_FIELD_SERIES);
+    const counts = m.snapshot().unknownFields;
+    expect(Object.keys(counts)).toHaveLength(MAX_FIELD_SERIES + 1);
+    expect(counts[OTHER_FIELDS]).toBe(5);
   });
 });

@@ -1,5 +1,6 @@
-// Runner metrics: records in / out (per topic) / dead-lettered (per ferry-error-code), traps, restarts,
-// lag per partition. Names follow Prometheus conventions (docs/style.md §9: ferry_<noun>_<unit>); the
+// Runner metrics: records in / out (per topic) / dead-lettered (per ferry-error-code), the field of
+// each missing_field dead letter, columns the rules do not know (ferry-unknown-fields on clean events),
+// traps, restarts, lag per partition. Names follow Prometheus conventions (docs/style.md §9: ferry_<noun>_<unit>); the
 // exposition is rendered by the relay's registry, so both processes escape labels the same way.
 import { createRegistry } from '../../relay/metrics/registry.ts';
 
@@ -9,6 +10,10 @@ export interface RunnerMetricsSnapshot {
   deadLettered: number;
   /** Dead letters per `ferry-error-code` header (`unknown` when a dead letter has none). */
   deadLetteredByCode: Record<string, number>;
+  /** missing_field dead letters per `ferry-error-field` (a column dropped upstream shows by name). */
+  missingByField: Record<string, number>;
+  /** Clean events per column named in their `ferry-unknown-fields` header (a column added upstream). */
+  unknownFields: Record<string, number>;
   outByTopic: Record<string, number>;
   batches: number;
   traps: number;
@@ -28,7 +33,7 @@ export interface RunnerMetrics {
       topic: string;
       headers?: ReadonlyArray<{ key: string; value: Uint8Array | null }>;
     }>,
-  ): void;
+  ): string[];
   countTrap(): void;
   countRestart(): void;
   countCommit(): void;
@@ -45,10 +50,26 @@ export function isDeadLetterTopic(topic: string): boolean {
 
 const decoder = new TextDecoder();
 
-/** The dead letter's `ferry-error-code` header (read during the batch call: the bytes are reused later). */
-function errorCode(headers: ReadonlyArray<{ key: string; value: Uint8Array | null }> | undefined): string {
-  const value = headers?.find((h) => h.key === 'ferry-error-code')?.value;
-  return value ? decoder.decode(value) || 'unknown' : 'unknown';
+type Headers = ReadonlyArray<{ key: string; value: Uint8Array | null }> | undefined;
+
+/** A header's text ('' when absent); read during the batch call: the bytes are reused later. */
+function header(headers: Headers, key: string): string {
+  const value = headers?.find((h) => h.key === key)?.value;
+  return value ? decoder.decode(value) : '';
+}
+
+/**
+ * Distinct label values kept per field-named counter: the names come from data (a hostile or broken
+ * producer could send thousands), so past the cap they are counted under OTHER_FIELDS.
+ */
+export const MAX_FIELD_SERIES = 100;
+export const OTHER_FIELDS = '_other';
+
+function bump(counts: Record<string, number>, name: string): boolean {
+  const known = Object.hasOwn(counts, name);
+  const key = known || Object.keys(counts).length < MAX_FIELD_SERIES ? name : OTHER_FIELDS;
+  counts[key] = (counts[key] ?? 0) + 1;
+  return !known && key === name;
 }
 
 export function createRunnerMetrics(): RunnerMetrics {
@@ -57,6 +78,8 @@ export function createRunnerMetrics(): RunnerMetrics {
     recordsOut: 0,
     deadLettered: 0,
     deadLetteredByCode: {},
+    missingByField: {},
+    unknownFields: {},
     outByTopic: {},
     batches: 0,
     traps: 0,
@@ -70,15 +93,24 @@ export function createRunnerMetrics(): RunnerMetrics {
     countBatch(records, outputs) {
       s.batches++;
       s.recordsIn += records;
+      const firstSeen: string[] = [];
       for (const o of outputs) {
         s.recordsOut++;
         s.outByTopic[o.topic] = (s.outByTopic[o.topic] ?? 0) + 1;
         if (isDeadLetterTopic(o.topic)) {
           s.deadLettered++;
-          const code = errorCode(o.headers);
+          const code = header(o.headers, 'ferry-error-code') || 'unknown';
           s.deadLetteredByCode[code] = (s.deadLetteredByCode[code] ?? 0) + 1;
+          if (code === 'missing_field')
+            bump(s.missingByField, header(o.headers, 'ferry-error-field') || 'unknown');
+          continue;
         }
+        const unknown = header(o.headers, 'ferry-unknown-fields');
+        if (unknown === '') continue;
+        for (const field of unknown.split(','))
+          if (field !== '' && bump(s.unknownFields, field)) firstSeen.push(field);
       }
+      return firstSeen;
     },
     countTrap: () => void s.traps++,
     countRestart: () => void s.restarts++,
@@ -113,6 +145,20 @@ export function createRunnerMetrics(): RunnerMetrics {
       );
       for (const [code, n] of Object.entries(s.deadLetteredByCode))
         counter('ferry_transform_records_deadlettered_total', '', n, { code });
+      r.counter(
+        'ferry_transform_records_missing_field_total',
+        'Records dead-lettered with missing_field, per field (a required column dropped upstream)',
+        [...names, 'field'],
+      );
+      for (const [field, n] of Object.entries(s.missingByField))
+        counter('ferry_transform_records_missing_field_total', '', n, { field });
+      r.counter(
+        'ferry_transform_unknown_fields_total',
+        'Clean events with a column the rules do not name, per column (a column added upstream)',
+        [...names, 'field'],
+      );
+      for (const [field, n] of Object.entries(s.unknownFields))
+        counter('ferry_transform_unknown_fields_total', '', n, { field });
       counter('ferry_transform_batches_total', 'Batches processed', s.batches);
       counter('ferry_transform_traps_total', 'Wasm traps', s.traps);
       counter('ferry_transform_restarts_total', 'Module instances restarted', s.restarts);

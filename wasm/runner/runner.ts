@@ -218,7 +218,11 @@ export function createTransformRunner({
         recordCommit(partition, offset);
       },
       onBatch: (records, outputs) => {
-        metrics.countBatch(records, outputs);
+        // A column the rules do not know is logged once, the first time it is seen (then only counted).
+        for (const field of metrics.countBatch(records, outputs))
+          onEvent(
+            `${inputTopic}: column ${JSON.stringify(field)} is not in ${name}'s rules; clean events name it in ferry-unknown-fields (ferry_transform_unknown_fields_total)`,
+          );
         flowControl();
       },
       onTrap: (error) => {
