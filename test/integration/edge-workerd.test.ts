@@ -42,7 +42,7 @@ afterAll(async () => {
 function edgeConfig(api: MockApi, topic: string, run: string, sink: Record<string, unknown> = {}) {
   return {
     source: 'push',
-    push: { token: ref('PUSH_TOKEN'), timeout: '10s' },
+    push: { token: ref('PUSH_TOKEN'), unsigned: true, timeout: '10s' },
     adminToken: ref('ADMIN_TOKEN'),
     upstash: { url: gateway.url, token: ref('UPSTASH_TOKEN') },
     dlq: { to: 'url', url: `${api.url}/dlq-${run}`, bearer: ref('DLQ_TOKEN') },
