@@ -78,8 +78,9 @@ describe('HTTP Proxy pull driver on Node', () => {
 
   it('stops at its deadline: nothing committed past a record that is not terminal; the next drain finishes', async () => {
     const s = await scenario('hp-deadline', 2, 400);
-    // Slow API: 400 records on 20 keys at 40 ms each need ~800 ms per key; the first drain has 1.5 s.
-    bed.api.setFaults(s.endpoint, { latency: { kind: 'fixed', ms: 40 } });
+    // Slow API: 400 records on 20 keys at 150 ms each need ~3 s per key; the first drain has 1.5 s (at
+    // 40 ms, ~800 ms per key, a quiet machine finished them all within the budget).
+    bed.api.setFaults(s.endpoint, { latency: { kind: 'fixed', ms: 150 } });
     const r = await startProxyRelay({
       proxyUrl: proxy.url,
       topic: s.topic,
