@@ -180,10 +180,12 @@ describe('edge relay on workerd pulling from the HTTP Proxy (cron drains)', () =
     const s = await scenario('edge-pull-5k', 4, 5000);
     const w = await worker(pullConfig(s), `a-${s.run}`);
     const cpuBefore = cpuMs(w.pid);
+    const upstashBefore = gateway.requests.length;
     const started = performance.now();
     const rounds = await drainToEnd(s, [w]);
     const wallMs = performance.now() - started;
     const cpu = cpuMs(w.pid) - cpuBefore;
+    const upstashRequests = gateway.requests.length - upstashBefore;
     const reports = rounds.flat();
     expect(reports.filter((r) => r.outcome === 'failed')).toEqual([]);
     // maxRecords 1000 per drain: at least five cron events to get through 5,000.
@@ -199,7 +201,7 @@ describe('edge relay on workerd pulling from the HTTP Proxy (cron drains)', () =
       `workerd pull drain: 5000 records in ${reports.length} cron drains, ${Math.round(drainMs)} ms in drains ` +
         `(${Math.round((5000 / drainMs) * 1000)} records/s), ${Math.round(wallMs)} ms wall ` +
         `(${Math.round((5000 / wallMs) * 1000)} records/s); workerd CPU ${Math.round(cpu)} ms, ` +
-        `${((cpu * 1000) / 5000).toFixed(0)} µs per record`,
+        `${((cpu * 1000) / 5000).toFixed(0)} µs per record; ${(upstashRequests / 5000).toFixed(2)} Upstash requests per record`,
     );
   });
 
@@ -238,7 +240,10 @@ describe('edge relay on workerd pulling from the HTTP Proxy (cron drains)', () =
 
     bed.api.setFaults(s.endpoint, {});
     const rounds = await drainToEnd(s, [w]);
-    expect(rounds[0]?.[0]).toMatchObject({ fetched: 600, handed: 600, abandoned: 0 });
+    // Nothing was committed: the first drain after the recovery fetches all 600 again. Within its 2 s
+    // budget it may not finish them all (claims of the failed drains still leased); the next drain does.
+    expect(rounds[0]?.[0]).toMatchObject({ fetched: 600, handed: 600 });
+    expect(rounds.at(-1)?.[0]?.abandoned).toBe(0);
     expectEachAppliedOnce(s);
   });
 
