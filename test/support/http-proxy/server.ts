@@ -314,7 +314,13 @@ export async function startHttpProxy({
       if (topics.some((t) => !NAME.test(t)))
         throw new ProxyError(40002, 'topic name holds control characters');
       const instance = instanceOf(group, name);
-      await instance.subscribe(topics);
+      try {
+        await instance.subscribe(topics);
+      } catch (e) {
+        // Removed while it joined the group (a take-over, a delete): unknown now, as Redpanda answers.
+        if (instance.closed) throw new ProxyError(40403, `Consumer ${name} not found in group ${group}`);
+        throw e;
+      }
       return { operation: 'subscribe_consumer', status: 204, type };
     }
 
