@@ -284,6 +284,21 @@ describe('edge relay on workerd pulling from the HTTP Proxy (cron drains)', () =
     );
   });
 
+  it('two cron events overlapping on one Worker (same slot): one drain takes the instance over, nothing lost or applied twice', async () => {
+    const s = await scenario('edge-pull-overlap', 2, 1000);
+    bed.api.setFaults(s.endpoint, { latency: { kind: 'fixed', ms: 5 } });
+    const w = await worker(pullConfig(s), `a-${s.run}`);
+    // A drain that outlives the cron interval meets the next event's drain on the same instance name.
+    await Promise.all([w.scheduled(), w.scheduled()]);
+    await waitUntil(() => drainReports(w).length >= 2, { timeoutMs: 30_000, message: 'both drain reports' });
+    const overlapping = drainReports(w);
+    // One of the two ends as taken-over (its instance name now the other's), neither fails.
+    expect(overlapping.map((r) => r.outcome)).toContain('taken-over');
+    const rounds = await drainToEnd(s, [w]);
+    expect([...overlapping, ...rounds.flat()].filter((r) => r.outcome === 'failed')).toEqual([]);
+    expectEachAppliedOnce(s);
+  });
+
   it('two Workers on one group, drained concurrently: they share the partitions and together apply every record once', async () => {
     const s = await scenario('edge-pull-two', 4, 2000);
     bed.api.setFaults(s.endpoint, { latency: { kind: 'fixed', ms: 5 } });
