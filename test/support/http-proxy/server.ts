@@ -406,7 +406,14 @@ export async function startHttpProxy({
         const out = await route(req, url, text);
         ({ operation, status, type, body } = out);
       } catch (e) {
-        const err = e instanceof ProxyError ? e : new ProxyError(500, 'HTTP 500 Internal Server Error');
+        // An unexpected failure (the Kafka client's, mostly) is a 500 that says what failed.
+        const err =
+          e instanceof ProxyError
+            ? e
+            : new ProxyError(
+                500,
+                `HTTP 500 Internal Server Error: ${e instanceof Error ? e.message : String(e)}`,
+              );
         status = err.status;
         type = V2;
         body = { error_code: err.code, message: err.message };
