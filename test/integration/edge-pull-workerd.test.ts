@@ -275,7 +275,11 @@ describe('edge relay on workerd pulling from the HTTP Proxy (cron drains)', () =
     const second = await worker(config, slot);
     const rounds = await drainToEnd(s, [second]);
     expect(second.output()).toContain('consumer instance left over from an earlier drain, taking it over');
-    expect(rounds.flat().filter((r) => r.outcome === 'failed')).toEqual([]);
+    // A drain may fail only retryably (the next cron event tries again), e.g. the group still
+    // rebalancing after the leftover instance left it; every failure is shown.
+    const failed = rounds.flat().filter((r) => r.outcome === 'failed');
+    for (const f of failed) console.log(`kill mid-drain: a drain failed: ${JSON.stringify(f.error)}`);
+    expect(failed.filter((r) => r.error?.retryable !== true)).toEqual([]);
     expectEachAppliedOnce(s);
     const report = bed.api.report(s.endpoint);
     console.log(
