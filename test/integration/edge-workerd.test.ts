@@ -42,7 +42,7 @@ afterAll(async () => {
 function edgeConfig(api: MockApi, topic: string, run: string, sink: Record<string, unknown> = {}) {
   return {
     source: 'push',
-    push: { token: ref('PUSH_TOKEN'), timeout: '10s' },
+    push: { token: ref('PUSH_TOKEN'), unsigned: true, timeout: '10s' },
     adminToken: ref('ADMIN_TOKEN'),
     upstash: { url: gateway.url, token: ref('UPSTASH_TOKEN') },
     dlq: { to: 'url', url: `${api.url}/dlq-${run}`, bearer: ref('DLQ_TOKEN') },
@@ -86,14 +86,6 @@ async function recordsFromKafka(run: string, count: number, partitions: number):
   await bed.producer.produce(topic, 0, count, { keys: 20, run });
   const read = await readTopic(topic, { until: (rs) => rs.length >= count, timeoutMs: 60_000 });
   return read.map(toPushRecord);
-}
-
-async function metric(w: EdgeWorker, name: string): Promise<number> {
-  const text = await (await fetch(`${w.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
 }
 
 describe('edge relay on workerd', () => {
@@ -191,8 +183,8 @@ describe('edge relay on workerd', () => {
     for (const batch of partitionBatches(records, 200))
       expect((await pushBatch(w.url, PUSH_TOKEN, batch)).status).toBe(200);
     expect(bed.api.report(`edge-${run}`).received).toBe(599);
-    expect(await metric(w, 'ferry_records_deduplicated_total')).toBe(599);
-    expect(await metric(w, 'ferry_records_delivered_total')).toBe(599);
+    expect(await w.metric('ferry_records_deduplicated_total')).toBe(599);
+    expect(await w.metric('ferry_records_delivered_total')).toBe(599);
   });
 
   it('applies batches pushed to two workerd instances at once exactly once (dedupe across isolates)', async () => {
@@ -216,7 +208,7 @@ describe('edge relay on workerd', () => {
     expect(report.duplicateApplications).toBe(0);
     expect(report.orderViolations).toBe(0);
     // Every record ends delivered or deduplicated on each instance; the API applied each once.
-    const total = async (name: string) => (await metric(a, name)) + (await metric(b, name));
+    const total = async (name: string) => (await a.metric(name)) + (await b.metric(name));
     const delivered = await total('ferry_records_delivered_total');
     expect(delivered + (await total('ferry_records_deduplicated_total'))).toBe(800);
     // Sent twice only what one instance's timeout gave back while the API had applied it (reported).
@@ -267,8 +259,8 @@ describe('edge relay on workerd', () => {
     expect(report.applied).toBe(150);
     expect(report.duplicateApplications).toBe(0);
     expect(report.orderViolations).toBe(0);
-    const delivered = await metric(w, 'ferry_records_delivered_total');
-    expect(delivered + (await metric(w, 'ferry_records_deduplicated_total'))).toBe(450);
+    const delivered = await w.metric('ferry_records_delivered_total');
+    expect(delivered + (await w.metric('ferry_records_deduplicated_total'))).toBe(450);
     expect(report.received - report.applied).toBe(delivered - 150);
   });
 

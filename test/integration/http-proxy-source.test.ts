@@ -3,15 +3,13 @@
 // (applied exactly once at the API) and checks that the group's commits never pass a record that is
 // not terminal.
 import { randomUUID } from 'node:crypto';
-import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpProxyClient } from '../../relay/adapters/http-proxy/index.ts';
-import { produceClean, startProxyRelay } from '../support/http-proxy/relay.ts';
+import { committedNotApplied, produceClean, startProxyRelay } from '../support/http-proxy/relay.ts';
 import { type HttpProxyServer, startHttpProxy } from '../support/http-proxy/server.ts';
-import { endOffsets, readTopic } from '../support/kafka.ts';
+import { committedOffsets, endOffsets } from '../support/kafka.ts';
 import { deleteTopics } from '../support/relay-kafka.ts';
 import { notApplied, useRelayTestbed } from '../support/relay-testbed.ts';
-import { KAFKA_BROKERS } from '../support/stack-env.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const bed = useRelayTestbed({ api: { endpoints: [] } });
@@ -25,28 +23,6 @@ afterAll(async () => {
   await proxy?.close();
   await deleteTopics(...dlqTopics);
 });
-
-/** Committed next offsets of the group per partition (Kafka's view). */
-async function committedOffsets(
-  group: string,
-  topic: string,
-  partitions: number,
-): Promise<Map<number, bigint>> {
-  const admin = new Admin({ clientId: 'ferry-test-committed', bootstrapBrokers: KAFKA_BROKERS });
-  try {
-    const [g] = await admin.listConsumerGroupOffsets({
-      groups: [
-        { groupId: group, topics: [{ name: topic, partitionIndexes: [...Array(partitions).keys()] }] },
-      ],
-    });
-    const out = new Map<number, bigint>();
-    for (const t of g?.topics ?? [])
-      for (const p of t.partitions) out.set(p.partitionIndex, p.committedOffset);
-    return out;
-  } finally {
-    await admin.close();
-  }
-}
 
 /** A fresh topic with `count` clean records, its group, an API endpoint and a run id. */
 async function scenario(prefix: string, partitions: number, count: number) {
@@ -63,15 +39,10 @@ async function expectCommitsTerminal(
   s: Awaited<ReturnType<typeof scenario>>,
   partitions: number,
 ): Promise<void> {
-  const committed = await committedOffsets(s.group, s.topic, partitions);
-  const applied = new Set(bed.api.ledger(s.endpoint).appliedKeys);
-  const past: string[] = [];
-  for (const r of await readTopic(s.topic)) {
-    const id = (JSON.parse(r.value ?? '{}') as { eventId?: string }).eventId ?? '';
-    if (r.offset < (committed.get(r.partition) ?? -1n) && !applied.has(id))
-      past.push(`${r.partition}@${r.offset}`);
-  }
-  expect(past.slice(0, 10), 'committed past records the API never applied').toEqual([]);
+  expect(
+    await committedNotApplied(bed.api, { ...s, partitions }),
+    'committed past records the API never applied',
+  ).toEqual([]);
 }
 
 describe('HTTP Proxy pull driver on Node', () => {
@@ -107,8 +78,9 @@ describe('HTTP Proxy pull driver on Node', () => {
 
   it('stops at its deadline: nothing committed past a record that is not terminal; the next drain finishes', async () => {
     const s = await scenario('hp-deadline', 2, 400);
-    // Slow API: 400 records on 20 keys at 40 ms each need ~800 ms per key; the first drain has 1.5 s.
-    bed.api.setFaults(s.endpoint, { latency: { kind: 'fixed', ms: 40 } });
+    // Slow API: 400 records on 20 keys at 150 ms each need ~3 s per key; the first drain has 1.5 s (at
+    // 40 ms, ~800 ms per key, a quiet machine finished them all within the budget).
+    bed.api.setFaults(s.endpoint, { latency: { kind: 'fixed', ms: 150 } });
     const r = await startProxyRelay({
       proxyUrl: proxy.url,
       topic: s.topic,

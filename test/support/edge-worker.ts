@@ -86,6 +86,8 @@ export interface EdgeWorker {
   readonly output: () => string;
   /** Runs the Worker's scheduled handler once (as a cron trigger would); resolves with its outcome. */
   scheduled(cron?: string): Promise<{ outcome: string }>;
+  /** The sum of a counter or gauge's series on /metrics (0 when absent). */
+  metric(name: string): Promise<number>;
   kill9(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -170,6 +172,13 @@ export async function startEdgeWorker({
     async scheduled(cron = '* * * * *') {
       const res = await fetch(`http://127.0.0.1:${triggerPort}/?cron=${encodeURIComponent(cron)}`);
       return (await res.json()) as { outcome: string };
+    },
+    async metric(name) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     },
     kill9: () => kill('SIGKILL'),
     stop: () => kill('SIGTERM'),

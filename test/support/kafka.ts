@@ -130,3 +130,21 @@ export async function readTopic(
 /** Parses a record value as JSON (Debezium envelope etc.); undefined for tombstones. */
 export const json = <T = Record<string, unknown>>(r: TopicRecord): T | undefined =>
   r.value === undefined || r.value === '' ? undefined : (JSON.parse(r.value) as T);
+
+/** Committed next offsets of a consumer group per partition (-1 where it committed none). */
+export async function committedOffsets(group: string, topic: string, partitions: number): Promise<Offsets> {
+  const admin = createAdmin({ clientId: 'ferry-test-committed' });
+  try {
+    const [g] = await admin.listConsumerGroupOffsets({
+      groups: [
+        { groupId: group, topics: [{ name: topic, partitionIndexes: [...Array(partitions).keys()] }] },
+      ],
+    });
+    const out: Offsets = new Map();
+    for (const t of g?.topics ?? [])
+      for (const p of t.partitions) out.set(p.partitionIndex, p.committedOffset);
+    return out;
+  } finally {
+    await admin.close();
+  }
+}

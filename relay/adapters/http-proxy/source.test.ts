@@ -311,6 +311,46 @@ describe('http proxy drain', () => {
     expect(proxy.calls.filter((c) => c === 'delete')).toHaveLength(0);
   });
 
+  it('ends as taken-over, not failed, when an overlapping drain of its slot takes the name over while it subscribes', async () => {
+    const clock = fakeClock();
+    const proxy = fakeProxy(clock, { partitions: 1, perPartition: 10 });
+    const { relay, source } = setup(proxy, clock);
+    await relay.start();
+    const subscribe = proxy.subscribe.bind(proxy);
+    proxy.subscribe = async () => {
+      proxy.calls.push('subscribe');
+      // Meanwhile the other drain found our fresh instance, deleted it and created its own.
+      proxy.expire();
+      await proxy.createConsumer('g', 'ferry-test');
+      proxy.subscribe = subscribe;
+      throw new FerryError('FERRY_PROXY_INSTANCE_GONE', 'subscribe: HTTP 404 (error_code 40403)', {
+        retryable: true,
+      });
+    };
+    const report = await drainOf(source, relay);
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ outcome: 'taken-over', handed: 0 });
+    expect(proxy.instanceAlive()).toBe(true); // the other drain's: not deleted
+    expect(proxy.calls).toEqual(['create', 'subscribe', 'create', 'create']);
+  });
+
+  it('ends as taken-over when another drain creates the name between its take-over delete and create', async () => {
+    const clock = fakeClock();
+    const proxy = fakeProxy(clock, { partitions: 1, perPartition: 10 });
+    await proxy.createConsumer('g', 'ferry-test'); // a crashed drain's instance
+    const { relay, source } = setup(proxy, clock);
+    await relay.start();
+    const remove = proxy.deleteConsumer.bind(proxy);
+    proxy.deleteConsumer = async (...args) => {
+      await remove(...args);
+      await proxy.createConsumer('g', 'ferry-test'); // the overlapping drain got in first
+    };
+    const report = await drainOf(source, relay);
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ outcome: 'taken-over', handed: 0 });
+    expect(proxy.instanceAlive()).toBe(true);
+  });
+
   it('fetches at most maxRecords', async () => {
     const clock = fakeClock();
     const proxy = fakeProxy(clock, { partitions: 1, perPartition: 100, batch: 30 });

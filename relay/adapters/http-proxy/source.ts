@@ -288,7 +288,14 @@ export function createHttpProxySource({
         } catch (err) {
           if (!(isFerryError(err) && err.code === 'FERRY_PROXY_INSTANCE_GONE')) throw err;
         }
-        await client.createConsumer(group, instanceName);
+        try {
+          await client.createConsumer(group, instanceName);
+        } catch (err) {
+          // Another drain of this slot (an overlapping cron event) created the name in between.
+          if (isFerryError(err) && err.code === 'FERRY_PROXY_INSTANCE_EXISTS')
+            throw new DrainEnd('taken-over');
+          throw err;
+        }
       }
       instance = instanceName;
       lastRequestAt = clock.now();
@@ -402,7 +409,14 @@ export function createHttpProxySource({
     let failure: unknown;
     let idle = 0;
     try {
-      await open();
+      try {
+        await open();
+      } catch (e) {
+        // Gone before the first fetch: another drain of this slot took the name over while ours
+        // subscribed (re-creating it then ends as taken-over), or the proxy dropped it.
+        if (!isGone(e)) throw e;
+        await reopen();
+      }
       for (;;) {
         try {
           if (!(await fetchOnce())) break;

@@ -72,6 +72,7 @@ export function createProxyInstance({
       }, idleTimeoutMs);
     },
     async subscribe(topics) {
+      if (closed) throw new Error(`instance ${name} closed`);
       if (source) {
         await source.stop();
         buffer = [];
@@ -116,6 +117,11 @@ export function createProxyInstance({
         },
         onAssigned() {},
       });
+      // Removed (deleted, taken over, expired) while joining: its consumer must not stay in the group.
+      if (closed) {
+        await s.stop();
+        throw new Error(`instance ${name} closed while subscribing`);
+      }
     },
     async fetch(timeoutMs, maxBytes) {
       if (buffer.length === 0 && timeoutMs > 0) {

@@ -17,6 +17,8 @@ import { resolveConfig } from '../../../relay/config/load.ts';
 import type { Logger } from '../../../relay/core/contracts.ts';
 import { createRelay, type Relay } from '../../../relay/core/relay.ts';
 import { createRegistry } from '../../../relay/metrics/registry.ts';
+import { committedOffsets, readTopic } from '../kafka.ts';
+import type { MockApi } from '../mock-api/index.ts';
 import { KAFKA_BROKERS, REDIS_URL } from '../stack-env.ts';
 
 export interface ProxyRelay {
@@ -141,4 +143,28 @@ export async function produceClean(
   } finally {
     await producer.close();
   }
+}
+
+/**
+ * Records (`partition@offset`, at most 10) below the group's committed offsets whose clean event the
+ * API's endpoint never applied: empty when no commit passed a record that is not terminal.
+ */
+export async function committedNotApplied(
+  api: MockApi,
+  {
+    endpoint,
+    group,
+    topic,
+    partitions,
+  }: { endpoint: string; group: string; topic: string; partitions: number },
+): Promise<string[]> {
+  const committed = await committedOffsets(group, topic, partitions);
+  const applied = new Set(api.ledger(endpoint).appliedKeys);
+  const past: string[] = [];
+  for (const r of await readTopic(topic)) {
+    const id = (JSON.parse(r.value ?? '{}') as { eventId?: string }).eventId ?? '';
+    if (r.offset < (committed.get(r.partition) ?? -1n) && !applied.has(id))
+      past.push(`${r.partition}@${r.offset}`);
+  }
+  return past.slice(0, 10);
 }

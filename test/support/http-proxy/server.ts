@@ -314,7 +314,13 @@ export async function startHttpProxy({
       if (topics.some((t) => !NAME.test(t)))
         throw new ProxyError(40002, 'topic name holds control characters');
       const instance = instanceOf(group, name);
-      await instance.subscribe(topics);
+      try {
+        await instance.subscribe(topics);
+      } catch (e) {
+        // Removed while it joined the group (a take-over, a delete): unknown now, as Redpanda answers.
+        if (instance.closed) throw new ProxyError(40403, `Consumer ${name} not found in group ${group}`);
+        throw e;
+      }
       return { operation: 'subscribe_consumer', status: 204, type };
     }
 
@@ -400,7 +406,14 @@ export async function startHttpProxy({
         const out = await route(req, url, text);
         ({ operation, status, type, body } = out);
       } catch (e) {
-        const err = e instanceof ProxyError ? e : new ProxyError(500, 'HTTP 500 Internal Server Error');
+        // An unexpected failure (the Kafka client's, mostly) is a 500 that says what failed.
+        const err =
+          e instanceof ProxyError
+            ? e
+            : new ProxyError(
+                500,
+                `HTTP 500 Internal Server Error: ${e instanceof Error ? e.message : String(e)}`,
+              );
         status = err.status;
         type = V2;
         body = { error_code: err.code, message: err.message };
