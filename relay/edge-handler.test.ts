@@ -7,7 +7,7 @@ import { createEdgeHandler } from './edge-handler.ts';
 const ADMIN = 'edge-admin-token-0123456789';
 const config = (extra = '') => `
 source: push
-push: { token: "\${PUSH}" }
+push: { token: "\${PUSH}", unsigned: true }
 adminToken: "\${ADMIN}"
 dlq: { to: url, url: "http://127.0.0.1:1/dead" }
 ${extra}
