@@ -41,12 +41,26 @@ describe('deploy/edge/wrangler.toml', () => {
     expect(toml).toMatch(/^\[triggers\]\ncrons = \["[^"]+"\]$/m);
     const text = /^FERRY_CONFIG = '''\n([\s\S]*?)'''$/m.exec(toml)?.[1];
     expect(text).toBeDefined();
-    const secrets = ['PUSH_TOKEN', 'ADMIN_TOKEN', 'UPSTASH_TOKEN', 'DLQ_PASSWORD', 'SINK_TOKEN'];
+    const secrets = [
+      'PUSH_TOKEN',
+      'PUSH_SIGNING_SECRET',
+      'ADMIN_TOKEN',
+      'UPSTASH_TOKEN',
+      'DLQ_PASSWORD',
+      'SINK_TOKEN',
+    ];
     for (const name of secrets) {
       expect(text).toContain(`\${${name}}`);
       expect(toml).toMatch(new RegExp(`^#\\s+${name}\\s+\\S`, 'm')); // documented in the header
     }
-    const env = Object.fromEntries(secrets.map((n) => [n, `${n.toLowerCase()}-value-0123456789`]));
+    const env = Object.fromEntries(
+      secrets.map((n) => [
+        n,
+        n === 'PUSH_SIGNING_SECRET'
+          ? `whsec_${btoa('edge-push-signing-key-0123456789')}`
+          : `${n.toLowerCase()}-value-0123456789`,
+      ]),
+    );
     const parsed = parseConfig(text as string, env);
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
     expect(edgeConfigProblems(parsed.config)).toEqual([]);
