@@ -6,7 +6,7 @@ import { parseConfig } from './load.ts';
 
 const doc = (extra: string) => `
 source: push
-push: { token: a-push-token-0123456789 }
+push: { token: a-push-token-0123456789, unsigned: true }
 ${extra}
 routes:
   - topics: orders

@@ -26,7 +26,7 @@ const api = await startMockApi({ endpoints: [] });
 const config = (run: string) => ({
   listen: { port: 0, host: '127.0.0.1' },
   source: 'push',
-  push: { token: TOKEN, timeout: '60s' },
+  push: { token: TOKEN, unsigned: true, timeout: '60s' },
   dlq: { to: 'url', url: `${api.url}/dlq-${run}` },
   commitInterval: '20ms',
   routes: [
